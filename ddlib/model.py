@@ -1,0 +1,177 @@
+r"""The driven-dissipative spin model of Landa, Schiró & Misguich (PRL 124, 043601).
+
+Spins ½ on the sites :math:`R` of a lattice (Eqs. 1–3, ħ = 1):
+
+.. math::
+
+    \partial_t\rho = -i[H,\rho] + \Gamma\sum_R \Big[\sigma^-_R\rho\,\sigma^+_R
+        - \tfrac12\{\sigma^+_R\sigma^-_R,\rho\}\Big],
+
+.. math::
+
+    H = \sum_R\Big[\frac{\Delta}{2}\sigma^z_R + \Omega\,\sigma^x_R\Big]
+        - \sum_{\langle R,R'\rangle} J\,(\sigma^+_R\sigma^-_{R'} + \mathrm{h.c.})
+      = \sum_R\Big[\frac{\Delta}{2}\sigma^z_R + \Omega\,\sigma^x_R\Big]
+        - \frac{J}{2}\sum_{\langle R,R'\rangle}(\sigma^x_R\sigma^x_{R'} + \sigma^y_R\sigma^y_{R'}).
+
+The Ising variant (App. B, Eq. B1) replaces the bond term by
+:math:`-\tfrac{J}{2}\sum_{\langle R,R'\rangle}\sigma^z_R\sigma^z_{R'}` (``J`` plays the paper's
+:math:`J_z`). Units: Γ = 1 sets frequency and time unless given otherwise.
+
+Conventions used everywhere in ``ddlib``: the single-spin basis is (|↑⟩, |↓⟩) with
+σᶻ|↑⟩ = +|↑⟩ (QuTiP's), σ⁻ = |↓⟩⟨↑| lowers, so the decay drives every spin to |↓⟩
+(μ = (0, 0, −1)); site 0 is the leftmost tensor factor.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .lattice import Lattice
+
+COUPLINGS = ("xy", "ising")
+
+
+def _real(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Model:
+    r"""Parameters of the driven-dissipative spin lattice, Eqs. (1)–(3) and (B1).
+
+    Parameters
+    ----------
+    Delta : float
+        Detuning Δ of the drive from the spin transition (term :math:`\frac{\Delta}{2}\sigma^z`).
+    Omega : float
+        Rabi frequency Ω (term :math:`\Omega\sigma^x`).
+    J : float
+        Bond coupling. ``coupling="xy"``: hopping :math:`-J(\sigma^+\sigma^- + \mathrm{h.c.})`
+        of Eq. (2); ``coupling="ising"``: :math:`-\frac{J}{2}\sigma^z\sigma^z` of Eq. (B1).
+    Gamma : float, default 1
+        Decay rate Γ > 0 of Eq. (3); the paper's unit of frequency.
+    coupling : {"xy", "ising"}
+        Which bond term.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite or non-real parameter, ``Gamma <= 0`` or an unknown ``coupling``;
+        the message names the parameter.
+
+    Examples
+    --------
+    >>> from ddlib import Model
+    >>> Model(Delta=1.5, Omega=0.5, J=1.0)
+    Model(Delta=1.5, Omega=0.5, J=1.0, Gamma=1.0, coupling='xy')
+    """
+
+    Delta: float
+    Omega: float
+    J: float
+    Gamma: float = 1.0
+    coupling: str = "xy"
+
+    def __post_init__(self):
+        for name in ("Delta", "Omega", "J", "Gamma"):
+            object.__setattr__(self, name, _real(name, getattr(self, name)))
+        if self.Gamma <= 0:
+            raise ValueError(f"Gamma must be > 0 (the decay rate), got {self.Gamma!r}")
+        if self.coupling not in COUPLINGS:
+            raise ValueError(f"coupling must be one of {COUPLINGS}, got {self.coupling!r}")
+
+    def replace(self, **changes) -> Model:
+        """A copy with some parameters changed (validated again)."""
+        fields = {k: getattr(self, k) for k in ("Delta", "Omega", "J", "Gamma", "coupling")}
+        fields.update(changes)
+        return Model(**fields)
+
+    def key(self) -> dict:
+        """Plain-dict form, used for cache keys and labels."""
+        return {"Delta": self.Delta, "Omega": self.Omega, "J": self.J, "Gamma": self.Gamma,
+                "coupling": self.coupling}
+
+
+def single_spin_steady_state(model: Model) -> np.ndarray:
+    r"""Closed-form Bloch-vector steady state of one spin (J plays no role).
+
+    Setting the time derivatives of Eqs. (4)–(6) with J = 0 (and general Γ) to zero,
+
+    .. math::
+
+        0 = -\Delta\mu_y - \tfrac{\Gamma}{2}\mu_x,\quad
+        0 = \Delta\mu_x - 2\Omega\mu_z - \tfrac{\Gamma}{2}\mu_y,\quad
+        0 = 2\Omega\mu_y - \Gamma(1 + \mu_z),
+
+    gives, with :math:`D = \Gamma^2 + 4\Delta^2 + 8\Omega^2`,
+
+    .. math::
+
+        \mu_x = -\frac{8\Delta\Omega}{D},\qquad \mu_y = \frac{4\Gamma\Omega}{D},\qquad
+        \mu_z = -\frac{\Gamma^2 + 4\Delta^2}{D}.
+
+    Returns
+    -------
+    ndarray, shape (3,)
+        :math:`(\mu_x, \mu_y, \mu_z)`.
+    """
+    D = model.Gamma**2 + 4 * model.Delta**2 + 8 * model.Omega**2
+    return np.array([-8 * model.Delta * model.Omega, 4 * model.Gamma * model.Omega,
+                     -(model.Gamma**2 + 4 * model.Delta**2)]) / D
+
+
+def hamiltonian(model: Model, lattice: Lattice):
+    """Full many-body Hamiltonian, Eq. (2) or (B1), as a QuTiP operator on 2^N states.
+
+    Meant for small N (reference computations and tests); sparse storage.
+    """
+    import qutip
+
+    N = lattice.N
+    sx, sy, sz = qutip.sigmax(), qutip.sigmay(), qutip.sigmaz()
+
+    def site(op, i):
+        ops = [qutip.qeye(2)] * N
+        ops[i] = op
+        return qutip.tensor(ops)
+
+    H = 0
+    for i in range(N):
+        H = H + 0.5 * model.Delta * site(sz, i) + model.Omega * site(sx, i)
+    pair_ops = (sx, sy) if model.coupling == "xy" else (sz,)
+    for i, j in lattice.bonds:
+        for op in pair_ops:
+            H = H - 0.5 * model.J * site(op, int(i)) * site(op, int(j))
+    return H
+
+
+def collapse_operators(model: Model, lattice: Lattice) -> list:
+    r"""Jump operators :math:`\sqrt{\Gamma}\,\sigma^-_R` of Eq. (3), one per site (QuTiP)."""
+    import qutip
+
+    N = lattice.N
+    out = []
+    for i in range(N):
+        ops = [qutip.qeye(2)] * N
+        ops[i] = qutip.sigmam()
+        out.append(math.sqrt(model.Gamma) * qutip.tensor(ops))
+    return out
+
+
+def liouvillian(model: Model, lattice: Lattice):
+    """Full Liouvillian superoperator (QuTiP, 4^N × 4^N) — the brute-force reference route."""
+    import qutip
+
+    return qutip.liouvillian(hamiltonian(model, lattice), collapse_operators(model, lattice))
