@@ -253,22 +253,26 @@ def cluster2d(N: int) -> Lattice:
     * N = 9: (3, 0) and (0, 3) — the 3 × 3 torus;
     * N = 10: (3, 1) and (−1, 3) — a tilted square.
 
-    Z = 4; ``shape`` is (a, d) and ``coords`` the representatives (x, y), 0 ≤ x < a,
-    0 ≤ y < d. N = 5 gives the complete graph K₅ (so the same as ``fully_connected(5)``).
+    Z = 4; ``shape`` is (a, d); ``coords`` holds, for each site, its image closest to the
+    origin (a compact drawing of the cluster). N = 5 gives the complete graph K₅ (so the same as ``fully_connected(5)``).
     """
     N = _int("N", N, 5)
     a, b, d = _cluster_hnf(N)
-    coords = np.array([(x, y) for y in range(d) for x in range(a)], dtype=np.int64)
-    index = {tuple(c): i for i, c in enumerate(coords)}
+    hnf = [(x, y) for y in range(d) for x in range(a)]
+    index = {c: i for i, c in enumerate(hnf)}
 
     def site(x, y):
         n = y // d
         return index[((x - n * b) % a, y - n * d)]
 
-    pairs = [(i, site(x + dx, y + dy)) for i, (x, y) in enumerate(coords)
+    def compact(x, y):  # the image closest to the origin: a compact, centred drawing
+        images = [(x + m * a + n * b, y + n * d) for m in range(-2, 3) for n in range(-2, 3)]
+        return min(images, key=lambda v: (v[0] ** 2 + v[1] ** 2, v))
+
+    pairs = [(i, site(x + dx, y + dy)) for i, (x, y) in enumerate(hnf)
              for dx, dy in ((1, 0), (0, 1))]
-    bonds = _sorted_bonds(pairs)
-    return Lattice("cluster2d", N, 4, bonds, (a, d), (True, True), _frozen(coords),
+    coords = _frozen([compact(x, y) for x, y in hnf])
+    return Lattice("cluster2d", N, 4, _sorted_bonds(pairs), (a, d), (True, True), coords,
                    {"N": N})
 
 

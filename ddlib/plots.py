@@ -64,3 +64,44 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: floa
             ax.text(0.02, 0.97, f"({chr(97 + k)})", transform=ax.transAxes, va="top",
                     ha="left", fontweight="bold")
     return fig, axes
+
+
+def draw_lattice(ax, lattice, *, path: bool = False) -> None:
+    """Draw the sites and bonds of a lattice with ``dim <= 2`` (or a fully connected graph).
+
+    Bonds between geometric neighbours are solid; bonds that close a periodic boundary are drawn
+    as dashed stubs leaving the cluster. The fully connected graph is drawn on a circle. With
+    ``path=True`` the site numbering (the MPS path of a cylinder) is drawn as a grey arrow line.
+    """
+    import numpy as np
+
+    circle = lattice.coords is None or (lattice.dim == 1 and lattice.periodic[0])
+    if circle:
+        phi = 2 * np.pi * np.arange(lattice.N) / lattice.N
+        xy = np.c_[np.cos(phi), np.sin(phi)] * (1 if lattice.coords is None else lattice.N / 6)
+    else:
+        xy = np.c_[lattice.coords, np.zeros(lattice.N)][:, :2].astype(float)
+    solid = {}
+    for i, j in lattice.bonds:
+        d = xy[j] - xy[i]
+        if circle or np.isclose(np.hypot(*d), 1.0):
+            ax.plot(*xy[[i, j]].T, color="0.3", lw=1.0, zorder=1)
+            solid.setdefault(i, set()).add(tuple(np.round(d)))
+            solid.setdefault(j, set()).add(tuple(-np.round(d)))
+    if not circle:  # periodic bonds: a dashed stub in each free periodic direction
+        units = [s * np.eye(2)[k] for k in range(lattice.dim) if lattice.periodic[k]
+                 for s in (1, -1)]
+        for i in range(lattice.N):
+            for e in units:
+                if tuple(e) not in solid.get(i, set()):
+                    ax.plot(*np.c_[xy[i], xy[i] + 0.45 * e], color="0.3", lw=1.0, ls="--",
+                            zorder=1)
+    if path:
+        ax.plot(*xy.T, color="C1", lw=2.5, alpha=0.5, zorder=0)
+    ax.scatter(*xy.T, s=60, color="C0", zorder=2, edgecolor="k", linewidth=0.6)
+    for k, (x, y) in enumerate(xy):
+        ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(repr(lattice), fontsize=9)
