@@ -254,7 +254,8 @@ def cluster2d(N: int) -> Lattice:
     * N = 10: (3, 1) and (−1, 3) — a tilted square.
 
     Z = 4; ``shape`` is (a, d); ``coords`` holds, for each site, its image closest to the
-    origin (a compact drawing of the cluster). N = 5 gives the complete graph K₅ (so the same as ``fully_connected(5)``).
+    origin (a compact drawing of the cluster). N = 5 gives the complete graph K₅ (the same
+    graph as ``fully_connected(5)``).
     """
     N = _int("N", N, 5)
     a, b, d = _cluster_hnf(N)

@@ -1,0 +1,106 @@
+"""Lattices: sizes, coordination, bonds and symmetry groups."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ddlib import lattice
+
+
+def _neighbour_sets(lat):
+    A = lat.adjacency()
+    return [set(np.flatnonzero(row)) for row in A]
+
+
+@pytest.mark.parametrize(
+    "lat, N, Z, n_bonds",
+    [
+        (lattice.fully_connected(6), 6, 5, 15),
+        (lattice.chain(8), 8, 2, 8),
+        (lattice.chain(8, periodic=False), 8, 2, 7),
+        (lattice.hypercubic(4, 2), 16, 4, 32),
+        (lattice.hypercubic(3, 3), 27, 6, 81),
+        (lattice.cylinder(4, 3), 12, 4, 9 + 12),
+        (lattice.cylinder(3, 2), 6, 3, 4 + 3),
+    ],
+)
+def test_sizes(lat, N, Z, n_bonds):
+    assert (lat.N, lat.Z, len(lat.bonds)) == (N, Z, n_bonds)
+    assert (lat.bonds[:, 0] < lat.bonds[:, 1]).all()
+    assert len({tuple(b) for b in lat.bonds}) == len(lat.bonds)
+
+
+@pytest.mark.parametrize("N", [5, 6, 7, 8, 9, 10, 11, 12])
+def test_cluster2d_every_site_has_four_distinct_neighbours(N):
+    lat = lattice.cluster2d(N)
+    assert lat.N == N and lat.Z == 4
+    assert all(len(s) == 4 for s in _neighbour_sets(lat))
+    assert len(lat.bonds) == 2 * N
+
+
+@pytest.mark.parametrize("N, spans", [(8, [(2, 2), (2, -2)]), (9, [(3, 0), (0, 3)]),
+                                      (10, [(3, 1), (-1, 3)])])
+def test_cluster2d_paper_parallelograms(N, spans):
+    """The documented spanning vectors generate the cluster's superlattice (index N)."""
+    assert round(abs(np.linalg.det(np.array(spans)))) == N
+    hnf = lattice._cluster_hnf(N)
+    assert all(lattice._in_superlattice(v, *hnf) for v in spans)
+    assert hnf[0] * hnf[2] == N
+    # and the sites' compact images are N distinct points
+    assert len({tuple(c) for c in lattice.cluster2d(N).coords}) == N
+
+
+def test_cylinder_snake_path_is_connected():
+    lat = lattice.cylinder(5, 4)
+    nb = _neighbour_sets(lat)
+    assert all(i + 1 in nb[i] for i in range(lat.N - 1))
+
+
+@pytest.mark.parametrize(
+    "lat, order",
+    [
+        (lattice.chain(8), 16),  # dihedral group D_8
+        (lattice.chain(6, periodic=False), 2),
+        (lattice.cluster2d(9), 72),  # 3x3 torus = K3 x K3: (S3 x S3) x Z2
+        (lattice.cluster2d(8), 1152),  # K_{4,4}: (S4 x S4) x Z2
+        (lattice.cluster2d(5), 120),  # K5: S5
+        (lattice.fully_connected(5), math.factorial(5)),
+    ],
+)
+def test_automorphism_groups(lat, order):
+    G = lat.automorphisms()
+    assert G.shape == (order, lat.N)
+    np.testing.assert_array_equal(G[0], np.arange(lat.N))
+    bonds = {tuple(b) for b in lat.bonds}
+    for g in G[:: max(1, order // 50)]:
+        assert {tuple(sorted((g[i], g[j]))) for i, j in lat.bonds} == bonds
+
+
+def test_automorphism_limit_is_a_clear_error():
+    with pytest.raises(ValueError, match="automorphisms"):
+        lattice.fully_connected(9).automorphisms(limit=1000)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: lattice.chain(2), "N"),
+        (lambda: lattice.chain(4.0), "N"),
+        (lambda: lattice.hypercubic(2, 2), "L"),
+        (lambda: lattice.hypercubic(5, 0), "dim"),
+        (lambda: lattice.cluster2d(4), "N"),
+        (lambda: lattice.cylinder(1, 4), "Lx"),
+        (lambda: lattice.fully_connected(1), "N"),
+    ],
+)
+def test_bad_sizes_name_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_equality_and_keys():
+    assert lattice.chain(6) == lattice.chain(6)
+    assert lattice.chain(6) != lattice.chain(6, periodic=False)
+    assert lattice.hypercubic(4, 2).key() == {"kind": "hypercubic", "L": 4, "dim": 2,
+                                               "periodic": True}

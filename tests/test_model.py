@@ -1,0 +1,78 @@
+"""The model: parameter validation, the full-space operators and the single-spin closed form."""
+
+import numpy as np
+import pytest
+import qutip
+
+from ddlib import Model, lattice
+from ddlib.model import (
+    collapse_operators,
+    hamiltonian,
+    liouvillian,
+    single_spin_steady_state,
+)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"Delta": np.nan}, "Delta"),
+        ({"Omega": np.inf}, "Omega"),
+        ({"J": "1"}, "J"),
+        ({"Gamma": 0.0}, "Gamma"),
+        ({"Gamma": -1.0}, "Gamma"),
+        ({"coupling": "heisenberg"}, "coupling"),
+        ({"Delta": True}, "Delta"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(kwargs, name):
+    args = {"Delta": 1.0, "Omega": 0.5, "J": 1.0} | kwargs
+    with pytest.raises(ValueError, match=name):
+        Model(**args)
+
+
+def test_model_is_frozen_and_replace_revalidates():
+    m = Model(1.0, 0.5, 2.0)
+    with pytest.raises(AttributeError):
+        m.Delta = 2.0
+    assert m.replace(Delta=2.0).Delta == 2.0
+    with pytest.raises(ValueError, match="Gamma"):
+        m.replace(Gamma=0)
+
+
+def test_xy_bond_is_flip_flop_hopping():
+    """-(J/2)(σxσx + σyσy) equals -J(σ+σ- + h.c.) of Eq. (2)."""
+    lat = lattice.chain(2, periodic=False)
+    H = hamiltonian(Model(0.0, 0.0, 0.7), lat)
+    sp, sm = qutip.sigmap(), qutip.sigmam()
+    expected = -0.7 * (qutip.tensor(sp, sm) + qutip.tensor(sm, sp))
+    assert (H - expected).norm() < 1e-12
+
+
+def test_ising_bond():
+    lat = lattice.chain(2, periodic=False)
+    H = hamiltonian(Model(0.0, 0.0, 0.7, coupling="ising"), lat)
+    expected = -0.35 * qutip.tensor(qutip.sigmaz(), qutip.sigmaz())
+    assert (H - expected).norm() < 1e-12
+
+
+@pytest.mark.parametrize("Delta, Omega, Gamma", [(0.0, 0.5, 1.0), (1.3, 0.5, 1.0),
+                                                 (-2.0, 1.7, 1.0), (0.4, 0.9, 2.5)])
+def test_single_spin_closed_form_matches_qutip_steadystate(Delta, Omega, Gamma):
+    model = Model(Delta, Omega, J=3.0, Gamma=Gamma)  # J is irrelevant for one spin
+    lat = lattice.fully_connected(2)
+    rho = qutip.steadystate(hamiltonian(model.replace(J=0.0), lat),
+                            collapse_operators(model, lat))
+    one = rho.ptrace(0)
+    mu = [qutip.expect(op, one) for op in (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz())]
+    np.testing.assert_allclose(mu, single_spin_steady_state(model), atol=1e-10)
+
+
+def test_decay_drives_spins_down():
+    """Ω = 0: the steady state is all spins down, μ_z = -1 (sign convention of σ⁻)."""
+    mu = single_spin_steady_state(Model(0.7, 0.0, 0.0))
+    np.testing.assert_allclose(mu, [0, 0, -1])
+    lat = lattice.chain(3)
+    L = liouvillian(Model(0.7, 0.0, 1.0), lat)
+    down = qutip.tensor([qutip.basis(2, 1)] * 3)
+    assert (L * qutip.operator_to_vector(qutip.ket2dm(down))).norm() < 1e-12
