@@ -10,8 +10,8 @@ from __future__ import annotations
 
 PROFILES: dict[str, dict[str, dict]] = {
     "model": {
-        "fast": {"t_final": 12.0, "n_times": 121},
-        "paper": {"t_final": 12.0, "n_times": 241},
+        "fast": {"t_final": 12.0, "n_times": 121, "n_Delta": 41},
+        "paper": {"t_final": 12.0, "n_times": 241, "n_Delta": 201},
     },
     # Each chapter below is owned by one developer; edit only your own entry.
     "bimodality": {"fast": {}, "paper": {}},
