@@ -1,0 +1,201 @@
+"""Parameter scans: grids and continuation with warm starts, cached point by point.
+
+Any solver fits: the scan calls a function you give it and keeps, from each result, the
+numbers an ``observables`` function extracts. Results are labelled :class:`xarray.Dataset`\\ s
+whose coordinates are the scanned parameters, so ``ds.mux.sel(direction="up")`` or
+``ds.kappa.plot()`` work directly.
+
+* :func:`grid` — every combination of a few parameter arrays, independent points.
+* :func:`continuation` — one parameter stepped through its values, each point warm-started from
+  the previous point's result; ``direction="both"`` sweeps up and back down, which follows
+  each branch of a bistable window to its end (hysteresis).
+
+Every point is stored with :func:`ddlib.cache.cached` under the scan's ``name`` and ``key``
+(the model, lattice and options the solver depends on) plus the point itself — and, for a
+continuation, the path walked so far, since a warm-started result depends on its history. An
+interrupted scan resumes where it stopped, and a finer or longer scan reuses what it can.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from .cache import cached
+
+__all__ = ["grid", "continuation", "DIRECTIONS"]
+
+DIRECTIONS = ("up", "down", "both")
+
+
+def _values(name: str, values) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a non-empty 1D array of finite numbers")
+    if np.unique(arr).size != arr.size:
+        raise ValueError(f"{name} must not repeat values")
+    return arr
+
+
+def _check_callable(name: str, f) -> None:
+    if not callable(f):
+        raise ValueError(f"{name} must be callable, got {type(f).__name__}")
+
+
+def _collect(records: list[dict], shape: tuple, dims: tuple, coords: dict,
+             extra_dims: Mapping[str, Sequence[str]] | None) -> xr.Dataset:
+    """Stack per-point observables (same names and shapes at every point) into a Dataset."""
+    names = list(records[0])
+    clash = set(names) & set(coords)
+    if clash:
+        raise ValueError(f"observables must not reuse a coordinate name, got {sorted(clash)}")
+    data = {}
+    for var in names:
+        try:
+            stacked = np.stack([np.asarray(r[var]) for r in records])
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"observables must return the same names and shapes at every "
+                             f"point; {var!r} does not ({err})") from None
+        own = tuple((extra_dims or {}).get(var, ()))
+        tail = stacked.shape[1:]
+        if len(own) != len(tail):
+            own = tuple(f"{var}_dim{i}" for i in range(len(tail)))
+        data[var] = (dims + own, stacked.reshape(shape + tail))
+    return xr.Dataset(data, coords=coords)
+
+
+def _observe(observables, result) -> dict:
+    obs = dict(observables(result))
+    if "converged" not in obs and hasattr(result, "converged"):
+        obs["converged"] = bool(result.converged)
+    return obs
+
+
+def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
+         observables: Callable[[Any], Mapping[str, Any]], name: str,
+         key: Mapping[str, Any] | None = None,
+         dims: Mapping[str, Sequence[str]] | None = None,
+         progress: bool = True) -> xr.Dataset:
+    """Evaluate ``solve(**point)`` on every point of a grid, each point cached.
+
+    Parameters
+    ----------
+    solve : callable
+        ``solve(**point) -> result``; ``point`` maps each axis name to a float.
+    axes : mapping of str to 1D array
+        The scanned parameters, e.g. ``{"Delta": ..., "JZ": ...}`` (order = dimension order).
+    observables : callable
+        ``observables(result) -> {name: scalar or array}``, the same names and shapes at every
+        point. A result with a ``converged`` attribute adds a boolean ``converged`` variable.
+    name : str
+        Cache name (e.g. ``"mfqf.grid"``).
+    key : mapping, optional
+        Everything ``solve`` depends on besides the point (model, lattice, options), for the
+        cache key.
+    dims : mapping of str to sequence of str, optional
+        Dimension names of array observables (default ``<var>_dim0``, …).
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions: the axes (then each observable's own); coordinates: the axis values.
+
+    Raises
+    ------
+    ValueError
+        For a non-callable ``solve``/``observables``, an empty or non-finite axis, or
+        observables whose names or shapes change between points.
+    """
+    _check_callable("solve", solve)
+    _check_callable("observables", observables)
+    if not isinstance(axes, Mapping) or not axes:
+        raise ValueError("axes must be a non-empty mapping of parameter name to values")
+    coords = {k: _values(f"axes[{k!r}]", v) for k, v in axes.items()}
+    key = dict(key or {})
+    names = tuple(coords)
+    points = list(itertools.product(*coords.values()))
+    records = []
+    for values in tqdm(points, desc=name, disable=not progress):
+        point = dict(zip(names, (float(v) for v in values), strict=True))
+        result = cached(name, lambda p=point: solve(**p), **key, point=point)
+        records.append(_observe(observables, result))
+    shape = tuple(len(v) for v in coords.values())
+    return _collect(records, shape, names, coords, dims)
+
+
+def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequence[float], *,
+                 observables: Callable[[Any], Mapping[str, Any]], name: str,
+                 key: Mapping[str, Any] | None = None, direction: str = "both",
+                 dims: Mapping[str, Sequence[str]] | None = None,
+                 progress: bool = True) -> xr.Dataset:
+    """Follow a branch of solutions through ``values`` of one parameter, warm-starting each
+    point from the previous one.
+
+    ``"up"`` walks the values in increasing order, ``"down"`` in decreasing order; ``"both"``
+    does the two walks independently (each from its own end), so in a bistable window the
+    two sweeps stay on different branches and a hysteresis loop appears.
+
+    Parameters
+    ----------
+    solve : callable
+        ``solve(value, previous) -> result``: ``previous`` is the result at the last
+        *converged* point of the walk (None at the first point or after no success yet).
+    param : str
+        Name of the parameter (the coordinate name).
+    values : 1D array
+        The values (any order; walked sorted).
+    observables : callable
+        ``observables(result) -> {name: scalar or array}``, as in :func:`grid`.
+    name : str
+        Cache name.
+    key : mapping, optional
+        Everything ``solve`` depends on besides the value (model, lattice, options).
+    direction : {"up", "down", "both"}
+    dims : mapping, optional
+        Dimension names of array observables.
+    progress : bool
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``(direction, param, ...)`` (``direction`` coordinate ``["up"]``,
+        ``["down"]`` or ``["up", "down"]``); ``param`` increasing in every direction.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``param``, ``values``, ``direction`` or non-callable arguments.
+    """
+    _check_callable("solve", solve)
+    _check_callable("observables", observables)
+    if not isinstance(param, str) or not param:
+        raise ValueError(f"param must be a non-empty string, got {param!r}")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    grid_values = np.sort(_values("values", values))
+    key = dict(key or {})
+    walks = ("up", "down") if direction == "both" else (direction,)
+    records: list[dict] = []
+    bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
+    for walk in walks:
+        order = grid_values if walk == "up" else grid_values[::-1]
+        previous, by_value = None, {}
+        for k, v in enumerate(order):
+            path = [float(x) for x in order[:k + 1]]
+            result = cached(name, lambda v=float(v), p=previous: solve(v, p), **key,
+                            param=param, path=path)
+            if getattr(result, "converged", True):
+                previous = result
+            by_value[float(v)] = _observe(observables, result)
+            bar.update()
+        records.extend(by_value[float(v)] for v in grid_values)
+    bar.close()
+    return _collect(records, (len(walks), grid_values.size), ("direction", param),
+                    {"direction": list(walks), param: grid_values}, dims)

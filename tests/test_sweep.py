@@ -1,0 +1,123 @@
+"""Parameter scans: shapes and labels, point-by-point caching, and hysteresis.
+
+The physics check: a warm-started continuation of MF *time evolution* over Δ must show the
+hysteresis loop whose ends are the saddle-nodes that ``meanfield.bistable_range`` finds from
+the discriminant — two independent routes to the same window.
+"""
+
+import numpy as np
+import pytest
+
+from ddlib import Model
+from ddlib import meanfield as mf
+from ddlib.sweep import continuation, grid
+
+MODEL = Model(Delta=0.0, Omega=0.5, J=1.0)  # JZ = 4 with Z = 4
+Z = 4
+
+
+def relax(Delta, previous):
+    """MF state reached by evolving from the previous point's state (all down at first)."""
+    start = None if previous is None else previous.mu[-1]
+    return mf.evolve(MODEL.replace(Delta=Delta), Z, 400.0, initial=start,
+                     options=mf.EvolveOptions(n_times=2))
+
+
+def final_mu(traj):
+    return {"mu": traj.mu[-1]}
+
+
+def test_continuation_shows_the_mean_field_hysteresis_loop():
+    deltas = np.round(np.arange(0.9, 2.31, 0.05), 10)
+    ds = continuation(relax, "Delta", deltas, observables=final_mu, name="test.mf_hysteresis",
+                      key={"model": MODEL, "Z": Z}, dims={"mu": ["component"]},
+                      progress=False)
+    assert ds.mu.dims == ("direction", "Delta", "component")
+    assert list(ds.direction.values) == ["up", "down"]
+    np.testing.assert_array_equal(ds.Delta.values, deltas)
+    assert bool(ds.converged.all())
+    w = mf.bistable_range(0.5, 4.0)
+    mux = ds.mu.sel(component=0)
+    for walk, edge in (("up", w.upper), ("down", w.lower)):
+        jump = np.argmax(np.abs(np.diff(mux.sel(direction=walk).values)))
+        assert deltas[jump] < edge < deltas[jump + 1]
+    inside = (deltas > w.lower) & (deltas < w.upper)
+    gap = np.abs(mux.sel(direction="up") - mux.sel(direction="down")).values
+    assert np.all(gap[inside] > 0.1) and np.all(gap[~inside] < 1e-5)
+    # every point is a stable fixed point
+    for walk in ("up", "down"):
+        for D, mu in zip(deltas, ds.mu.sel(direction=walk).values, strict=True):
+            ss = mf.steady_states(MODEL.replace(Delta=D), Z)
+            assert min(np.linalg.norm(mu - p.mu) for p in ss if p.stable) < 1e-5
+
+
+def test_grid_labels_and_values():
+    def solve(Delta, Omega):
+        return mf.steady_states(MODEL.replace(Delta=Delta, Omega=Omega), Z)
+
+    ds = grid(solve, {"Delta": [0.5, 1.6, 3.0], "Omega": [0.3, 0.5]},
+              observables=lambda ss: {"n_stable": int(ss.stable.sum()),
+                                      "muz_min": ss.mu[:, 2].min()},
+              name="test.grid", key={"model": MODEL, "Z": Z}, progress=False)
+    assert ds.n_stable.dims == ("Delta", "Omega")
+    assert int(ds.n_stable.sel(Delta=1.6, Omega=0.5)) == 2
+    assert int(ds.n_stable.sel(Delta=3.0, Omega=0.5)) == 1
+    direct = mf.steady_states(MODEL.replace(Delta=0.5, Omega=0.3), Z).mu[:, 2].min()
+    assert float(ds.muz_min.sel(Delta=0.5, Omega=0.3)) == direct
+
+
+def test_points_are_cached_and_history_is_part_of_the_key():
+    calls = []
+
+    def solve(x, previous):
+        calls.append((x, previous))
+        return {"value": x, "from": previous["value"] if previous else np.nan}
+
+    kwargs = dict(observables=lambda r: r, name="test.cache", key={"tag": 1}, progress=False)
+    first = continuation(solve, "x", [1.0, 2.0, 3.0], direction="up", **kwargs)
+    assert len(calls) == 3
+    np.testing.assert_array_equal(first["from"].values[0], [np.nan, 1.0, 2.0])
+    again = continuation(solve, "x", [1.0, 2.0, 3.0], direction="up", **kwargs)
+    assert len(calls) == 3  # all from the cache
+    assert again.identical(first)
+    continuation(solve, "x", [1.0, 2.0, 3.0, 4.0], direction="up", **kwargs)
+    assert len(calls) == 4  # the common prefix of the path is reused
+    continuation(solve, "x", [1.0, 2.5, 3.0], direction="up", **kwargs)
+    assert len(calls) == 6  # a different history is recomputed from where it differs
+
+
+class Result:
+    """A picklable stand-in for a solver result."""
+
+    def __init__(self, x, ok, seed):
+        self.x, self.converged, self.seed = x, ok, seed
+
+
+def test_failed_points_do_not_seed_the_next_warm_start():
+    def solve(x, previous):
+        return Result(x, x != 2.0, None if previous is None else previous.x)
+
+    ds = continuation(solve, "x", [1.0, 2.0, 3.0], direction="up", name="test.fail",
+                      observables=lambda r: {"seed": np.nan if r.seed is None else r.seed},
+                      key={}, progress=False)
+    np.testing.assert_array_equal(ds.converged.values[0], [True, False, True])
+    np.testing.assert_array_equal(ds.seed.values[0], [np.nan, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: grid(None, {"a": [1]}, observables=dict, name="t"), "solve"),
+    (lambda: grid(dict, {}, observables=dict, name="t"), "axes"),
+    (lambda: grid(dict, {"a": [1, np.nan]}, observables=dict, name="t"), "axes"),
+    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", direction="left"),
+     "direction"),
+    (lambda: continuation(dict, "a", [1, 1], observables=dict, name="t"), "values"),
+    (lambda: continuation(dict, "", [1, 2], observables=dict, name="t"), "param"),
+    (lambda: grid(lambda a: {"a": a}, {"a": [1]}, observables=lambda r: r, name="t.clash",
+                  progress=False), "observables"),
+    (lambda: continuation(lambda v, p: {"b": [0] * int(v)}, "a", [1, 2],
+                          observables=lambda r: r, name="t.shape", progress=False),
+     "observables"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
