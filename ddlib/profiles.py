@@ -17,8 +17,16 @@ PROFILES: dict[str, dict[str, dict]] = {
     "bimodality": {"fast": {}, "paper": {}},
     "mfqf_derivation": {"fast": {}, "paper": {}},
     "mpo": {"fast": {}, "paper": {}},
-    "multistability": {"fast": {}, "paper": {}},
-    "ising": {"fast": {}, "paper": {}},
+    "multistability": {
+        "fast": {"Delta": (0.5, 3.5, 31), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
+                 "JZ": (0.0, 10.0, 201)},
+        "paper": {"Delta": (0.5, 3.5, 121), "L": {1: 400, 2: 200, 3: 40}, "n_curve": 20001,
+                  "JZ": (0.0, 10.0, 1001)},
+    },
+    "ising": {
+        "fast": {"Omega": (0.5, 2.5, 41), "L": 40, "n_curve": 4001, "R_max": 12},
+        "paper": {"Omega": (0.5, 2.5, 201), "L": 100, "n_curve": 20001, "R_max": 20},
+    },
 }
 
 
