@@ -8,7 +8,8 @@ whose coordinates are the scanned parameters, so ``ds.mux.sel(direction="up")`` 
 * :func:`grid` — every combination of a few parameter arrays, independent points.
 * :func:`continuation` — one parameter stepped through its values, each point warm-started from
   the previous point's result; ``direction="both"`` sweeps up and back down, which follows
-  each branch of a bistable window to its end (hysteresis).
+  each branch of a bistable window to its end (hysteresis), and with ``jumped`` the end of
+  each branch is located by bisection.
 
 Every point is stored with :func:`ddlib.cache.cached` under the scan's ``name`` and ``key``
 (the model, lattice and options the solver depends on) plus the point itself — and, for a
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -134,6 +136,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
                  observables: Callable[[Any], Mapping[str, Any]], name: str,
                  key: Mapping[str, Any] | None = None, direction: str = "both",
                  dims: Mapping[str, Sequence[str]] | None = None,
+                 jumped: Callable[[Any, Any], bool] | None = None, jump_tol: float = 1e-3,
                  progress: bool = True) -> xr.Dataset:
     """Follow a branch of solutions through ``values`` of one parameter, warm-starting each
     point from the previous one.
@@ -160,13 +163,23 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     direction : {"up", "down", "both"}
     dims : mapping, optional
         Dimension names of array observables.
+    jumped : callable, optional
+        ``jumped(before, after) -> bool`` says whether two consecutive results lie on
+        different branches (e.g. μ changed by more than a threshold). Each such jump is
+        located by bisection between the two values, warm-starting every trial from the last
+        result still on the branch, until the bracket is narrower than ``jump_tol``: the end
+        of the branch being followed (a saddle-node for a bistable window's edge).
+    jump_tol : float, default 1e-3
+        Width of the bracket around each jump.
     progress : bool
 
     Returns
     -------
     xarray.Dataset
         Dimensions ``(direction, param, ...)`` (``direction`` coordinate ``["up"]``,
-        ``["down"]`` or ``["up", "down"]``); ``param`` increasing in every direction.
+        ``["down"]`` or ``["up", "down"]``); ``param`` increasing in every direction. With
+        ``jumped``, ``ds.attrs["jumps"]`` maps each direction to a list of brackets
+        ``(last value on the branch, first value past the jump)``, in walking order.
 
     Raises
     ------
@@ -181,21 +194,50 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     grid_values = np.sort(_values("values", values))
     key = dict(key or {})
+    if jumped is not None:
+        _check_callable("jumped", jumped)
+    if not (isinstance(jump_tol, Real) and jump_tol > 0):
+        raise ValueError(f"jump_tol must be a positive number, got {jump_tol!r}")
     walks = ("up", "down") if direction == "both" else (direction,)
     records: list[dict] = []
+    jumps: dict[str, list] = {}
     bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
+
+    def step(value: float, previous, path: list[float]):
+        return cached(name, lambda: solve(value, previous), **key, param=param, path=path)
+
     for walk in walks:
-        order = grid_values if walk == "up" else grid_values[::-1]
-        previous, by_value = None, {}
+        order = [float(v) for v in (grid_values if walk == "up" else grid_values[::-1])]
+        previous, previous_path, by_value, jumps[walk] = None, [], {}, []
         for k, v in enumerate(order):
-            path = [float(x) for x in order[:k + 1]]
-            result = cached(name, lambda v=float(v), p=previous: solve(v, p), **key,
-                            param=param, path=path)
+            path = order[:k + 1]
+            result = step(v, previous, path)
+            if jumped is not None and previous is not None and k > 0 \
+                    and jumped(previous, result):
+                jumps[walk].append(_bisect(step, jumped, previous, previous_path, v, jump_tol))
             if getattr(result, "converged", True):
-                previous = result
-            by_value[float(v)] = _observe(observables, result)
+                previous, previous_path = result, path
+            by_value[v] = _observe(observables, result)
             bar.update()
         records.extend(by_value[float(v)] for v in grid_values)
     bar.close()
-    return _collect(records, (len(walks), grid_values.size), ("direction", param),
-                    {"direction": list(walks), param: grid_values}, dims)
+    ds = _collect(records, (len(walks), grid_values.size), ("direction", param),
+                  {"direction": list(walks), param: grid_values}, dims)
+    if jumped is not None:
+        ds.attrs["jumps"] = jumps
+    return ds
+
+
+def _bisect(step, jumped, on_branch, path: list[float], off: float,
+            tol: float) -> tuple[float, float]:
+    """Shrink the bracket (path[-1], off) around a branch end; trials warm-start from the
+    last result still on the branch, and their cache paths extend that result's path."""
+    last = path[-1]
+    while abs(off - last) > tol:
+        mid = 0.5 * (last + off)
+        trial = step(mid, on_branch, path + [mid])
+        if getattr(trial, "converged", True) and not jumped(on_branch, trial):
+            on_branch, path, last = trial, path + [mid], mid
+        else:
+            off = mid
+    return last, off

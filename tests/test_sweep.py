@@ -31,7 +31,8 @@ def test_continuation_shows_the_mean_field_hysteresis_loop():
     deltas = np.round(np.arange(0.9, 2.31, 0.05), 10)
     ds = continuation(relax, "Delta", deltas, observables=final_mu, name="test.mf_hysteresis",
                       key={"model": MODEL, "Z": Z}, dims={"mu": ["component"]},
-                      progress=False)
+                      jumped=lambda a, b: abs(a.mu[-1, 0] - b.mu[-1, 0]) > 0.1,
+                      jump_tol=1e-4, progress=False)
     assert ds.mu.dims == ("direction", "Delta", "component")
     assert list(ds.direction.values) == ["up", "down"]
     np.testing.assert_array_equal(ds.Delta.values, deltas)
@@ -41,6 +42,11 @@ def test_continuation_shows_the_mean_field_hysteresis_loop():
     for walk, edge in (("up", w.upper), ("down", w.lower)):
         jump = np.argmax(np.abs(np.diff(mux.sel(direction=walk).values)))
         assert deltas[jump] < edge < deltas[jump + 1]
+        # bisection brackets the saddle-node (a trial just past it has not always left the
+        # ghost of the fixed point by t = 400, hence the slack of 2e-4)
+        ((last, off),) = ds.attrs["jumps"][walk]
+        assert abs(off - last) <= 1e-4
+        assert min(last, off) - 2e-4 < edge < max(last, off) + 2e-4
     inside = (deltas > w.lower) & (deltas < w.upper)
     gap = np.abs(mux.sel(direction="up") - mux.sel(direction="down")).values
     assert np.all(gap[inside] > 0.1) and np.all(gap[~inside] < 1e-5)
@@ -112,6 +118,9 @@ def test_failed_points_do_not_seed_the_next_warm_start():
      "direction"),
     (lambda: continuation(dict, "a", [1, 1], observables=dict, name="t"), "values"),
     (lambda: continuation(dict, "", [1, 2], observables=dict, name="t"), "param"),
+    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jumped=3), "jumped"),
+    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jump_tol=0),
+     "jump_tol"),
     (lambda: grid(lambda a: {"a": a}, {"a": [1]}, observables=lambda r: r, name="t.clash",
                   progress=False), "observables"),
     (lambda: continuation(lambda v, p: {"b": [0] * int(v)}, "a", [1, 2],
