@@ -1,0 +1,542 @@
+r"""Mean field with quantum fluctuations (MFQF): μ coupled to the connected correlators η_ab(R).
+
+The state of a translation-invariant spin lattice is described by the site magnetisation
+:math:`\mu_a = \langle\sigma^a_R\rangle` and the six connected correlators (Eq. 7)
+
+.. math::
+
+    \eta_{ab}(R) = \langle\sigma^a_R\sigma^b_0\rangle - \mu_a\mu_b,\qquad R \neq 0,
+
+on a periodic hypercubic lattice :math:`L^D` (any D ≥ 1). Inversion symmetry gives
+:math:`\eta_{ab}(R) = \eta_{ba}(R) = \eta_{ab}(-R)`. Connected three-point correlators are set
+to zero (the MFQF closure of App. D).
+
+**Equations (derived here; the printed Eqs. D4–D14 have misprints).** Write the Heisenberg
+generator of one site as :math:`\partial_t\sigma^a = \sum_d \Lambda_{ad}\sigma^d - \Gamma
+\delta_{az}` with :math:`\Lambda = \Pi - \Gamma\,\mathrm{diag}(\tfrac12, \tfrac12, 1)` and Π
+the matrix of Eq. (D5). Let :math:`\mathcal C` be the spin components of the bond term
+(:math:`\{x, y\}` for the XY coupling of Eq. 2, :math:`\{z\}` for the Ising coupling of
+Eq. B1), :math:`-\frac J2\sum_{\langle R R'\rangle}\sum_{c\in\mathcal C}\sigma^c_R\sigma^c_{R'}`.
+Each bond adds :math:`J\sum_{c\in\mathcal C}\epsilon_{cae}\sigma^e_R\sigma^c_{R'}` to
+:math:`\partial_t\sigma^a_R`. With
+
+.. math::
+
+    P_{ae} = \sum_{c\in\mathcal C}\epsilon_{cae}\mu_c,\quad
+    Q_{ac} = [c\in\mathcal C]\sum_e\epsilon_{cae}\mu_e,\quad
+    m_a = \sum_e P_{ae}\mu_e,\quad
+    w_a(R) = \sum_{c\in\mathcal C,\,e}\epsilon_{cae}\,\eta_{ec}(R),
+
+the exact magnetisation equation (Eqs. 4–6; :math:`\delta` runs over the :math:`\mathcal Z`
+neighbour vectors) is
+
+.. math::
+
+    \partial_t\mu = \Lambda\mu - \Gamma\hat z + J\mathcal Z\,m + J\sum_\delta w(\delta),
+
+and the closed correlator equations are, for R ≠ 0 (η(0) ≡ 0,
+:math:`S(R) = \sum_\delta\eta(R+\delta)`, matrices in the indices a, b)
+
+.. math::
+
+    \partial_t\eta(R) = A\eta(R) + \eta(R)A^{\mathsf T} + J\big[QS(R) + S(R)Q^{\mathsf T}\big]
+      + \delta_{|R|,1}\Big\{-J\big[P\eta(R) + \eta(R)P^{\mathsf T} + m\mu^{\mathsf T}
+      + \mu m^{\mathsf T} + w(R)\mu^{\mathsf T} + \mu w(R)^{\mathsf T}\big] + J\,\epsilon_{abe}
+      \mu_e\big([a\in\mathcal C] - [b\in\mathcal C]\big)\Big\},
+
+with :math:`A = \Lambda + J\mathcal Z P`. The bulk part is the linearised mean-field dynamics of
+the two spins, coupled through their neighbours; the :math:`\delta_{|R|,1}` terms remove the
+three-point strings whose sites coincide (the paper's :math:`\mathcal Z - \delta_{|R|,1}`) and
+add their on-site products :math:`\sigma^c\sigma^b = \delta_{cb} + i\epsilon_{cbf}\sigma^f`.
+These equations are checked against exact Lindblad dynamics and against the brute-force Pauli
+string engine :mod:`ddlib.cumulants` in ``tests/test_mfqf.py``.
+
+**Steady states.** For fixed μ the correlator equations are linear and translation invariant
+up to the 1 + 2D sites R = 0, ±e_i. In Fourier space the bulk operator is, per wave vector k, the
+Lyapunov map :math:`X \mapsto M_kX + XM_k^{\mathsf T}` with :math:`M_k = A + J\varphi_k Q`,
+:math:`\varphi_k = 2\sum_i\cos k_i`; its lattice Green's function, evaluated at a handful of
+displacements, turns the defect sites into a small dense linear system (6(1 + D) unknowns).
+That leaves a 3-dimensional root problem for μ, solved with MINPACK's hybrid method, and the
+full field η(R) follows from one FFT. The residual of the full equations (numba kernel) is
+reported as a check. Stability and the relaxation rate κ come from the leading eigenvalues
+of the full Jacobian (ARPACK on Jacobian-vector products).
+
+Units: Γ = 1 unless the model says otherwise; times in 1/Γ, rates in Γ.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+import scipy.integrate
+import scipy.optimize
+import scipy.sparse.linalg
+
+from ._numba import njit
+from .lattice import Lattice
+from .model import Model
+
+__all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
+           "rhs", "evolve"]
+
+#: The six independent components ab of η, in the order of the packed arrays.
+PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+_PAIR = np.array([[0, 3, 4], [3, 1, 5], [4, 5, 2]], dtype=np.int64)
+_PA = np.array([a for a, _ in PAIRS], dtype=np.int64)
+_PB = np.array([b for _, b in PAIRS], dtype=np.int64)
+_EPS = np.zeros((3, 3, 3))
+for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+    _EPS[_i, _j, _k], _EPS[_j, _i, _k] = 1.0, -1.0
+_GAMMA_RATES = np.array([0.5, 0.5, 1.0])  # decay rates of σˣ, σʸ, σᶻ in units of Γ
+
+
+# --------------------------------------------------------------------------------- options
+
+@dataclass(frozen=True, kw_only=True)
+class EvolveOptions:
+    """Options of :func:`evolve`.
+
+    Parameters
+    ----------
+    method : str
+        ``scipy.integrate.solve_ivp`` method (explicit: ``"DOP853"``, ``"RK45"``).
+    rtol, atol : float
+        Integrator tolerances.
+    n_times : int
+        Number of output times, evenly spaced in [0, t_final] (when ``times`` is not given).
+    max_norm : float
+        The integration stops, flagged, when :math:`|\\vec\\mu|` exceeds this (a blow-up).
+    """
+
+    method: str = "DOP853"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    n_times: int = 201
+    max_norm: float = 1.0 + 1e-6
+
+
+@dataclass(frozen=True, kw_only=True)
+class SteadyOptions:
+    """Options of :func:`steady_state`.
+
+    Parameters
+    ----------
+    t_pre : float
+        Without a warm start, the state is first evolved from ``initial`` for this time (on a
+        lattice of at most ``pre_sites`` sites, same D) to pick the branch reached dynamically.
+    pre_sites : int
+        Size limit of that pre-integration lattice.
+    tol : float
+        Tolerance of the root finder on μ.
+    residual_tol : float
+        The steady state is converged when the full right-hand side (all of μ and η) is below
+        this in max norm.
+    kappa : bool
+        Compute the relaxation rate κ and the stability (ARPACK, the costly part at large N).
+    eigs_tol : float
+        ARPACK tolerance.
+    """
+
+    t_pre: float = 40.0
+    pre_sites: int = 2048
+    tol: float = 1e-12
+    residual_tol: float = 1e-8
+    kappa: bool = True
+    eigs_tol: float = 1e-9
+
+
+# --------------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class Evolution:
+    """Result of :func:`evolve`.
+
+    Attributes
+    ----------
+    times : ndarray, shape (n_t,)
+        Output times (1/Γ); ends early when the integration failed.
+    mu : ndarray, shape (n_t, 3)
+        :math:`\\vec\\mu(t)`.
+    eta_nn : ndarray, shape (n_t, 3, 3)
+        Nearest-neighbour correlator :math:`\\eta_{ab}(\\hat e_1, t)`.
+    eta : ndarray, shape (3, 3, *lattice.shape)
+        Final correlators, layout as in :class:`SteadyState`.
+    converged : bool
+        The integration reached ``t_final`` with finite values and :math:`|\\vec\\mu| \\le 1`.
+    message : str
+    """
+
+    times: np.ndarray
+    mu: np.ndarray
+    eta_nn: np.ndarray
+    eta: np.ndarray
+    converged: bool
+    message: str
+    model: Model
+    lattice: Lattice
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Result of :func:`steady_state`.
+
+    Attributes
+    ----------
+    mu : ndarray, shape (3,)
+        :math:`\\vec\\mu^S`.
+    eta : ndarray, shape (3, 3, *lattice.shape)
+        ``eta[a, b][R]`` = :math:`\\eta_{ab}(R)` at the displacement R whose components are the
+        array indices taken mod L (index L − 1 is R = −1). Symmetric in a, b;
+        ``eta[:, :, 0, ..., 0] = 0`` (R = 0 is not a correlator).
+    converged : bool
+    residual : float
+        Max norm of the full right-hand side (μ and every η_ab(R)) at the returned state.
+    kappa : float
+        Asymptotic relaxation rate: minus the real part of the rightmost eigenvalue of the
+        Jacobian of the MFQF equations (μ and η) at the fixed point (NaN if not computed).
+    kappa_imag : float
+        Imaginary part of that eigenvalue (a non-zero value means oscillating relaxation).
+    stable : bool or None
+        ``kappa > 0`` (None when κ was not computed).
+    correlation_length : ndarray, shape (3, 3)
+        :math:`\\lambda_{ab}` of a fit :math:`|\\eta_{ab}(R\\hat e_1)| \\sim e^{-\\lambda_{ab}R}`
+        over :math:`1 \\le R \\le L/4` (an inverse length, as in Fig. 2b; NaN where η_ab ≡ 0).
+    total_correlation : ndarray, shape (3, 3)
+        :math:`\\Sigma_{ab} = \\sum_{R\\neq0}\\eta_{ab}(R)`.
+    message : str
+    """
+
+    mu: np.ndarray
+    eta: np.ndarray
+    converged: bool
+    residual: float
+    kappa: float
+    kappa_imag: float
+    stable: bool | None
+    correlation_length: np.ndarray
+    total_correlation: np.ndarray
+    message: str
+    model: Model
+    lattice: Lattice
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Result of :func:`continuation`.
+
+    Attributes
+    ----------
+    param : str
+        ``"Delta"`` or ``"Omega"``.
+    values : ndarray, shape (n,)
+        Parameter values of the points, in the order they were reached.
+    points : tuple of SteadyState
+    mu : ndarray, shape (n, 3)
+    stable : ndarray of object, shape (n,)
+        True, False or None (κ not computed).
+    converged : bool
+        Every point converged.
+    message : str
+    """
+
+    param: str
+    values: np.ndarray
+    points: tuple
+    mu: np.ndarray
+    stable: np.ndarray
+    converged: bool
+    message: str
+    extra: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------- geometry
+
+@dataclass(frozen=True, eq=False)
+class _Geometry:
+    shape: tuple
+    dim: int
+    N: int
+    Z: int
+    nbr: np.ndarray  # (N, Z) flat indices of the neighbours of each site
+    nn: np.ndarray   # (2 dim,) flat indices of +e_i, -e_i
+    inv: np.ndarray  # (N,) flat index of -R
+
+
+def _geometry(lattice) -> _Geometry:
+    if not isinstance(lattice, Lattice):
+        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
+    if lattice.kind not in ("hypercubic", "chain") or not all(lattice.periodic):
+        raise ValueError("lattice must be a periodic hypercubic(L, dim) or chain(N) "
+                         f"(translation invariance), got {lattice!r}")
+    shape = tuple(int(n) for n in lattice.shape)
+    dim = len(shape)
+    idx = np.arange(math.prod(shape)).reshape(shape)
+    nbr = np.stack([np.roll(idx, s, axis=i).ravel() for i in range(dim) for s in (-1, 1)],
+                   axis=1)
+    coords = np.indices(shape).reshape(dim, -1)
+    inv = np.ravel_multi_index(tuple((-coords) % np.array(shape)[:, None]), shape)
+    nn = np.array([np.ravel_multi_index(tuple(s * np.eye(dim, dtype=int)[i] % shape), shape)
+                   for i in range(dim) for s in (1, -1)], dtype=np.int64)
+    return _Geometry(shape, dim, idx.size, 2 * dim, np.ascontiguousarray(nbr, dtype=np.int64),
+                     nn, inv.astype(np.int64))
+
+
+def _constants(model: Model):
+    """Λ (3×3), the bond components mask (3,), J, Γ."""
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a ddlib.Model, got {model!r}")
+    Pi = np.array([[0.0, -model.Delta, 0.0], [model.Delta, 0.0, -2 * model.Omega],
+                   [0.0, 2 * model.Omega, 0.0]])
+    Lam = Pi - model.Gamma * np.diag(_GAMMA_RATES)
+    cm = np.array([1.0, 1.0, 0.0]) if model.coupling == "xy" else np.array([0.0, 0.0, 1.0])
+    return Lam, cm, model.J, model.Gamma
+
+
+def _bond_tensors(mu, cm):
+    """P (3×3), Q (3×3), m (3,) and the map W (3×6) with w = W @ packed η."""
+    P = np.einsum("cae,c,c->ae", _EPS, cm, mu)
+    Q = np.einsum("cae,c,e->ac", _EPS, cm, mu)
+    W = np.zeros((3, 6))
+    for a in range(3):
+        for c in range(3):
+            for e in range(3):
+                W[a, _PAIR[e, c]] += cm[c] * _EPS[c, a, e]
+    return P, Q, P @ mu, W
+
+
+# --------------------------------------------------------------------------------- kernel
+
+@njit
+def _rhs_kernel(mu, x, nbr, nn, inv, A, Q, P, W, src, J, dx):  # pragma: no cover - numba
+    """Correlator right-hand side of the closed MFQF equations (module docstring).
+
+    mu (3,); x (6, N) packed η with x[:, 0] ≡ 0; A, Q, P (3, 3) and W (3, 6) (w = W x) at
+    this μ; src (6,) the packed η-independent source of the nearest neighbours. Writes dx.
+    """
+    N = x.shape[1]
+    Z = nbr.shape[1]
+    pa = (0, 1, 2, 0, 0, 1)
+    pb = (0, 1, 2, 1, 2, 2)
+    X = np.zeros((3, 3))
+    S = np.zeros((3, 3))
+    w = np.zeros(3)
+    wi = np.zeros(3)
+    for p in range(6):
+        dx[p, 0] = 0.0
+    for n in range(1, N):
+        for q in range(6):
+            s = 0.0
+            for z in range(Z):
+                j = nbr[n, z]
+                if j != 0:
+                    s += x[q, j]
+            a = pa[q]
+            b = pb[q]
+            X[a, b] = x[q, n]
+            X[b, a] = x[q, n]
+            S[a, b] = s
+            S[b, a] = s
+        for p in range(6):
+            a = pa[p]
+            b = pb[p]
+            v = 0.0
+            for d in range(3):
+                v += A[a, d] * X[d, b] + A[b, d] * X[a, d]
+                v += J * (Q[a, d] * S[d, b] + Q[b, d] * S[a, d])
+            dx[p, n] = v
+    # nearest neighbours R = ±e_i: three-point strings with coinciding sites
+    for k in range(nn.shape[0]):
+        n = nn[k]
+        for q in range(6):
+            X[pa[q], pb[q]] = x[q, n]
+            X[pb[q], pa[q]] = x[q, n]
+        for a in range(3):
+            w[a] = 0.0
+            wi[a] = 0.0
+            for q in range(6):
+                w[a] += W[a, q] * x[q, n]
+                wi[a] += W[a, q] * x[q, inv[n]]
+        for p in range(6):
+            a = pa[p]
+            b = pb[p]
+            v = w[a] * mu[b] + mu[a] * wi[b]
+            for d in range(3):
+                v += P[a, d] * X[d, b] + P[b, d] * X[a, d]
+            dx[p, n] += src[p] - J * v
+
+
+def _coefficients(mu, const, Z):
+    """Everything of the right-hand side that depends on μ only.
+
+    Returns A, Q, P (3, 3), W (3, 6), the packed nearest-neighbour source (6,), and the
+    η-independent part of ∂_t μ (3,).
+    """
+    Lam, cm, J, Gamma = const
+    P, Q, m, W = _bond_tensors(mu, cm)
+    A = Lam + J * Z * P
+    src = np.empty(6)
+    for p, (a, b) in enumerate(PAIRS):
+        coll = 0.0 if a == b else _EPS[a, b, 3 - a - b] * mu[3 - a - b] * (cm[a] - cm[b])
+        src[p] = J * (coll - m[a] * mu[b] - mu[a] * m[b])
+    dmu0 = Lam @ mu - Gamma * np.array([0.0, 0.0, 1.0]) + J * Z * m
+    return A, Q, P, W, src, dmu0
+
+
+def _pack(eta: np.ndarray) -> np.ndarray:
+    """(3, 3, *shape) → packed (6, N)."""
+    return np.ascontiguousarray(eta[_PA, _PB].reshape(6, -1))
+
+
+def _unpack(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """Packed (6, N) → (3, 3, *shape), symmetric in a, b."""
+    return x[_PAIR].reshape((3, 3, *shape))
+
+
+def _rhs_flat(y, geo: _Geometry, const):
+    """∂_t of the flat state y = (μ, packed η) (length 3 + 6N)."""
+    mu = y[:3]
+    x = y[3:].reshape(6, geo.N)
+    A, Q, P, W, src, dmu0 = _coefficients(mu, const, geo.Z)
+    dy = np.empty_like(y)
+    _rhs_kernel(mu, x, geo.nbr, geo.nn, geo.inv, A, Q, P, W, src, const[2],
+                dy[3:].reshape(6, geo.N))
+    dy[:3] = dmu0 + const[2] * (W @ x[:, geo.nn].sum(axis=1))
+    return dy
+
+
+def rhs(model: Model, lattice: Lattice, mu, eta):
+    r"""Time derivatives of the closed MFQF equations (module docstring; Eqs. 4–6, D4–D6).
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+        Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
+    mu : array_like, shape (3,)
+    eta : array_like, shape (3, 3, *lattice.shape)
+        ``eta[a, b][R]`` = η_ab(R), R by index mod L; must be symmetric in a, b (the packed
+        components a ≤ b are used) and inversion symmetric; ``eta[..., 0, ..., 0]`` is ignored.
+
+    Returns
+    -------
+    dmu : ndarray, shape (3,)
+    deta : ndarray, shape (3, 3, *lattice.shape)
+        With ``deta[:, :, 0, ..., 0] = 0``.
+    """
+    geo = _geometry(lattice)
+    const = _constants(model)
+    mu, eta = _check_state(mu, eta, geo)
+    x = _pack(eta)
+    x[:, 0] = 0.0
+    dy = _rhs_flat(np.concatenate([mu, x.ravel()]), geo, const)
+    return dy[:3], _unpack(dy[3:].reshape(6, geo.N), geo.shape)
+
+
+def _check_state(mu, eta, geo: _Geometry):
+    mu = np.asarray(mu, dtype=float)
+    if mu.shape != (3,) or not np.all(np.isfinite(mu)):
+        raise ValueError(f"mu must be a finite array of shape (3,), got {mu!r}")
+    eta = np.asarray(eta, dtype=float)
+    if eta.shape != (3, 3, *geo.shape):
+        raise ValueError(f"eta must have shape {(3, 3, *geo.shape)}, got {eta.shape}")
+    if not np.all(np.isfinite(eta)):
+        raise ValueError("eta must be finite")
+    return mu, eta
+
+
+def _initial_state(initial, geo: _Geometry):
+    """(mu, packed x) from None (all spins down), a result, or a (mu, eta) pair."""
+    if initial is None:
+        return np.array([0.0, 0.0, -1.0]), np.zeros((6, geo.N))
+    if isinstance(initial, tuple) and len(initial) == 2:
+        mu, eta = initial
+    elif hasattr(initial, "mu") and hasattr(initial, "eta"):
+        mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
+        eta = initial.eta
+    else:
+        raise ValueError("initial must be None, a (mu, eta) pair or an mfqf result, "
+                         f"got {initial!r}")
+    mu, eta = _check_state(mu, eta, geo)
+    x = _pack(eta)
+    x[:, 0] = 0.0
+    return mu, x
+
+
+def _positive(name, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0 \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------------- evolve
+
+def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, times=None,
+           options: EvolveOptions = EvolveOptions()) -> Evolution:
+    r"""Integrate the MFQF equations (module docstring) in time.
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+        Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
+    t_final : float
+        Final time (1/Γ).
+    initial : None, (mu, eta) or a result
+        Start state; default all spins down, μ = (0, 0, −1), η = 0. A result of
+        :func:`evolve` (its last state) or :func:`steady_state` on the same lattice continues
+        from it.
+    times : array_like, optional
+        Output times in [0, t_final]; default ``options.n_times`` evenly spaced.
+    options : EvolveOptions
+
+    Returns
+    -------
+    Evolution
+        ``converged`` is False (with the reason in ``message``) when the integrator failed,
+        a value became non-finite or :math:`|\vec\mu|` exceeded ``options.max_norm``.
+    """
+    geo = _geometry(lattice)
+    const = _constants(model)
+    t_final = _positive("t_final", t_final)
+    if times is None:
+        times = np.linspace(0.0, t_final, options.n_times)
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or times.size < 1 or times.min() < 0 or times.max() > t_final \
+            or np.any(np.diff(times) <= 0):
+        raise ValueError("times must be increasing and within [0, t_final]")
+    mu0, x0 = _initial_state(initial, geo)
+    y0 = np.concatenate([mu0, x0.ravel()])
+
+    def fun(t, y):
+        return _rhs_flat(y, geo, const)
+
+    def blowup(t, y):
+        v = float(np.sqrt(y[0] ** 2 + y[1] ** 2 + y[2] ** 2))
+        return options.max_norm - v if math.isfinite(v) else -1.0
+
+    blowup.terminal = True
+    with np.errstate(all="ignore"):
+        sol = scipy.integrate.solve_ivp(fun, (0.0, t_final), y0, method=options.method,
+                                        t_eval=times, rtol=options.rtol, atol=options.atol,
+                                        events=blowup)
+    ys = sol.y.T
+    ok = np.all(np.isfinite(ys), axis=1)
+    ys, ts = ys[ok], sol.t[ok]
+    if sol.status == 1 or sol.t_events[0].size:
+        message = (f"blow-up: |mu| exceeded {options.max_norm} at t = "
+                   f"{sol.t_events[0][0]:.6g}" if sol.t_events[0].size else "blow-up")
+        converged = False
+    elif sol.status != 0 or not ok.all():
+        converged, message = False, f"integration failed: {sol.message}"
+    else:
+        converged, message = True, "reached t_final"
+    last = ys[-1] if len(ys) else y0
+    xs = ys[:, 3:].reshape(len(ys), 6, geo.N)
+    eta_nn = xs[:, :, geo.nn[0]][:, _PAIR] if len(ys) else np.zeros((0, 3, 3))
+    return Evolution(ts, ys[:, :3].copy(), eta_nn,
+                     _unpack(last[3:].reshape(6, geo.N), geo.shape), converged, message,
+                     model, lattice)
