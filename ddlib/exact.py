@@ -1,0 +1,743 @@
+r"""Exact steady states of small clusters, reduced by the lattice's symmetry.
+
+The Lindblad equation (Eqs. 1–3, Γ = 1 unless the model says otherwise)
+
+.. math::
+
+    \partial_t\rho = \mathcal L\rho = -i[H,\rho] + \Gamma\sum_R\Big[\sigma^-_R\rho\,\sigma^+_R
+        - \tfrac12\{\sigma^+_R\sigma^-_R,\rho\}\Big]
+
+has a unique steady state :math:`\mathcal L\rho_S = 0`, :math:`\mathrm{tr}\rho_S = 1` in a
+finite system. Any permutation :math:`g` of the sites that maps bonds onto bonds (an
+automorphism of the lattice graph) commutes with :math:`\mathcal L`, so :math:`g\rho_S g^{-1}`
+is a steady state too and, by uniqueness, equals :math:`\rho_S`. The solve is therefore done in
+the subspace of invariant operators, never with the :math:`4^N\times4^N` Liouvillian:
+
+* **orbit route** (any lattice except the fully connected one): the unknowns are the values of
+  :math:`\rho_{ab}` on the orbits of the pairs of basis states :math:`(a, b)` under the
+  automorphism group G (``lattice.automorphisms()``) acting on both. :math:`(\mathcal L\rho)_{ab}`
+  is invariant too, so one equation per orbit (at its representative pair) suffices; each row
+  is built by numba kernels from the action of H (Δ/2 σᶻ diagonal, Ω σˣ flips, J flip-flops or
+  J σᶻσᶻ) and of the jumps σ⁻ on a representative, the columns being the orbits of the pairs
+  reached. A ring or a 2D cluster of N = 8 has a few thousand orbits, the 2D N = 10 cluster
+  (|G| = 240) about 4500.
+* **permutation route** (fully connected lattice, G = S_N): a permutation-invariant operator
+  is a symmetric tensor in :math:`(\mathbb C^4)^{\otimes N}` over the single-site operator
+  basis :math:`E_0 = |{\uparrow}\rangle\langle{\uparrow}|`,
+  :math:`E_1 = |{\uparrow}\rangle\langle{\downarrow}|`,
+  :math:`E_2 = |{\downarrow}\rangle\langle{\uparrow}|`,
+  :math:`E_3 = |{\downarrow}\rangle\langle{\downarrow}|`, labelled by the occupations
+  :math:`n = (n_0, n_1, n_2, n_3)`, :math:`\sum_\alpha n_\alpha = N` — dimension
+  :math:`\binom{N+3}{3}` (286 at N = 10, 176 851 at N = 100). In the orthonormal basis
+  :math:`|n\rangle = S_n/\sqrt{M(n)}` (:math:`S_n` the sum of the :math:`M(n) = N!/\prod n_\alpha!`
+  distinct tensor products with these occupations) a sum of identical one-site superoperators
+  :math:`\ell` and the all-pairs two-site superoperator :math:`\ell^{(2)}` of the bonds act as
+  four boson modes,
+
+  .. math::
+
+      \mathcal L = \sum_{\alpha\beta}\ell_{\alpha\beta}\,a^\dagger_\alpha a_\beta
+          + \tfrac12\sum_{\alpha\beta\gamma\delta}\ell^{(2)}_{\alpha\beta,\gamma\delta}\,
+            a^\dagger_\alpha a^\dagger_\beta a_\gamma a_\delta ,
+
+  with :math:`\ell_{\alpha\beta} = \mathrm{tr}(E_\alpha^\dagger\,\ell(E_\beta))` (and likewise
+  for the pair). Everything is double precision (unlike ``qutip.piqs``, whose core stores the
+  Lindblad rates as C ``float``).
+
+In both routes the equation of the all-down orbit is replaced by the trace condition and the
+sparse system is solved by SuperLU. P(M_x = m) (Fig. 1a) is read off the diagonal of
+:math:`U^{\otimes N}\rho\,U^{\dagger\otimes N}`, U rotating each spin to the x basis: on the
+full ρ for the orbit route, by ``expm_multiply`` of the one-body rotation generator (unitary
+in the orthonormal basis, so stable at any N) for the permutation route.
+
+Conventions are those of :mod:`ddlib.model`: basis (|↑⟩, |↓⟩), σ⁻ = |↓⟩⟨↑|, site 0 the leftmost
+tensor factor, so the full ρ returned by :meth:`SteadyState.rho` can be compared entry by entry
+with ``qutip.steadystate(ddlib.model.liouvillian(model, lattice))``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ._numba import njit
+from .lattice import Lattice
+from .model import Model, _real
+
+__all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index",
+           "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS"]
+
+ROUTES = ("auto", "orbits", "permutation")
+SECTORS = ("symmetric", "full")
+_MAX_ORBIT_N = 12      # 4^12 pairs (16.8 M) is the largest orbit table we build
+_MAX_FULL_N = 6        # the full 4^N Liouvillian (sector="full") only up to here
+
+_SZ = np.diag([1.0, -1.0]).astype(complex)
+_SX = np.array([[0, 1], [1, 0]], dtype=complex)
+_SY = np.array([[0, -1j], [1j, 0]], dtype=complex)
+_SM = np.array([[0, 0], [1, 0]], dtype=complex)         # |↓⟩⟨↑|
+_E = [np.outer(np.eye(2)[i], np.eye(2)[j]).astype(complex) for i, j in
+      ((0, 0), (0, 1), (1, 0), (1, 1))]                    # E_0..E_3
+
+
+# ----------------------------------------------------------------------------- validation
+
+def _check(model, lattice) -> None:
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a ddlib.Model, got {type(model).__name__}")
+    if not isinstance(lattice, Lattice):
+        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got "
+                         f"{type(lattice).__name__}")
+
+
+def _route(lattice: Lattice, route: str) -> str:
+    if route == "auto":
+        route = "permutation" if lattice.kind == "fully_connected" else "orbits"
+    if route == "permutation" and lattice.kind != "fully_connected":
+        raise ValueError("route='permutation' needs a fully_connected lattice, got "
+                         f"{lattice!r}")
+    if route == "orbits" and lattice.N > _MAX_ORBIT_N:
+        raise ValueError(f"lattice has N={lattice.N} sites; route='orbits' is limited to "
+                         f"N <= {_MAX_ORBIT_N} (4^N pairs are enumerated)")
+    return route
+
+
+@dataclass(frozen=True, kw_only=True)
+class SteadyStateOptions:
+    """Options of :func:`steady_state`.
+
+    Attributes
+    ----------
+    route : {"auto", "orbits", "permutation"}
+        ``"auto"``: permutation-symmetric for a fully connected lattice, orbits otherwise.
+        ``"orbits"`` works for every lattice with N ≤ 12 (on a fully connected one it
+        enumerates S_N, fine up to N ≈ 8 — a cross-check of the permutation route).
+    residual_tol : float
+        ``converged`` is True when :math:`\\|\\mathcal L\\rho\\|_F \\le` ``residual_tol``.
+    """
+
+    route: str = "auto"
+    residual_tol: float = 1e-8
+
+    def __post_init__(self):
+        if self.route not in ROUTES:
+            raise ValueError(f"route must be one of {ROUTES}, got {self.route!r}")
+        tol = _real("residual_tol", self.residual_tol)
+        if tol <= 0:
+            raise ValueError(f"residual_tol must be > 0, got {tol!r}")
+        object.__setattr__(self, "residual_tol", tol)
+
+
+# ----------------------------------------------------------------------------- bimodality
+
+def bimodality_index(P, rtol: float = 1e-9) -> float:
+    r"""Bimodality index :math:`b_x` of a distribution on a discrete grid (paper, after Eq. 3).
+
+    .. math::
+
+        b_x = \frac{2\,(P_{\max,2} - P_{\min})}{P_{\max,1} + P_{\max,2}},
+
+    :math:`P_{\max,1} \ge P_{\max,2}` the two largest local maxima and :math:`P_{\min}` the
+    minimum of P between them. On the grid, runs of equal values (within
+    ``rtol * max(P)``, so round-off never creates a peak) are merged into one point first;
+    then a point is a local maximum when it is larger than each neighbour it has — the
+    endpoints m = ±1 count, compared with their single neighbour. A distribution with one
+    local maximum (unimodal, or flat) has :math:`b_x = 0`; two equal peaks with
+    :math:`P_{\min} = 0` between them give 1.
+
+    Parameters
+    ----------
+    P : array_like, shape (N + 1,)
+        Probabilities on the grid m = −1, −1 + 2/N, …, 1 (any non-negative weights).
+    rtol : float
+        Relative tolerance for equal neighbours.
+
+    Returns
+    -------
+    float
+        :math:`b_x \in [0, 1]`.
+    """
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 1 or P.size == 0 or not np.all(np.isfinite(P)):
+        raise ValueError("P must be a non-empty 1D array of finite numbers")
+    if P.size < 3 or P.max() <= 0:
+        return 0.0
+    tol = rtol * P.max()
+    keep = np.r_[True, np.abs(np.diff(P)) > tol]
+    Q = P[keep]
+    if Q.size < 3:
+        return 0.0
+    left = np.r_[-np.inf, Q[:-1]]
+    right = np.r_[Q[1:], -np.inf]
+    peaks = np.flatnonzero((Q > left) & (Q > right))
+    if peaks.size < 2:
+        return 0.0
+    first, second = peaks[np.argsort(Q[peaks])[::-1][:2]]
+    i, j = sorted((first, second))
+    p1, p2, pmin = Q[first], Q[second], Q[i:j + 1].min()
+    return float(max(0.0, 2 * (p2 - pmin) / (p1 + p2)))
+
+
+# ----------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Exact steady state of a small cluster, in its symmetry-reduced form.
+
+    Attributes
+    ----------
+    model : Model
+    lattice : Lattice
+    route : str
+        ``"orbits"`` or ``"permutation"``.
+    coefficients : ndarray of complex, shape (n_unknowns,)
+        The reduced representation: for ``"orbits"`` the value of :math:`\\rho_{ab}` on each
+        orbit of pairs (orbit ``k`` has representative pair ``representatives[k]``); for
+        ``"permutation"`` the components of ρ on the orthonormal symmetric basis
+        :math:`|n\\rangle` (occupations ``representatives[k]`` = (n₀, n₁, n₂, n₃)).
+    representatives : ndarray of int, shape (n_unknowns, 2) or (n_unknowns, 4)
+        Representative pair (a, b) of each orbit, or the occupations of each symmetric
+        basis operator.
+    mu : ndarray, shape (3,)
+        Site-averaged magnetisation :math:`(\\mu_x, \\mu_y, \\mu_z)`, μ_a = ⟨M_a⟩.
+    px : ndarray, shape (N + 1,)
+        :math:`P(M_x = m)` on m = −1, −1 + 2/N, …, 1 (see :meth:`mx_distribution`).
+    residual : float
+        :math:`\\|\\mathcal L\\rho\\|_F` of the computed ρ (Frobenius norm over the full
+        space, units of Γ).
+    converged : bool
+        Finite solution with ``residual <= options.residual_tol``.
+    message : str
+    """
+
+    model: Model
+    lattice: Lattice
+    route: str
+    coefficients: np.ndarray = field(repr=False)
+    representatives: np.ndarray = field(repr=False)
+    mu: np.ndarray
+    px: np.ndarray = field(repr=False)
+    residual: float
+    converged: bool
+    message: str
+
+    @property
+    def N(self) -> int:
+        """Number of sites."""
+        return self.lattice.N
+
+    @property
+    def n_unknowns(self) -> int:
+        """Size of the reduced linear system."""
+        return self.coefficients.size
+
+    def mx_distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""Distribution of the x magnetisation per site :math:`M_x = \frac1N\sum_R\sigma^x_R`.
+
+        Returns
+        -------
+        m : ndarray, shape (N + 1,)
+            −1, −1 + 2/N, …, 1.
+        P : ndarray, shape (N + 1,)
+            :math:`P(M_x = m)`, summing to 1.
+        """
+        return np.linspace(-1.0, 1.0, self.N + 1), self.px.copy()
+
+    @property
+    def bimodality(self) -> float:
+        """Bimodality index :math:`b_x` of :math:`P(M_x = m)` (:func:`bimodality_index`)."""
+        return bimodality_index(self.px)
+
+    def rho(self) -> np.ndarray:
+        """The full density matrix, shape (2^N, 2^N), QuTiP's ordering (N ≤ 12).
+
+        Raises
+        ------
+        ValueError
+            For N > 12 (use the reduced ``coefficients``).
+        """
+        if self.N > _MAX_ORBIT_N:
+            raise ValueError(f"N={self.N}: the full density matrix (2^N x 2^N) is only built "
+                             f"for N <= {_MAX_ORBIT_N}; use .coefficients")
+        if self.route == "orbits":
+            orbit_of, _, _ = _orbits(self.lattice)
+            return self.coefficients[orbit_of].reshape(2**self.N, 2**self.N)
+        return _permutation_rho(self.N, self.coefficients, self.representatives)
+
+
+# ----------------------------------------------------------------------------- orbit route
+
+def _site_tables(lattice: Lattice) -> np.ndarray:
+    """Permuted basis states: ``table[g, a]`` is ``a`` with site i's spin moved to g[i]."""
+    N = lattice.N
+    G = lattice.automorphisms()
+    a = np.arange(2**N, dtype=np.int64)
+    bits = (a[:, None] >> (N - 1 - np.arange(N))) & 1          # (2^N, N), 1 = ↓
+    return np.stack([(bits << (N - 1 - g)[None, :]).sum(1) for g in G])
+
+
+@njit
+def _orbit_kernel(table):
+    n_g, dim = table.shape
+    orbit_of = -np.ones(dim * dim, dtype=np.int32)
+    reps = np.empty(dim * dim, dtype=np.int64)
+    sizes = np.zeros(dim * dim, dtype=np.int64)
+    k = 0
+    for p in range(dim * dim):
+        if orbit_of[p] >= 0:
+            continue
+        a, b = p // dim, p % dim
+        reps[k] = p
+        for g in range(n_g):
+            q = table[g, a] * dim + table[g, b]
+            if orbit_of[q] < 0:
+                orbit_of[q] = k
+                sizes[k] += 1
+        k += 1
+    return orbit_of, reps[:k], sizes[:k]
+
+
+def _orbits(lattice: Lattice):
+    """(orbit index of every pair p = a·2^N + b, representative pairs, orbit sizes)."""
+    return _orbit_kernel(_site_tables(lattice))
+
+
+@njit
+def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
+    """COO entries of (𝓛ρ) at each orbit's representative, in the orbit unknowns."""
+    dim = 1 << N
+    n_orb = reps.size
+    per_row = 1 + 3 * N + 2 * bonds.shape[0]
+    rows = np.empty(n_orb * per_row, dtype=np.int64)
+    cols = np.empty(n_orb * per_row, dtype=np.int64)
+    vals = np.empty(n_orb * per_row, dtype=np.complex128)
+    e = 0
+    for k in range(n_orb):
+        a, b = reps[k] // dim, reps[k] % dim
+        energy = 0.0
+        decay = 0.0
+        for i in range(N):
+            bit = 1 << (N - 1 - i)
+            sa = 1.0 - 2.0 * ((a & bit) != 0)
+            sb = 1.0 - 2.0 * ((b & bit) != 0)
+            energy += 0.5 * Delta * (sa - sb)
+            decay += 0.25 * Gamma * ((sa + 1.0) + (sb + 1.0))      # ½Γ(n↑(a) + n↑(b))
+            # -iΩ[σx, ρ]: (σxρ)_ab = ρ_{a⊕i, b}, (ρσx)_ab = ρ_{a, b⊕i}
+            rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + b], -1j * Omega
+            e += 1
+            rows[e], cols[e], vals[e] = k, orbit_of[a * dim + (b ^ bit)], 1j * Omega
+            e += 1
+            if sa < 0 and sb < 0:                                    # Γ σ⁻ρσ⁺
+                rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + (b ^ bit)], Gamma
+                e += 1
+        for nb in range(bonds.shape[0]):
+            bi = 1 << (N - 1 - bonds[nb, 0])
+            bj = 1 << (N - 1 - bonds[nb, 1])
+            fa = ((a & bi) != 0) != ((a & bj) != 0)                   # antiparallel in a
+            fb = ((b & bi) != 0) != ((b & bj) != 0)
+            if ising:                                                # -J/2 σᶻσᶻ diagonal
+                energy += -0.5 * J * ((1.0 - 2.0 * fa) - (1.0 - 2.0 * fb))
+            else:                                                    # -J flip-flop
+                if fa:
+                    rows[e], cols[e] = k, orbit_of[(a ^ bi ^ bj) * dim + b]
+                    vals[e] = 1j * J
+                    e += 1
+                if fb:
+                    rows[e], cols[e] = k, orbit_of[a * dim + (b ^ bi ^ bj)]
+                    vals[e] = -1j * J
+                    e += 1
+        rows[e], cols[e], vals[e] = k, k, -1j * energy - decay
+        e += 1
+    return rows[:e], cols[:e], vals[:e]
+
+
+def _orbit_system(model: Model, lattice: Lattice):
+    orbit_of, reps, sizes = _orbits(lattice)
+    rows, cols, vals = _orbit_rows(orbit_of, reps, lattice.N, lattice.bonds.astype(np.int64),
+                                   model.Delta, model.Omega, model.J, model.Gamma,
+                                   model.coupling == "ising")
+    n = reps.size
+    L = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+    dim = 2**lattice.N
+    diag = reps // dim == reps % dim
+    trace = np.where(diag, sizes, 0).astype(complex)               # tr ρ = Σ size_k x_k
+    anchor = int(orbit_of[dim * dim - 1])                           # the all-down pair
+    pairs = np.stack([reps // dim, reps % dim], axis=1)
+    return L, trace, anchor, sizes.astype(float), pairs, orbit_of
+
+
+def _full_observables(rho: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
+    """(μ, P(M_x = m)) from a full density matrix of N spins."""
+    dim = 2**N
+    a = np.arange(dim)
+    mu = np.zeros(3)
+    for i in range(N):
+        bit = 1 << (N - 1 - i)
+        flipped = rho[a, a ^ bit]                                   # ⟨a|ρ|a⊕i⟩
+        up = (a & bit) == 0
+        mu[0] += flipped.sum().real
+        mu[1] += np.sum(np.where(up, 1j, -1j) * flipped).real      # tr(ρσʸ)
+        mu[2] += np.sum(np.where(up, 1.0, -1.0) * rho[a, a].real)
+    U = np.array([[1, 1], [1, -1]]) / math.sqrt(2)                   # rows ⟨+x|, ⟨−x|
+    t = rho.reshape((2,) * (2 * N))
+    for i in range(N):
+        t = np.moveaxis(np.tensordot(U, t, axes=(1, i)), 0, i)
+        t = np.moveaxis(np.tensordot(t, U.T, axes=(N + i, 0)), -1, N + i)
+    pdiag = np.real(t.reshape(dim, dim).diagonal())
+    n_minus = np.array([bin(x).count("1") for x in range(dim)])      # bit 1 = −x here
+    px = np.bincount(N - n_minus, weights=pdiag, minlength=N + 1)   # index = #(+x)
+    return mu / N, px
+
+
+# ----------------------------------------------------------------------------- FC route
+
+def _compositions(N: int) -> np.ndarray:
+    """All (n₀, n₁, n₂, n₃) with sum N, shape (C(N+3, 3), 4); the all-down (0,0,0,N) first."""
+    out = [(n0, n1, n2, N - n0 - n1 - n2) for n0 in range(N + 1) for n1 in range(N + 1 - n0)
+           for n2 in range(N + 1 - n0 - n1)]
+    return np.array(out, dtype=np.int64)
+
+
+def _index_table(occ: np.ndarray, N: int) -> np.ndarray:
+    idx = -np.ones((N + 1, N + 1, N + 1), dtype=np.int64)
+    idx[occ[:, 0], occ[:, 1], occ[:, 2]] = np.arange(len(occ))
+    return idx
+
+
+def _superop(f, sites: int = 1) -> np.ndarray:
+    """Matrix of a superoperator on the operator basis E_α (one site) or E_α⊗E_β (two)."""
+    basis = _E if sites == 1 else [np.kron(x, y) for x in _E for y in _E]
+    return np.array([[np.vdot(out, f(inp)).item() for inp in basis] for out in basis])
+
+
+def _local_superops(model: Model):
+    h = 0.5 * model.Delta * _SZ + model.Omega * _SX
+    sp_ = _SM.conj().T
+    g = model.Gamma
+
+    def one(x):
+        return (-1j * (h @ x - x @ h) + g * (_SM @ x @ sp_)
+                - 0.5 * g * (sp_ @ _SM @ x + x @ sp_ @ _SM))
+
+    if model.coupling == "xy":
+        hb = -0.5 * model.J * (np.kron(_SX, _SX) + np.kron(_SY, _SY))
+    else:
+        hb = -0.5 * model.J * np.kron(_SZ, _SZ)
+
+    def two(x):
+        return -1j * (hb @ x - x @ hb)
+
+    return _superop(one), _superop(two, sites=2)
+
+
+@njit
+def _boson_rows(occ, idx, l1, terms2, vals2):
+    """COO entries of Σ ℓ_αβ a†_α a_β + ½ Σ ℓ²_{αβ,γδ} a†_α a†_β a_γ a_δ on |n⟩."""
+    n = occ.shape[0]
+    per_row = 16 + terms2.shape[0]
+    rows = np.empty(n * per_row, dtype=np.int64)
+    cols = np.empty(n * per_row, dtype=np.int64)
+    vals = np.empty(n * per_row, dtype=np.complex128)
+    e = 0
+    m = np.empty(4, dtype=np.int64)
+    for r in range(n):
+        for al in range(4):
+            for be in range(4):
+                c = l1[al, be]
+                if c == 0:
+                    continue
+                # ⟨m| a†_α a_β |n⟩, n = m - e_α + e_β
+                for q in range(4):
+                    m[q] = occ[r, q]
+                if m[al] == 0:
+                    continue
+                amp = math.sqrt(m[al])
+                m[al] -= 1
+                m[be] += 1
+                amp *= math.sqrt(m[be])
+                rows[e], cols[e], vals[e] = r, idx[m[0], m[1], m[2]], c * amp
+                e += 1
+        for t in range(terms2.shape[0]):
+            al, be, ga, de = terms2[t, 0], terms2[t, 1], terms2[t, 2], terms2[t, 3]
+            for q in range(4):
+                m[q] = occ[r, q]
+            # walk ⟨m| a†_α a†_β back to the column state, then a_γ a_δ
+            amp = 1.0
+            if m[al] == 0:
+                continue
+            amp *= math.sqrt(m[al])
+            m[al] -= 1
+            if m[be] == 0:
+                continue
+            amp *= math.sqrt(m[be])
+            m[be] -= 1
+            m[ga] += 1
+            amp *= math.sqrt(m[ga])
+            m[de] += 1
+            amp *= math.sqrt(m[de])
+            rows[e], cols[e], vals[e] = r, idx[m[0], m[1], m[2]], 0.5 * vals2[t] * amp
+            e += 1
+    return rows[:e], cols[:e], vals[:e]
+
+
+def _boson_matrix(N: int, l1: np.ndarray, l2: np.ndarray, occ=None, idx=None):
+    occ = _compositions(N) if occ is None else occ
+    idx = _index_table(occ, N) if idx is None else idx
+    l2 = l2.reshape(4, 4, 4, 4)
+    terms = np.argwhere(np.abs(l2) > 0).astype(np.int64)
+    rows, cols, vals = _boson_rows(occ, idx, l1.astype(complex), terms,
+                                   l2[tuple(terms.T)].astype(complex))
+    return sp.csr_matrix((vals, (rows, cols)), shape=(len(occ), len(occ)))
+
+
+def _permutation_system(model: Model, N: int):
+    occ = _compositions(N)
+    idx = _index_table(occ, N)
+    l1, l2 = _local_superops(model)
+    L = _boson_matrix(N, l1, l2, occ, idx)
+    diag = (occ[:, 1] == 0) & (occ[:, 2] == 0)
+    # tr S_n = M(n) for diagonal classes; ρ = Σ y_n S_n/√M(n) → tr ρ = Σ √C(N, n₀) y_n
+    trace = np.where(diag, np.sqrt(_binom(N, occ[:, 0])), 0.0).astype(complex)
+    return L, trace, 0, np.ones(len(occ)), occ, idx
+
+
+def _binom(N: int, k) -> np.ndarray:
+    from scipy.special import comb
+
+    return comb(N, k, exact=False)
+
+
+def _permutation_observables(N: int, y: np.ndarray, occ: np.ndarray, idx: np.ndarray):
+    """(μ, P(M_x = m)) from the symmetric-basis components y."""
+    diag = (occ[:, 1] == 0) & (occ[:, 2] == 0)
+    k = occ[diag, 0]
+    pz = np.sqrt(_binom(N, k)) * y[diag].real
+    mu_z = np.sum((2 * k / N - 1) * pz)
+    # ⟨Σσ⁻⟩ = Σ_k c_{(k,1,0,N-1-k)} M = Σ_k y √M,  M = N·C(N-1, k)
+    one = (occ[:, 1] == 1) & (occ[:, 2] == 0)
+    sm = np.sum(np.sqrt(N * _binom(N - 1, occ[one, 0])) * y[one]) / N
+    # rotate every spin to the x basis: exp(θ Σ_i ℓ_rot) with θ = π/2, ℓ_rot = -i[σʸ/2, ·]
+    rot = _superop(lambda x: -0.5j * (_SY @ x - x @ _SY))
+    generator = _boson_matrix(N, rot, np.zeros((16, 16)), occ, idx)
+    yx = spla.expm_multiply(generator * (-np.pi / 2), y.astype(complex))
+    px = np.sqrt(_binom(N, k)) * yx[diag].real                      # index = #(+x) = n₀
+    return np.array([2 * sm.real, -2 * sm.imag, mu_z]), px
+
+
+def _permutation_rho(N: int, y: np.ndarray, occ: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    a = np.arange(2**N, dtype=np.uint64)[:, None]
+    b = a.T
+    full = np.uint64(2**N - 1)
+    # occupations of E_0 = ↑↑, E_1 = ↑↓ (ket ↑, bra ↓), E_2 = ↓↑ in each entry ρ_ab (bit 1 = ↓)
+    counts = [np.bitwise_count(x).astype(np.int64) for x in
+              (~a & ~b & full, ~a & b & full, a & ~b & full)]
+    n3 = N - counts[0] - counts[1] - counts[2]
+    logM = gammaln(N + 1) - sum(gammaln(c + 1) for c in (*counts, n3))
+    comp = _index_table(occ, N)[counts[0], counts[1], counts[2]]
+    return y[comp] / np.exp(0.5 * logM)
+
+
+# ----------------------------------------------------------------------------- solver
+
+def steady_state(model: Model, lattice: Lattice,
+                 options: SteadyStateOptions | None = None) -> SteadyState:
+    r"""Exact steady state :math:`\mathcal L\rho_S = 0`, :math:`\mathrm{tr}\rho_S = 1` of
+    Eqs. (1)–(3) (or B1) on a small lattice, in the lattice-symmetric subspace.
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+        Any lattice with N ≤ 12 (orbit route), or ``fully_connected(N)`` for any N
+        (permutation route; N = 100 has 176 851 unknowns and takes tens of seconds).
+    options : SteadyStateOptions, optional
+
+    Returns
+    -------
+    SteadyState
+        ``.mu``, ``.mx_distribution()``, ``.bimodality``, ``.rho()``, ``.residual``,
+        ``.converged``, ``.message``.
+
+    Raises
+    ------
+    ValueError
+        For a non-``Model``/``Lattice`` argument, bad options, or a route that does not fit
+        the lattice.
+
+    Examples
+    --------
+    >>> from ddlib import Model, lattice
+    >>> from ddlib.exact import steady_state
+    >>> s = steady_state(Model(Delta=1.5, Omega=0.5, J=6 / 9), lattice.fully_connected(10))
+    >>> m, P = s.mx_distribution()
+    """
+    _check(model, lattice)
+    options = SteadyStateOptions() if options is None else options
+    if not isinstance(options, SteadyStateOptions):
+        raise ValueError(f"options must be SteadyStateOptions, got {type(options).__name__}")
+    route = _route(lattice, options.route)
+    N = lattice.N
+    if route == "orbits":
+        L, trace, anchor, weights, reps, orbit_of = _orbit_system(model, lattice)
+    else:
+        L, trace, anchor, weights, reps, idx = _permutation_system(model, N)
+    keep = np.ones(L.shape[0])
+    keep[anchor] = 0.0
+    A = sp.diags(keep) @ L + sp.csr_matrix(
+        (trace, (np.full(trace.size, anchor), np.arange(trace.size))), shape=L.shape)
+    rhs = np.zeros(L.shape[0], dtype=complex)
+    rhs[anchor] = 1.0
+    try:
+        x = spla.splu(A.tocsc()).solve(rhs)
+        message = "solved"
+    except RuntimeError as err:  # exactly singular: the steady state is not unique
+        x = np.full(L.shape[0], np.nan, dtype=complex)
+        message = f"sparse LU failed ({err}); the steady state may not be unique"
+    residual = float(np.sqrt(np.sum(weights * np.abs(L @ x) ** 2)))
+    if not np.isfinite(residual):
+        residual = np.inf
+    if route == "orbits":
+        if np.all(np.isfinite(x)):
+            mu, px = _full_observables(x[orbit_of].reshape(2**N, 2**N), N)
+        else:
+            mu, px = np.full(3, np.nan), np.full(N + 1, np.nan)
+    else:
+        mu, px = _permutation_observables(N, x, reps, idx)
+    converged = bool(residual <= options.residual_tol)
+    if not converged and message == "solved":
+        message = (f"residual |L rho| = {residual:.2e} exceeds residual_tol = "
+                   f"{options.residual_tol:.0e}")
+    return SteadyState(model=model, lattice=lattice, route=route, coefficients=x,
+                       representatives=reps, mu=mu, px=px, residual=residual,
+                       converged=converged, message=message)
+
+
+# ----------------------------------------------------------------------------- gap
+
+@dataclass(frozen=True, kw_only=True)
+class GapOptions:
+    """Options of :func:`liouvillian_gap`.
+
+    Attributes
+    ----------
+    sector : {"symmetric", "full"}
+        ``"symmetric"``: the lattice-symmetric sector (orbit or permutation space, any size
+        the steady-state solver handles). ``"full"``: every eigenvalue of the full
+        :math:`4^N` Liouvillian (dense, N ≤ 6).
+    n_eigs : int
+        Eigenvalues nearest 0 computed by shift-invert Arnoldi when the reduced space has more
+        than ``dense_max`` unknowns.
+    dense_max : int
+        Up to this size the reduced matrix is diagonalised densely (all eigenvalues).
+    """
+
+    sector: str = "symmetric"
+    n_eigs: int = 12
+    dense_max: int = 1500
+
+    def __post_init__(self):
+        if self.sector not in SECTORS:
+            raise ValueError(f"sector must be one of {SECTORS}, got {self.sector!r}")
+        for name in ("n_eigs", "dense_max"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
+                raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+
+
+@dataclass(frozen=True)
+class LiouvillianGap:
+    """The slowest decay rate of the Liouvillian (``float(result)`` is the gap).
+
+    Attributes
+    ----------
+    gap : float
+        :math:`\\min -\\mathrm{Re}\\,\\lambda` over the eigenvalues λ ≠ 0 found [Γ].
+    eigenvalues : ndarray of complex, shape (k,)
+        The eigenvalues found, the steady state's (≈ 0) removed, sorted by −Re λ.
+    sector : str
+        ``"symmetric"`` or ``"full"``.
+    dense : bool
+        All eigenvalues of the sector were computed (else the ``n_eigs`` nearest 0).
+    converged : bool
+    message : str
+    """
+
+    gap: float
+    eigenvalues: np.ndarray = field(repr=False)
+    sector: str
+    dense: bool
+    converged: bool
+    message: str
+
+    def __float__(self) -> float:
+        return float(self.gap)
+
+
+def liouvillian_gap(model: Model, lattice: Lattice,
+                    options: GapOptions | None = None) -> LiouvillianGap:
+    r"""Liouvillian gap: the slowest decay rate :math:`\min_{\lambda\ne0}(-\mathrm{Re}\,\lambda)`.
+
+    The eigenmodes of :math:`\mathcal L` split into sectors (irreducible representations of
+    the lattice's automorphism group G); the steady state lives in the symmetric one, which
+    is the space this module solves in. By default the gap is that of the **symmetric
+    sector**, i.e. of the modes that a G-invariant perturbation (a uniform change of Δ, Ω,
+    an initial product state) excites. ``GapOptions(sector="full")`` diagonalises the whole
+    :math:`4^N` Liouvillian (N ≤ 6). Checked at small N (``tests/test_exact.py``): the
+    symmetric gap is an upper bound of the full gap, and inside the bimodal region of the
+    FC model the two coincide (the slow switching mode is symmetric); away from it a
+    non-symmetric mode (a spin wave) can be slower.
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+    options : GapOptions, optional
+
+    Returns
+    -------
+    LiouvillianGap
+        ``float(result)`` is the gap [Γ].
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, or ``sector="full"`` with N > 6.
+    """
+    _check(model, lattice)
+    options = GapOptions() if options is None else options
+    if not isinstance(options, GapOptions):
+        raise ValueError(f"options must be GapOptions, got {type(options).__name__}")
+    if options.sector == "full":
+        if lattice.N > _MAX_FULL_N:
+            raise ValueError(f"sector='full' diagonalises the 4^N Liouvillian; lattice has "
+                             f"N={lattice.N} > {_MAX_FULL_N}")
+        from .model import liouvillian
+
+        L = liouvillian(model, lattice).full()
+    elif _route(lattice, "auto") == "orbits":
+        L = _orbit_system(model, lattice)[0]
+    else:
+        L = _permutation_system(model, lattice.N)[0]
+    n = L.shape[0]
+    dense = n <= options.dense_max or options.sector == "full"
+    if dense:
+        lam = np.linalg.eigvals(L.toarray() if sp.issparse(L) else L)
+    else:
+        k = min(options.n_eigs, n - 2)
+        lam = spla.eigs(L.tocsc(), k=k, sigma=0, which="LM", return_eigenvectors=False)
+    lam = np.delete(lam, np.argmin(np.abs(lam)))                   # the steady state
+    lam = lam[np.argsort(-lam.real)]
+    gap = float(-lam[0].real)
+    converged = bool(np.isfinite(gap) and gap > 0)
+    message = ("all eigenvalues of the sector" if dense else
+               f"the {lam.size + 1} eigenvalues nearest 0 (shift-invert Arnoldi)")
+    if not converged:
+        message = f"no decaying mode found ({message}); gap = {gap!r}"
+    return LiouvillianGap(gap=gap, eigenvalues=lam, sector=options.sector, dense=dense,
+                          converged=converged, message=message)
