@@ -930,16 +930,31 @@ def _displacements(lattice: Lattice) -> np.ndarray:
     return (coords[:, None, :] - coords[None, :, :]) % np.asarray(lattice.shape)
 
 
-def _string_matrix(factors: dict, N: int) -> np.ndarray:
-    """Dense product of σ^a on the given sites (``factors``: site → a) of N spins, from QuTiP's
-    Pauli matrices (independent of :class:`PauliSum`)."""
+@functools.lru_cache(maxsize=4)
+def _site_operators(N: int) -> tuple:
+    """σ^a on each site of N spins as sparse matrices, from QuTiP's Pauli matrices
+    (independent of :class:`PauliSum`): ``ops[s][a]``, 2^N × 2^N."""
     import qutip
+    from scipy import sparse
 
-    single = [m.full() for m in (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz(), qutip.qeye(2))]
-    out = np.ones((1, 1))
-    for s in range(N):
-        out = np.kron(out, single[factors.get(s, 3)])
+    single = [m.full() for m in (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz())]
+    return tuple(tuple(sparse.kron(sparse.kron(sparse.identity(2**s), single[a]),
+                                   sparse.identity(2 ** (N - s - 1)), format="csr")
+                       for a in range(3)) for s in range(N))
+
+
+def _string_matrix(factors: dict, N: int):
+    """Sparse product of σ^a on the given sites (``factors``: site → a) of N spins."""
+    ops = _site_operators(N)
+    out = None
+    for s, a in factors.items():
+        out = ops[s][a] if out is None else out @ ops[s][a]
     return out
+
+
+def _trace_product(op, state) -> float:
+    """Re tr(op · state) for a sparse op and a dense state."""
+    return float(op.multiply(state.T).sum().real)
 
 
 def correlated_product_state(lattice: Lattice, mu, c, eps: float) -> np.ndarray:
@@ -980,14 +995,14 @@ def correlated_product_state(lattice: Lattice, mu, c, eps: float) -> np.ndarray:
     for _ in range(N):
         rho0 = np.kron(rho0, rho1)
     disp = _displacements(lattice)
-    K = np.zeros_like(rho0, dtype=complex)
+    ops = _site_operators(N)
+    K = 0
     for i in range(N):
-        for j in range(N):
-            if i != j:
-                for a in range(3):
-                    for b in range(3):
-                        K += c[(a, b) + tuple(disp[i, j])] * _string_matrix({i: a, j: b}, N)
-    A = np.eye(len(K)) + eps * K
+        for a in range(3):
+            partner = sum(c[(a, b) + tuple(disp[i, j])] * ops[j][b]
+                          for j in range(N) if j != i for b in range(3))
+            K = K + ops[i][a] @ partner
+    A = np.eye(2**N) + eps * K.toarray()
     rho = A @ rho0 @ A.conj().T
     return rho / np.trace(rho).real
 
@@ -1050,9 +1065,7 @@ def exact_rates(model: Model, lattice: Lattice, rho) -> ExactRates:
     drho = qutip.vector_to_operator(
         _liouvillian(model, lattice) @ qutip.operator_to_vector(qutip.Qobj(rho, dims=dims))
     ).full()
-    def ev(op, state):
-        return np.einsum("ij,ji->", op, state).real
-
+    ev = _trace_product
     per_site = np.array([[ev(_string_matrix({s: a}, N), rho) for a in range(3)]
                          for s in range(N)])
     mu = per_site[0]
@@ -1067,3 +1080,182 @@ def exact_rates(model: Model, lattice: Lattice, rho) -> ExactRates:
                 eta[(a, b) + R] = ev(op, rho) - mu[a] * mu[b]
                 deta[(a, b) + R] = ev(op, drho) - dmu[a] * mu[b] - mu[a] * dmu[b]
     return ExactRates(mu, eta, dmu, deta, float(np.ptp(per_site, axis=0).max()))
+
+
+def symmetric_pair_amplitudes(lattice: Lattice, seed: int = 0, scale: float = 0.05) -> np.ndarray:
+    r"""Random pair amplitudes :math:`c_{ab}(R) = \text{scale}\cdot M_{ab}\,w(R)` with the
+    lattice's full symmetry: M symmetric, w(R) depending only on the sorted distances
+    :math:`\min(|R_i|, L-|R_i|)` (translations, inversion, axis permutations).
+
+    Returns
+    -------
+    ndarray, shape (3, 3, *lattice.shape)
+        For :func:`correlated_product_state`.
+    """
+    rng = np.random.default_rng(seed)
+    M = rng.normal(size=(3, 3))
+    M = M + M.T
+    shape = np.asarray(lattice.shape)
+    weights: dict = {}
+    c = np.zeros((3, 3, *lattice.shape))
+    for R in np.asarray(lattice.coords)[1:]:
+        key = tuple(sorted(np.minimum(R % shape, -R % shape).tolist()))
+        weights.setdefault(key, rng.normal())
+        c[(slice(None), slice(None), *R)] = scale * weights[key] * M
+    return c
+
+
+@dataclass(frozen=True)
+class ClosureScan:
+    r"""How well the closed equations reproduce the exact rates in states with pair
+    correlations of strength ε (see :func:`closure_error_scan`).
+
+    Attributes
+    ----------
+    epsilons : ndarray, shape (n,)
+    error_mu : ndarray, shape (n,)
+        :math:`\max_a|\partial_t\mu_a^{\rm closed} - \partial_t\mu_a^{\rm exact}|`.
+    error_derived, error_printed : ndarray, shape (n,)
+        :math:`\max_{ab,R}|\partial_t\eta_{ab}(R) - \partial_t\eta^{\rm exact}_{ab}(R)|` with
+        the derived equations (:func:`mfqf_rhs_reference`) and with App. D as printed.
+    change : ndarray, shape (n,)
+        :math:`\max|\partial_t\eta^{\rm exact}(\epsilon) - \partial_t\eta^{\rm exact}(0)|`,
+        the O(ε) signal the closure must get right.
+    slope : float
+        Fitted exponent of ``error_derived`` ∝ ε^slope (2 for a correct closure).
+    converged : bool
+        The exact states were translation invariant to 1e-12 and all numbers finite.
+    message : str
+    """
+
+    epsilons: np.ndarray
+    error_mu: np.ndarray
+    error_derived: np.ndarray
+    error_printed: np.ndarray
+    change: np.ndarray
+    slope: float
+    converged: bool
+    message: str
+
+
+def closure_error_scan(model: Model, lattice: Lattice, epsilons, *, mu=(0.3, -0.2, -0.5),
+                       seed: int = 0, scale: float = 0.05) -> ClosureScan:
+    r"""The ε² test: closed vs exact rates in :func:`correlated_product_state` states.
+
+    For each ε the exact μ, η and their rates come from the full Liouvillian
+    (:func:`exact_rates`); the closed rates from :func:`mfqf_rhs_reference` (and from the
+    printed App. D, :func:`printed_equations`) evaluated at the exact μ, η. Since ζ = O(ε²)
+    the closed rates err at O(ε²); a wrong first-order term would show as O(ε) or O(1).
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+        Small periodic chain/hypercubic lattice (N ≲ 9).
+    epsilons : array_like, shape (n,)
+        Positive correlation strengths.
+    mu : array_like, shape (3,)
+        Bloch vector of the product state.
+    seed, scale
+        For :func:`symmetric_pair_amplitudes`.
+    """
+    epsilons = np.asarray(epsilons, dtype=float)
+    if epsilons.ndim != 1 or len(epsilons) < 2 or not (epsilons > 0).all():
+        raise ValueError("epsilons must be at least two positive numbers")
+    c = symmetric_pair_amplitudes(lattice, seed, scale)
+    printed = printed_equations(model.coupling)
+    base = exact_rates(model, lattice, correlated_product_state(lattice, mu, c, 0.0))
+    rows, worst = [], 0.0
+    for eps in epsilons:
+        ex = exact_rates(model, lattice, correlated_product_state(lattice, mu, c, eps))
+        worst = max(worst, ex.translation_error)
+        dmu, deta = mfqf_rhs_reference(model, lattice, ex.mu, ex.eta)
+        _, deta_printed = printed.evaluate(model, lattice, ex.mu, ex.eta)
+        rows.append((np.abs(dmu - ex.dmu).max(), np.abs(deta - ex.deta).max(),
+                     np.abs(deta_printed - ex.deta).max(), np.abs(ex.deta - base.deta).max()))
+    err_mu, err_derived, err_printed, change = np.array(rows).T
+    slope = float(np.polyfit(np.log(epsilons), np.log(err_derived), 1)[0])
+    ok = worst < 1e-12 and np.isfinite(rows).all()
+    message = ("ok" if ok else
+               f"state not translation invariant ({worst:.1e}) or non-finite rates")
+    return ClosureScan(epsilons, err_mu, err_derived, err_printed, change, slope, ok, message)
+
+
+@dataclass(frozen=True)
+class MagnetisationTrajectory:
+    r"""μ(t) of a translation-invariant evolution from all spins down.
+
+    Attributes
+    ----------
+    times : ndarray, shape (n_t,)
+        [1/Γ].
+    mu : ndarray, shape (n_t, 3)
+        :math:`\vec\mu(t)` (exact: the site average of :math:`\langle\sigma^a_R\rangle`).
+    converged : bool
+        The integrator reached the final time with finite values and |μ| ≤ 1 + 1e-6.
+    message : str
+    """
+
+    times: np.ndarray
+    mu: np.ndarray
+    converged: bool
+    message: str
+
+
+def _times(t_final, n_times) -> np.ndarray:
+    if not (np.isfinite(t_final) and t_final > 0):
+        raise ValueError(f"t_final must be a positive number, got {t_final!r}")
+    if int(n_times) < 2:
+        raise ValueError(f"n_times must be >= 2, got {n_times!r}")
+    return np.linspace(0.0, float(t_final), int(n_times))
+
+
+def _trajectory(times, mu, success, why) -> MagnetisationTrajectory:
+    ok = bool(success) and np.isfinite(mu).all() and len(mu) == len(times)
+    ok = ok and np.linalg.norm(mu, axis=1).max() <= 1 + 1e-6
+    return MagnetisationTrajectory(times[:len(mu)], mu, ok, "ok" if ok else why)
+
+
+def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
+                       *, rtol: float = 1e-6, atol: float = 1e-8) -> MagnetisationTrajectory:
+    r"""Exact μ(t) from all spins down: :math:`\partial_t\rho = \mathcal L\rho` integrated by
+    ``qutip.mesolve`` with :func:`ddlib.model.liouvillian` (4^N × 4^N; N ≲ 9).
+
+    The reference the MFQF and MF dynamics are compared with on the same finite lattice.
+    """
+    import qutip
+
+    _check_model_lattice(model, lattice)
+    times = _times(t_final, n_times)
+    N = lattice.N
+    e_ops = [qutip.Qobj(sum(_string_matrix({s: a}, N) for s in range(N)) / N,
+                        dims=[[2] * N, [2] * N]) for a in range(3)]
+    down = qutip.tensor([qutip.basis(2, 1)] * N)
+    result = qutip.mesolve(_liouvillian(model, lattice), down, times, e_ops=e_ops,
+                           options={"rtol": rtol, "atol": atol, "progress_bar": False})
+    mu = np.real(np.array(result.expect)).T
+    return _trajectory(times, mu, True, "non-finite or unphysical magnetisation")
+
+
+def reference_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
+                        *, rtol: float = 1e-7, atol: float = 1e-9) -> MagnetisationTrajectory:
+    r"""MFQF μ(t) from all spins down (μ = (0, 0, −1), η = 0), integrating
+    :func:`mfqf_rhs_reference` with ``scipy.integrate.solve_ivp`` (DOP853).
+
+    Slow (pure-Python right-hand side): a cross-check of :func:`ddlib.mfqf.evolve` on small
+    lattices, not a production solver.
+    """
+    from scipy.integrate import solve_ivp
+
+    _check_model_lattice(model, lattice)
+    times = _times(t_final, n_times)
+    shape = (3, 3, *lattice.shape)
+
+    def f(t, y):
+        dmu, deta = mfqf_rhs_reference(model, lattice, y[:3], y[3:].reshape(shape))
+        return np.concatenate([dmu, deta.ravel()])
+
+    y0 = np.concatenate([[0.0, 0.0, -1.0], np.zeros(int(np.prod(shape)))])
+    sol = solve_ivp(f, (0.0, times[-1]), y0, t_eval=times, method="DOP853", rtol=rtol,
+                    atol=atol)
+    return _trajectory(times, sol.y[:3].T, sol.success, f"solve_ivp: {sol.message}")
