@@ -198,10 +198,10 @@ _SWAP = np.eye(16).reshape(4, 4, 4, 4).transpose(1, 0, 2, 3).copy()
 class _PauliMPS:
     """Real MPS (tensors of shape (χ_left, 4, χ_right)) with a tracked orthogonality centre."""
 
-    def __init__(self, local: np.ndarray, N: int, chi: int, cutoff: float):
+    def __init__(self, local: np.ndarray, N: int, chi: int, cutoff: float, scale: float):
         self.tensors = [local.reshape(1, 4, 1).copy() for _ in range(N)]
         self.center = 0
-        self.chi, self.cutoff = chi, cutoff
+        self.chi, self.cutoff, self.scale = chi, cutoff, scale
         self.discarded = 0.0
 
     def _move_center(self, k: int) -> None:
@@ -269,7 +269,7 @@ class _PauliMPS:
         trace = float(left[-1][0])
         mu = np.array([np.einsum("l,lar,r->a", left[k], T[:, 1:, :], right[k + 1])
                        for k, T in enumerate(self.tensors)])
-        return trace, mu / trace
+        return trace, mu / (trace * self.scale)
 
     def two_point(self, ref: int, envs=None) -> np.ndarray:
         r""":math:`\langle\sigma^a_{ref}\sigma^b_j\rangle`, shape (3, 3, N) (NaN at j = ref)."""
@@ -284,10 +284,11 @@ class _PauliMPS:
         for j in range(ref - 1, -1, -1):
             out[:, :, j] = np.einsum("l,lbr,ar->ab", left[j], T[j][:, 1:, :], u)
             u = u @ T[j][:, 0, :].T
-        return out / left[-1][0]
+        return out / (left[-1][0] * self.scale**2)
 
     def to_quimb(self) -> MatrixProductState:
-        arrays = [T.transpose(0, 2, 1) for T in self.tensors]
+        unscale = np.array([1.0] + [1.0 / self.scale] * 3)
+        arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in self.tensors]
         arrays[0], arrays[-1] = arrays[0][0], arrays[-1][:, 0, :]
         if len(arrays) == 1:  # pragma: no cover - lattices have N >= 2
             arrays = [self.tensors[0][0, :, 0]]
@@ -324,18 +325,31 @@ class MPOOptions:
         over the last ``window`` of time.
     window : float, default 2.0
         Length of that time window [1/Γ].
+    pauli_scale : float, default 0.3
+        Weight s of the non-identity Pauli components in the stored tensors,
+        :math:`\\tilde c_{a_1\\dots a_N} = s^{\\#\\{i: a_i\\neq0\\}}c_{a_1\\dots a_N}` (a
+        diagonal change of local basis, undone in all outputs). The SVD truncation then
+        minimises an error norm in which a Pauli string of weight k counts :math:`s^{2k}`,
+        so it spends the bond dimension on the few-body correlations that set the
+        observables rather than on many-body strings; s = 1 is the plain Hilbert–Schmidt
+        norm. At JZ = 4 (N = 8 and 24 chains) s = 0.3 gains 10–40× in accuracy at fixed χ and
+        keeps tr ρ far better (see ``book/mpo.md``).
     """
 
     cutoff: float = 1e-16
     record_every: float | None = None
     tol: float = 1e-4
     window: float = 2.0
+    pauli_scale: float = 0.3
 
     def __post_init__(self):
         for name in ("cutoff", "tol", "window"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        p = self.pauli_scale
+        if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
+            raise ValueError(f"pauli_scale must be a number in (0, 1], got {p!r}")
         r = self.record_every
         if r is not None and (isinstance(r, bool) or not isinstance(r, Real)
                               or not math.isfinite(r) or r <= 0):
@@ -562,7 +576,9 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     """
     n_steps, every, options = _check_args(model, lattice, chi, dt, t_final, order, options)
     start = time.perf_counter()
-    generators = _bond_generators(model, lattice)
+    rescale = np.kron(*[np.array([1.0] + [options.pauli_scale] * 3)] * 2)
+    generators = [rescale[:, None] * L / rescale[None, :]
+                  for L in _bond_generators(model, lattice)]
     layers = _layers(lattice)
     sequence = _trotter_sequence(len(layers), order, dt, every)
     gates: dict[tuple, np.ndarray] = {}
@@ -572,7 +588,8 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
             gates[b, tau] = scipy.linalg.expm(tau * generators[b]).reshape(4, 4, 4, 4)
         return gates[b, tau]
 
-    state = _PauliMPS(_DOWN, lattice.N, int(chi), options.cutoff)
+    s = options.pauli_scale
+    state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s)
     center = _center_sites(lattice)
     bonds = lattice.bonds
     times, mus, traces, errors, bonds_max = [], [], [], [], []

@@ -96,14 +96,14 @@ def test_trotter_error_slope_is_the_order(order):
 
 def test_truncation_error_is_reported_and_controls_the_accuracy():
     """Below the exact bond dimension (256 here) the discarded weight w is positive, recorded
-    cumulatively, the error against exact dynamics shrinks as χ grows and stays below a few
-    √w (the amplitude a weight w can move)."""
+    cumulatively, the error against exact dynamics shrinks as χ grows and stays within ~10 √w
+    (the amplitude a weight w can move)."""
     model = Model(Delta=1.5, Omega=0.5, J=2.0)
     lat = lattice.chain(8, periodic=False)
     times = np.arange(0, 2.0 + 1e-9, 0.5)
     mu, _ = exact_dynamics(model, lat, times)
     errors, weights = [], []
-    for chi in (4, 16, 64):
+    for chi in (4, 8, 16):
         ev = mpo.evolve(model, lat, chi, 0.05, 2.0,
                         options=mpo.MPOOptions(cutoff=0.0, record_every=0.5))
         assert ev.max_bond.max() <= chi
@@ -112,8 +112,24 @@ def test_truncation_error_is_reported_and_controls_the_accuracy():
         weights.append(ev.truncation_error[-1])
     assert weights[0] > weights[1] > weights[2] and weights[0] > 1e-6
     assert errors[0] > errors[1] > errors[2]
-    assert np.all(np.array(errors) < 5 * np.sqrt(weights))
-    assert errors[2] < 2e-4
+    assert np.all(np.array(errors) < 10 * np.sqrt(weights))
+    assert errors[2] < 1e-3
+
+
+def test_pauli_scale_is_a_gauge_that_helps_truncation():
+    """The weight s of non-identity Pauli components changes nothing at full χ, and at
+    truncated χ the default s = 0.3 is far more accurate than the plain basis (s = 1)."""
+    model = Model(Delta=1.5, Omega=0.5, J=2.0)
+    small = lattice.chain(6, periodic=False)
+    mu, _ = exact_dynamics(model, small, np.array([0.0, 1.0]))
+    ev = mpo.evolve(model, small, 64, 0.05, 1.0, options=mpo.MPOOptions(cutoff=0, pauli_scale=1))
+    assert np.abs(ev.mu_sites[-1] - mu[-1]).max() < 1e-6
+    lat = lattice.chain(8, periodic=False)
+    mu, _ = exact_dynamics(model, lat, np.array([0.0, 2.0]))
+    err = {s: np.abs(mpo.evolve(model, lat, 8, 0.05, 2.0, options=mpo.MPOOptions(
+        cutoff=0.0, pauli_scale=s, record_every=2.0)).mu_sites[-1] - mu[-1]).max()
+        for s in (1.0, 0.3)}
+    assert err[0.3] < err[1.0] / 4
 
 
 def test_two_point_correlations_match_exact():
@@ -165,15 +181,16 @@ def test_steady_state_reports_non_convergence():
 
 @pytest.mark.slow
 def test_long_chain_centre_is_translation_invariant_and_converges_in_chi():
-    """N = 24 chain at JZ = 2, Ω = 0.5: the central region has no edge effects (neighbouring
-    central sites agree) and μ_center is converged in χ to the 1e-3 level."""
-    model = Model(Delta=2.0, Omega=0.5, J=1.0)
+    """N = 24 chain at the paper's JZ = 4, Ω = 0.5: the central region has no edge effects
+    (the mirror images 11 and 12 agree, up to the truncation that breaks the mirror symmetry)
+    and μ_center is converged in χ to the 1e-3 level."""
+    model = Model(Delta=2.0, Omega=0.5, J=2.0)
     lat = lattice.chain(24, periodic=False)
     opts = mpo.MPOOptions(record_every=1.0)
     runs = [mpo.evolve(model, lat, chi, 0.1, 4.0, options=opts) for chi in (16, 32)]
     mu = runs[1].mu_sites[-1]
-    assert np.abs(mu[11] - mu[12]).max() < 1e-4
-    assert np.abs(runs[0].mu_center - runs[1].mu_center).max() < 3e-3
+    assert np.abs(mu[11] - mu[12]).max() < 5e-4
+    assert np.abs(runs[0].mu_center - runs[1].mu_center).max() < 2e-3
     np.testing.assert_allclose(runs[1].trace, 1.0, atol=1e-3)
 
 
