@@ -300,8 +300,14 @@ class PauliSum:
     def __repr__(self):
         if not self.terms:
             return "0"
-        return " + ".join(f"({c})" + "".join(f" {AXES[a].upper()}{s}" for s, a in k)
-                          for k, c in self.terms.items())
+        def coefficient(c):
+            if isinstance(c, Poly):
+                return f"({c.latex()})"
+            c = complex(c)
+            return f"{c.real:g}" if c.imag == 0 else f"({c:g})"
+
+        return " + ".join(coefficient(c) + "".join(f" {AXES[a].upper()}{s}" for s, a in k)
+                          for k, c in self.terms.items()).replace("+ -", "- ")
 
 
 _PAULI = (np.array([[0, 1], [1, 0]], dtype=complex), np.array([[0, -1j], [1j, 0]]),

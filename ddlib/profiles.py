@@ -15,7 +15,13 @@ PROFILES: dict[str, dict[str, dict]] = {
     },
     # Each chapter below is owned by one developer; edit only your own entry.
     "bimodality": {"fast": {}, "paper": {}},
-    "mfqf_derivation": {"fast": {}, "paper": {}},
+    "mfqf_derivation": {
+        "fast": {"eps": [0.0025, 0.005, 0.01, 0.02], "eps_lattices": ["ring7", "torus3x3"],
+                 "dyn_lattices": ["ring7"], "t_final": 15.0, "n_times": 151, "n_JZ": 121},
+        "paper": {"eps": [0.00125, 0.0025, 0.005, 0.01, 0.02, 0.04],
+                  "eps_lattices": ["ring7", "torus3x3"], "dyn_lattices": ["ring7", "torus3x3"],
+                  "t_final": 20.0, "n_times": 201, "n_JZ": 401},
+    },
     "mpo": {"fast": {}, "paper": {}},
     "multistability": {
         "fast": {"Delta": (0.5, 3.5, 31), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
