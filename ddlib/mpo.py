@@ -304,6 +304,34 @@ def density_matrix(state: MatrixProductState) -> np.ndarray:
     return np.einsum("a,aij->ij", c, _pauli_strings(N)) / 2**N
 
 
+class _Stepper:
+    """Trotter propagation of a :class:`_PauliMPS`: gates e^{τ ℒ_ij} (cached per bond and τ,
+    in the basis weighted by ``scale``), layers swept alternately up and down the path."""
+
+    def __init__(self, model: Model, lattice: Lattice, dt: float, order: int, scale: float):
+        w = np.kron(*[np.array([1.0] + [scale] * 3)] * 2)
+        self.generators = [w[:, None] * L / w[None, :] for L in _bond_generators(model, lattice)]
+        self.layers = _layers(lattice)
+        self.bonds = lattice.bonds
+        self.dt, self.order = dt, order
+        self.gates: dict[tuple, np.ndarray] = {}
+        self.ascending = True
+
+    def gate(self, b: int, tau: float) -> np.ndarray:
+        if (b, tau) not in self.gates:
+            self.gates[b, tau] = scipy.linalg.expm(tau * self.generators[b]).reshape(4, 4, 4, 4)
+        return self.gates[b, tau]
+
+    def advance(self, state: _PauliMPS, n_steps: int) -> None:
+        """Apply ``n_steps`` Trotter steps of length dt (one merged product formula)."""
+        for layer, tau in _trotter_sequence(len(self.layers), self.order, self.dt, n_steps):
+            members = self.layers[layer] if self.ascending else self.layers[layer][::-1]
+            for b in members:
+                i, j = self.bonds[b]
+                state.apply(int(i), int(j), self.gate(b, tau))
+            self.ascending = not self.ascending
+
+
 # --------------------------------------------------------------------------------------------
 # solver API
 # --------------------------------------------------------------------------------------------
@@ -576,22 +604,10 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     """
     n_steps, every, options = _check_args(model, lattice, chi, dt, t_final, order, options)
     start = time.perf_counter()
-    rescale = np.kron(*[np.array([1.0] + [options.pauli_scale] * 3)] * 2)
-    generators = [rescale[:, None] * L / rescale[None, :]
-                  for L in _bond_generators(model, lattice)]
-    layers = _layers(lattice)
-    sequence = _trotter_sequence(len(layers), order, dt, every)
-    gates: dict[tuple, np.ndarray] = {}
-
-    def gate(b, tau):
-        if (b, tau) not in gates:
-            gates[b, tau] = scipy.linalg.expm(tau * generators[b]).reshape(4, 4, 4, 4)
-        return gates[b, tau]
-
+    stepper = _Stepper(model, lattice, dt, order, options.pauli_scale)
     s = options.pauli_scale
     state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s)
     center = _center_sites(lattice)
-    bonds = lattice.bonds
     times, mus, traces, errors, bonds_max = [], [], [], [], []
 
     def record(n):
@@ -615,17 +631,11 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_steps, desc=f"MPO χ={chi}", leave=False)
-    n, ascending = 0, True
+    n = 0
     status = "reached t_final"
     while n < n_steps:
         n_sub = min(every, n_steps - n)
-        seq = sequence if n_sub == every else _trotter_sequence(len(layers), order, dt, n_sub)
-        for layer, tau in seq:
-            members = layers[layer] if ascending else layers[layer][::-1]
-            for b in members:
-                i, j = bonds[b]
-                state.apply(int(i), int(j), gate(b, tau))
-            ascending = not ascending
+        stepper.advance(state, n_sub)
         n += n_sub
         record(n)
         if bar is not None:
