@@ -164,8 +164,8 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     dims : mapping, optional
         Dimension names of array observables.
     jumped : callable, optional
-        ``jumped(before, after) -> bool`` says whether two consecutive results lie on
-        different branches (e.g. μ changed by more than a threshold). Each such jump is
+        ``jumped(before, after) -> bool`` says whether two consecutive converged results lie
+        on different branches (e.g. μ changed by more than a threshold). Each such jump is
         located by bisection between the two values, warm-starting every trial from the last
         result still on the branch, until the bracket is narrower than ``jump_tol``: the end
         of the branch being followed (a saddle-node for a bistable window's edge).
@@ -212,10 +212,10 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         for k, v in enumerate(order):
             path = order[:k + 1]
             result = step(v, previous, path)
-            if jumped is not None and previous is not None and k > 0 \
-                    and jumped(previous, result):
-                jumps[walk].append(_bisect(step, jumped, previous, previous_path, v, jump_tol))
             if getattr(result, "converged", True):
+                if jumped is not None and previous is not None and jumped(previous, result):
+                    jumps[walk].append(_bisect(step, jumped, previous, previous_path, v,
+                                               jump_tol))
                 previous, previous_path = result, path
             by_value[v] = _observe(observables, result)
             bar.update()
