@@ -75,6 +75,7 @@ ROUTES = ("auto", "orbits", "permutation")
 SECTORS = ("symmetric", "full")
 _MAX_ORBIT_N = 12      # 4^12 pairs (16.8 M) is the largest orbit table we build
 _MAX_FULL_N = 6        # the full 4^N Liouvillian (sector="full") only up to here
+_SHIFT = 1e-2          # shift-invert point for the gap (right of every eigenvalue)
 
 _SZ = np.diag([1.0, -1.0]).astype(complex)
 _SX = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -367,7 +368,8 @@ def _orbit_system(model: Model, lattice: Lattice):
     trace = np.where(diag, sizes, 0).astype(complex)               # tr ρ = Σ size_k x_k
     anchor = int(orbit_of[dim * dim - 1])                           # the all-down pair
     pairs = np.stack([reps // dim, reps % dim], axis=1)
-    return L, trace, anchor, sizes.astype(float), pairs, orbit_of
+    partner = orbit_of[pairs[:, 1] * dim + pairs[:, 0]].astype(np.int64)   # orbit of (b, a)
+    return L, trace, anchor, sizes.astype(float), partner, pairs, orbit_of
 
 
 def _full_observables(rho: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
@@ -502,7 +504,8 @@ def _permutation_system(model: Model, N: int):
     diag = (occ[:, 1] == 0) & (occ[:, 2] == 0)
     # tr S_n = M(n) for diagonal classes; ρ = Σ y_n S_n/√M(n) → tr ρ = Σ √C(N, n₀) y_n
     trace = np.where(diag, np.sqrt(_binom(N, occ[:, 0])), 0.0).astype(complex)
-    return L, trace, 0, np.ones(len(occ)), occ, idx
+    partner = idx[occ[:, 0], occ[:, 2], occ[:, 1]]                   # E_1 ↔ E_2: the adjoint
+    return L, trace, 0, np.ones(len(occ)), partner, occ, idx
 
 
 def _binom(N: int, k) -> np.ndarray:
@@ -545,6 +548,38 @@ def _permutation_rho(N: int, y: np.ndarray, occ: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- solver
 
+def _solve_hermitian(L, trace, anchor: int, partner: np.ndarray) -> np.ndarray:
+    r"""Solve :math:`\mathcal L x = 0`, trace·x = 1 for a Hermitian ρ, as a *real* system.
+
+    ρ = ρ† pairs each unknown k with ``partner[k]`` (the orbit of (b, a), or E₁ ↔ E₂) and
+    :math:`x_{k'} = \bar x_k`. With z real — :math:`z_k = \mathrm{Re}\,x_k` and
+    :math:`z_{k'} = \mathrm{Im}\,x_k` for k < k' (z_k = x_k when k' = k) — x = T z, and since
+    :math:`\mathcal L\rho` is Hermitian too the real and imaginary parts of the rows k < k'
+    (the real part of a self-adjoint row) are n independent real equations: a real sparse LU
+    of the same size, 4× cheaper than the complex one. The anchor row (self-adjoint, the
+    all-down pair) is replaced by the trace condition.
+    """
+    n = L.shape[0]
+    k = np.arange(n)
+    first = k <= partner                                           # keeps row k of each pair
+    pair = k != partner
+    lo, hi = np.minimum(k, partner), np.maximum(k, partner)
+    # column of z that carries Re x_k (lo) and Im x_k (hi, sign − on the k > k' member)
+    T = sp.csr_matrix((np.r_[np.ones(n), np.where(k < partner, 1j, -1j)[pair]],
+                       (np.r_[k, k[pair]], np.r_[lo, hi[pair]])), shape=(n, n))
+    C = (L @ T).tocsr()
+    keep = first.astype(float)
+    keep[anchor] = 0.0
+    moved = pair & first
+    to_partner = sp.csr_matrix((np.ones(moved.sum()), (partner[moved], k[moved])), shape=(n, n))
+    A = (sp.diags(keep) @ C.real + to_partner @ C.imag
+         + sp.csr_matrix((trace.real, (np.full(n, anchor), k)), shape=(n, n)))
+    rhs = np.zeros(n)
+    rhs[anchor] = 1.0
+    z = spla.splu(A.tocsc()).solve(rhs)
+    return T @ z
+
+
 def steady_state(model: Model, lattice: Lattice,
                  options: SteadyStateOptions | None = None) -> SteadyState:
     r"""Exact steady state :math:`\mathcal L\rho_S = 0`, :math:`\mathrm{tr}\rho_S = 1` of
@@ -584,17 +619,11 @@ def steady_state(model: Model, lattice: Lattice,
     route = _route(lattice, options.route)
     N = lattice.N
     if route == "orbits":
-        L, trace, anchor, weights, reps, orbit_of = _orbit_system(model, lattice)
+        L, trace, anchor, weights, partner, reps, orbit_of = _orbit_system(model, lattice)
     else:
-        L, trace, anchor, weights, reps, idx = _permutation_system(model, N)
-    keep = np.ones(L.shape[0])
-    keep[anchor] = 0.0
-    A = sp.diags(keep) @ L + sp.csr_matrix(
-        (trace, (np.full(trace.size, anchor), np.arange(trace.size))), shape=L.shape)
-    rhs = np.zeros(L.shape[0], dtype=complex)
-    rhs[anchor] = 1.0
+        L, trace, anchor, weights, partner, reps, idx = _permutation_system(model, N)
     try:
-        x = spla.splu(A.tocsc()).solve(rhs)
+        x = _solve_hermitian(L, trace, anchor, partner)
         message = "solved"
     except RuntimeError as err:  # exactly singular: the steady state is not unique
         x = np.full(L.shape[0], np.nan, dtype=complex)
@@ -730,7 +759,8 @@ def liouvillian_gap(model: Model, lattice: Lattice,
         lam = np.linalg.eigvals(L.toarray() if sp.issparse(L) else L)
     else:
         k = min(options.n_eigs, n - 2)
-        lam = spla.eigs(L.tocsc(), k=k, sigma=0, which="LM", return_eigenvectors=False)
+        # shift just right of the spectrum (Re λ ≤ 0): 𝓛 itself is singular
+        lam = spla.eigs(L.tocsc(), k=k, sigma=_SHIFT, which="LM", return_eigenvectors=False)
     lam = np.delete(lam, np.argmin(np.abs(lam)))                   # the steady state
     lam = lam[np.argsort(-lam.real)]
     gap = float(-lam[0].real)

@@ -1,0 +1,234 @@
+"""Exact steady states of small clusters (ddlib.exact), checked against independent routes.
+
+References: QuTiP's steady state of the full 4^N Liouvillian (ddlib.model.liouvillian), the
+closed-form single-spin Bloch vector, qutip.piqs in the Dicke basis, the full Liouvillian's
+spectrum, and mean field for a large fully connected cluster.
+"""
+
+import numpy as np
+import pytest
+import qutip
+
+from ddlib import Model, lattice
+from ddlib.exact import (
+    GapOptions,
+    SteadyStateOptions,
+    bimodality_index,
+    liouvillian_gap,
+    steady_state,
+)
+from ddlib.model import liouvillian, single_spin_steady_state
+
+SMALL = [lattice.fully_connected(4), lattice.chain(5), lattice.chain(4, periodic=False),
+         lattice.cluster2d(5)]
+# N = 6 (QuTiP needs 10–30 s for each): FC, a 2D cluster and the cylinder; the rings and
+# open chains are covered at N = 4, 5 above, both couplings everywhere at N <= 5
+SIX = [(lattice.fully_connected(6), "xy"), (lattice.cluster2d(6), "ising"),
+       (lattice.cylinder(3, 2), "xy")]
+
+
+def _qutip_rho(model, lat):
+    return qutip.steadystate(liouvillian(model, lat)).full()
+
+
+def _model(coupling, lat, JZ=3.0):
+    return Model(Delta=1.3, Omega=0.6, J=JZ / lat.Z, coupling=coupling)
+
+
+# ----------------------------------------------------------------------------- vs full QuTiP
+
+@pytest.mark.parametrize("coupling", ["xy", "ising"])
+@pytest.mark.parametrize("lat", SMALL, ids=repr)
+def test_steady_state_equals_full_liouvillian_solution(lat, coupling):
+    model = _model(coupling, lat)
+    s = steady_state(model, lat)
+    assert s.converged, s.message
+    np.testing.assert_allclose(s.rho(), _qutip_rho(model, lat), atol=1e-10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lat, coupling", SIX, ids=lambda v: repr(v))
+def test_six_sites_every_lattice_kind_equals_full_liouvillian(lat, coupling):
+    model = _model(coupling, lat)
+    s = steady_state(model, lat)
+    rho = _qutip_rho(model, lat)
+    np.testing.assert_allclose(s.rho(), rho, atol=1e-10)
+    # the site-averaged magnetisation, from the full ρ by QuTiP's own operators
+    ops = [qutip.sigmax(), qutip.sigmay(), qutip.sigmaz()]
+    full = qutip.Qobj(rho, dims=[[2] * lat.N] * 2)
+    mu = [np.mean([qutip.expect(full.ptrace(i), op) for i in range(lat.N)]) for op in ops]
+    np.testing.assert_allclose(s.mu, mu, atol=1e-10)
+
+
+def test_fully_connected_permutation_route_agrees_with_orbit_route():
+    """S_N orbits of pairs and the symmetric-tensor (4-mode boson) space are the same space."""
+    lat = lattice.fully_connected(6)
+    model = Model(Delta=2.0, Omega=0.5, J=1.2)
+    perm = steady_state(model, lat)
+    orb = steady_state(model, lat, SteadyStateOptions(route="orbits"))
+    assert perm.route == "permutation" and orb.route == "orbits"
+    assert perm.n_unknowns == orb.n_unknowns == 84          # C(6 + 3, 3)
+    np.testing.assert_allclose(perm.rho(), orb.rho(), atol=1e-12)
+    np.testing.assert_allclose(perm.px, orb.px, atol=1e-12)
+
+
+def test_complete_graph_cluster_equals_fully_connected():
+    """cluster2d(5) is K5: the orbit route on it must match the FC permutation route."""
+    model = Model(Delta=1.7, Omega=0.5, J=0.9)
+    a = steady_state(model, lattice.cluster2d(5))
+    b = steady_state(model, lattice.fully_connected(5))
+    np.testing.assert_allclose(a.mu, b.mu, atol=1e-12)
+    np.testing.assert_allclose(a.px, b.px, atol=1e-12)
+
+
+def test_fully_connected_agrees_with_piqs_in_the_dicke_basis():
+    """qutip.piqs (single-precision Lindblad rates) agrees to its own precision."""
+    from qutip.piqs.piqs import Dicke, jspin
+
+    N = 6
+    model = Model(Delta=1.2, Omega=0.5, J=0.8)
+    jx, jy, jz = jspin(N)
+    # Σ Δ/2 σᶻ + Ω σˣ − (J/2) Σ_{i<j}(σˣσˣ + σʸσʸ) = Δ Jz + 2Ω Jx − J (Jx² + Jy²) + const
+    H = model.Delta * jz + 2 * model.Omega * jx - model.J * (jx * jx + jy * jy)
+    rho = qutip.steadystate(Dicke(N, hamiltonian=H, emission=1.0).liouvillian())
+    mu = [2 * qutip.expect(op, rho) / N for op in (jx, jy, jz)]
+    np.testing.assert_allclose(steady_state(model, lattice.fully_connected(N)).mu, mu, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- closed forms
+
+@pytest.mark.parametrize("lat", [lattice.fully_connected(30), lattice.chain(6),
+                                 lattice.cluster2d(8)], ids=repr)
+def test_uncoupled_spins_are_the_single_spin_bloch_state(lat):
+    model = Model(Delta=0.8, Omega=0.7, J=0.0)
+    s = steady_state(model, lat)
+    mu1 = single_spin_steady_state(model)
+    np.testing.assert_allclose(s.mu, mu1, atol=1e-10)
+    # a product state: M_x is binomial with p(+x) = (1 + μx)/2 per spin
+    from scipy.stats import binom
+
+    m, P = s.mx_distribution()
+    k = np.round((m + 1) * lat.N / 2).astype(int)
+    np.testing.assert_allclose(P, binom.pmf(k, lat.N, (1 + mu1[0]) / 2), atol=1e-10)
+
+
+def test_large_fully_connected_cluster_approaches_mean_field():
+    """Outside the MF bistable window the FC magnetisation tends to the MF fixed point (ref. 55)."""
+    from ddlib.meanfield import steady_states
+
+    model_of = lambda N: Model(Delta=0.5, Omega=0.5, J=4.0 / (N - 1))  # noqa: E731
+    mf = steady_states(Model(Delta=0.5, Omega=0.5, J=4.0), 1.0)
+    assert len(mf) == 1
+    err = [np.abs(steady_state(model_of(N), lattice.fully_connected(N)).mu - mf[0].mu).max()
+           for N in (10, 20, 40)]
+    assert err[2] < err[1] < err[0] and err[2] < 0.05
+
+
+# ----------------------------------------------------------------------------- state checks
+
+@pytest.mark.parametrize("lat", [lattice.fully_connected(7), lattice.chain(7),
+                                 lattice.cluster2d(8)], ids=repr)
+def test_density_matrix_is_a_state(lat):
+    s = steady_state(Model(Delta=2.5, Omega=0.5, J=5.0 / lat.Z), lat)
+    rho = s.rho()
+    np.testing.assert_allclose(rho, rho.conj().T, atol=1e-13)
+    assert np.trace(rho) == pytest.approx(1.0, abs=1e-12)
+    assert np.linalg.eigvalsh(rho).min() > -1e-12
+    assert s.residual < 1e-10 and s.converged and s.message == "solved"
+
+
+@pytest.mark.parametrize("lat", [lattice.fully_connected(40), lattice.cluster2d(8)], ids=repr)
+def test_mx_distribution_is_normalised_and_gives_mu_x(lat):
+    s = steady_state(Model(Delta=3.0, Omega=0.5, J=6.0 / lat.Z), lat)
+    m, P = s.mx_distribution()
+    np.testing.assert_allclose(m, np.linspace(-1, 1, lat.N + 1))
+    assert P.sum() == pytest.approx(1.0, abs=1e-12)
+    assert P.min() > -1e-12
+    assert np.dot(m, P) == pytest.approx(s.mu[0], abs=1e-12)
+
+
+def test_fully_connected_ten_spins_is_bimodal_in_the_bistable_window():
+    """Fig. 1a: FC N = 10, Ω = 0.5, JZ = 6 has a bimodal P_x between two unimodal regimes."""
+    lat = lattice.fully_connected(10)
+    b = [steady_state(Model(Delta=d, Omega=0.5, J=6.0 / 9), lat).bimodality
+         for d in (0.5, 3.75, 6.0)]
+    assert b[0] == 0.0 and b[2] == 0.0 and b[1] > 0.05
+
+
+@pytest.mark.slow
+def test_ring_of_eight_is_not_bimodal_where_fully_connected_is():
+    """Paper: b_x stays zero on a 1D ring (N = 8) at parameters where FC N = 8 is bimodal."""
+    model = Model(Delta=3.75, Omega=0.5, J=6.0 / 7)
+    assert steady_state(model, lattice.fully_connected(8)).bimodality > 0.05
+    assert steady_state(model.replace(J=6.0 / 2), lattice.chain(8)).bimodality == 0.0
+
+
+# ----------------------------------------------------------------------------- b_x
+
+@pytest.mark.parametrize("P, expected", [
+    ([0.1, 0.2, 0.4, 0.2, 0.1], 0.0),                 # unimodal
+    ([0.2, 0.2, 0.2, 0.2, 0.2], 0.0),                 # flat
+    ([0.6, 0.3, 0.1, 0.0, 0.0], 0.0),                 # monotonic, maximum at the endpoint
+    ([0.5, 0.0, 0.0, 0.5], 1.0),                      # symmetric bimodal, empty middle
+    ([0.4, 0.1, 0.1, 0.4], 2 * 0.3 / 0.8),            # endpoint maxima
+    ([0.1, 0.3, 0.3, 0.1, 0.2, 0.0], 2 * 0.1 / 0.5),  # plateau peak counts once
+    ([0.05, 0.4, 0.1, 0.25, 0.05, 0.15], 2 * 0.15 / 0.65),  # two largest maxima used
+])
+def test_bimodality_index_of_hand_made_distributions(P, expected):
+    assert bimodality_index(P) == pytest.approx(expected)
+
+
+def test_bimodality_index_ignores_round_off():
+    P = np.array([0.5, 0.3, 0.2, 1e-17, 2e-17, 1e-17])
+    assert bimodality_index(P) == 0.0
+
+
+# ----------------------------------------------------------------------------- gap
+
+@pytest.mark.parametrize("lat", [lattice.fully_connected(4), lattice.chain(4)], ids=repr)
+def test_gap_is_in_the_full_liouvillian_spectrum(lat):
+    model = Model(Delta=2.0, Omega=0.5, J=4.0 / lat.Z)
+    full_spectrum = np.linalg.eigvals(liouvillian(model, lat).full())
+    sym = liouvillian_gap(model, lat)
+    full = liouvillian_gap(model, lat, GapOptions(sector="full"))
+    assert sym.sector == "symmetric" and full.sector == "full" and sym.converged
+    # every eigenvalue of the symmetric sector belongs to the full spectrum
+    assert all(np.abs(full_spectrum - lam).min() < 1e-8 for lam in sym.eigenvalues)
+    nonzero = full_spectrum[np.abs(full_spectrum) > 1e-9]
+    assert full.gap == pytest.approx(-nonzero.real.max(), abs=1e-9)
+    assert sym.gap >= full.gap - 1e-10
+    assert float(sym) == sym.gap
+
+
+def test_gap_of_uncoupled_spins_is_the_single_spin_gap():
+    """J = 0: the N-spin spectrum is made of sums of single-spin eigenvalues (sparse path)."""
+    model = Model(Delta=0.7, Omega=0.4, J=0.0)
+    h = 0.5 * model.Delta * qutip.sigmaz() + model.Omega * qutip.sigmax()
+    single = np.linalg.eigvals(qutip.liouvillian(h, [qutip.sigmam()]).full())
+    expected = -np.sort(single.real)[-2]
+    got = liouvillian_gap(model, lattice.fully_connected(20), GapOptions(dense_max=100))
+    assert not got.dense
+    assert got.gap == pytest.approx(expected, abs=1e-8)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+def test_bad_input_raises_value_error_naming_the_parameter():
+    model, ring = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(4)
+    cases = [
+        (lambda: steady_state("model", ring), "model"),
+        (lambda: steady_state(model, 4), "lattice"),
+        (lambda: steady_state(model, ring, options={"route": "orbits"}), "options"),
+        (lambda: SteadyStateOptions(route="dense"), "route"),
+        (lambda: SteadyStateOptions(residual_tol=0.0), "residual_tol"),
+        (lambda: steady_state(model, ring, SteadyStateOptions(route="permutation")), "route"),
+        (lambda: steady_state(model, lattice.chain(13)), "N=13"),
+        (lambda: GapOptions(sector="half"), "sector"),
+        (lambda: GapOptions(n_eigs=1), "n_eigs"),
+        (lambda: liouvillian_gap(model, lattice.chain(7), GapOptions(sector="full")), "full"),
+        (lambda: bimodality_index([[0.5, 0.5]]), "P"),
+        (lambda: steady_state(model, lattice.fully_connected(14)).rho(), "N=14"),
+    ]
+    for call, word in cases:
+        with pytest.raises(ValueError, match=word):
+            call()
