@@ -168,7 +168,8 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         on different branches (e.g. μ changed by more than a threshold). Each such jump is
         located by bisection between the two values, warm-starting every trial from the last
         result still on the branch, until the bracket is narrower than ``jump_tol``: the end
-        of the branch being followed (a saddle-node for a bistable window's edge).
+        of the branch being followed (a saddle-node for a bistable window's edge). A trial
+        that does not converge counts as past the end.
     jump_tol : float, default 1e-3
         Width of the bracket around each jump.
     progress : bool
