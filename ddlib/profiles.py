@@ -38,7 +38,17 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "eps_lattices": ["ring7", "torus3x3"], "dyn_lattices": ["ring7", "torus3x3"],
                   "t_final": 20.0, "n_times": 201, "n_JZ": 401, "n_Delta": 41},
     },
-    "mpo": {"fast": {}, "paper": {}},
+    "mpo": {
+        "fast": {"t_validation": 3.0, "N": 16, "chis": [4, 8, 16], "chi": 16, "dt": 0.1,
+                 "t_max": 20.0, "tol": 1e-3, "Delta": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0],
+                 "mfqf_L": 100, "n_mfqf": 16, "cylinder": (3, 4), "cyl_chi": 16,
+                 "cyl_Delta": [1.0, 2.0, 3.0], "mfqf_L2": 20},
+        "paper": {"t_validation": 5.0, "N": 200, "chis": [100, 200, 300], "chi": 300,
+                  "dt": 0.1, "t_max": 25.0, "tol": 1e-4,
+                  "Delta": [0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0],
+                  "mfqf_L": 400, "n_mfqf": 80, "cylinder": (12, 4), "cyl_chi": 400,
+                  "cyl_Delta": [1.0, 1.5, 1.75, 2.0, 2.5, 3.0], "mfqf_L2": 200},
+    },
     "multistability": {
         "fast": {"Delta": (0.5, 3.5, 31), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
                  "JZ": (0.0, 10.0, 201), "jump": 0.15, "jump_tol": 0.01},
