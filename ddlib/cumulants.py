@@ -691,20 +691,18 @@ class Equations:
         return dmu, deta
 
     def latex(self) -> list[str]:
-        """One LaTeX equation per line: ∂_t μ_a, then ∂_t ϑ_ab(R) in the grouping above."""
+        """LaTeX rows for an ``aligned`` block: ∂_t μ_a, then ∂_t ϑ_ab(R) in the grouping
+        above, the local and g terms on the first row of each, each part of f on its own."""
         rows = [rf"\partial_t\mu_{a} &= {self.mu[a].latex()}" for a in AXES]
         for ab in _PAIRS:
-            terms = [self.local[ab].latex(), self.g[ab].latex()]
-            if self.f_delta[ab]:
-                terms.append(rf"\delta_{{\|R\|,1}}\big[{self.f_delta[ab].latex()}\big]")
-            if self.f_Z[ab]:
-                terms.append(rf"[\mathcal{{Z}}-\delta_{{\|R\|,1}}]\big[{self.f_Z[ab].latex()}"
-                             r"\big]")
-            if self.f_sum[ab]:
-                terms.append(r"\sum_{R'\neq0,\|R'-R\|=1}\big[" + self.f_sum[ab].latex()
-                             + r"\big]")
-            body = " + ".join(t for t in terms if t != "0").replace("+ -", "- ")
-            rows.append(rf"\partial_t\vartheta_{{{ab}}}(R) &= {body or '0'}")
+            head = " + ".join(t for t in (self.local[ab].latex(), self.g[ab].latex())
+                              if t != "0").replace("+ -", "- ")
+            rows.append(rf"\partial_t\vartheta_{{{ab}}}(R) &= {head or '0'}")
+            parts = ((self.f_delta[ab], r"\delta_{\|R\|,1}"),
+                     (self.f_Z[ab], r"[\mathcal{Z}-\delta_{\|R\|,1}]"),
+                     (self.f_sum[ab], r"\sum_{R'\neq0,\|R'-R\|=1}"))
+            rows += [rf"&\quad + {factor}\big[{part.latex()}\big]" for part, factor in parts
+                     if part]
         return rows
 
 
