@@ -210,6 +210,41 @@ def slope(x, y):
     return np.polyfit(np.log(x), np.log(y), 1)[0]
 
 
+def test_dressed_state_has_order_eps_pairs_and_order_eps2_triples():
+    """The premise of the ε² test: ρ is a state (Hermitian, positive, unit trace,
+    translation invariant) whose connected two-point correlators are O(ε) and connected
+    three-point correlators O(ε²)."""
+    lat = lattice.chain(5)
+    c = cu.symmetric_pair_amplitudes(lat, seed=2, scale=0.2)
+    sizes = {}
+    for eps in (0.01, 0.02):
+        rho = cu.correlated_product_state(lat, [0.3, -0.2, -0.5], c, eps)
+        np.testing.assert_allclose(rho, rho.conj().T, atol=1e-15)
+        assert np.linalg.eigvalsh(rho).min() > -1e-14
+        assert np.trace(rho).real == pytest.approx(1.0)
+
+        def ev(factors, rho=rho):
+            return np.trace(dense_string(factors, 5) @ rho).real
+
+        mu = [[ev({s: a}) for a in range(3)] for s in range(5)]
+        np.testing.assert_allclose(mu, [mu[0]] * 5, atol=1e-14)
+        eta = max(abs(ev({0: a, 2: b}) - mu[0][a] * mu[2][b]) for a in range(3)
+                  for b in range(3))
+        zeta = 0.0
+        for a in range(3):
+            for b in range(3):
+                for cc in range(3):
+                    m0, m1, m3 = mu[0][a], mu[1][b], mu[3][cc]
+                    closed = (m0 * ev({1: b, 3: cc}) + m1 * ev({0: a, 3: cc})
+                              + m3 * ev({0: a, 1: b}) - 2 * m0 * m1 * m3)
+                    zeta = max(zeta, abs(ev({0: a, 1: b, 3: cc}) - closed))
+        sizes[eps] = eta, zeta
+    (eta1, zeta1), (eta2, zeta2) = sizes[0.01], sizes[0.02]
+    assert eta2 / eta1 == pytest.approx(2, rel=0.1)
+    assert zeta2 / zeta1 == pytest.approx(4, rel=0.15)
+    assert zeta1 > 0  # not trivially zero: the closure really is approximate
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("coupling", ["xy", "ising"])
 @pytest.mark.parametrize("lat", [lattice.chain(7), lattice.hypercubic(3, 2)],
@@ -272,6 +307,12 @@ def test_bad_input_raises_clear_errors():
         cu.derived_equations("heisenberg")
     with pytest.raises(ValueError, match="distinct sites"):
         PauliSum.string([(0, 1), (0, 2)])
+    with pytest.raises(ValueError, match="epsilons"):
+        cu.closure_error_scan(model, ring, [0.01])
+    with pytest.raises(ValueError, match="mu"):
+        cu.correlated_product_state(ring, [1.0, 1.0, 0.0], np.zeros((3, 3, 5)), 0.1)
+    with pytest.raises(ValueError, match="t_final"):
+        cu.reference_evolution(model, ring, -1.0)
     with pytest.raises(ValueError, match="outside the lattice"):
         cu.adjoint_lindbladian(model, ring, PauliSum.sigma(7, 0))
 
