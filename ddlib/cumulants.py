@@ -590,6 +590,11 @@ def _th(ab: str, where: str) -> Poly:
     return Poly.symbol(f"th_{''.join(sorted(ab))}({where})")
 
 
+def _nearest(p: Poly) -> Poly:
+    """p at |R| = 1: ϑ(R) → ϑ(1)."""
+    return p.subs({f"th_{q}(R)": _th(q, "1") for q in _PAIRS})
+
+
 @dataclass(frozen=True)
 class Equations:
     r"""The MFQF equations in the grouping of App. D, as polynomials (:class:`Poly`).
@@ -628,18 +633,23 @@ class Equations:
     f_Z: dict
     f_sum: dict
 
-    def theta_rhs(self, ab: str, case: str) -> Poly:
-        r"""Full :math:`\partial_t\vartheta_{ab}(R)` for ``case="far"`` (|R| ≥ 2: δ = 0) or
-        ``"nn"`` (|R| = 1: δ = 1 and ϑ(R) = ϑ(1))."""
+    def coupling_part(self, ab: str, case: str) -> Poly:
+        r""":math:`f_{ab}` for ``case="far"`` (|R| ≥ 2: δ = 0) or ``"nn"`` (|R| = 1: δ = 1 and
+        ϑ(R) = ϑ(1), where only the sum of the δ- and [Z − δ]-terms is meaningful)."""
         ab = "".join(sorted(ab))
         Z = Poly.symbol("Z")
         if case == "far":
-            return self.local[ab] + self.g[ab] + Z * self.f_Z[ab] + self.f_sum[ab]
+            return Z * self.f_Z[ab] + self.f_sum[ab]
         if case != "nn":
             raise ValueError(f"case must be 'far' or 'nn', got {case!r}")
-        full = (self.local[ab] + self.g[ab] + self.f_delta[ab] + (Z - 1) * self.f_Z[ab]
-                + self.f_sum[ab])
-        return full.subs({f"th_{p}(R)": _th(p, "1") for p in _PAIRS})
+        return _nearest(self.f_delta[ab] + (Z - 1) * self.f_Z[ab] + self.f_sum[ab])
+
+    def theta_rhs(self, ab: str, case: str) -> Poly:
+        r"""Full :math:`\partial_t\vartheta_{ab}(R)` at |R| ≥ 2 (``"far"``) or |R| = 1
+        (``"nn"``), see :meth:`coupling_part`."""
+        ab = "".join(sorted(ab))
+        local = self.local[ab] + self.g[ab]
+        return (local if case == "far" else _nearest(local)) + self.coupling_part(ab, case)
 
     def evaluate(self, model: Model, lattice: Lattice, mu, eta) -> tuple[np.ndarray, np.ndarray]:
         r"""These equations as numbers: (∂_t μ, ∂_t η) in the layout of
@@ -907,7 +917,6 @@ def misprints(coupling: str = "xy") -> list[Misprint]:
     where ϑ(R) = ϑ(1), so only the sum of the δ- and [Z − δ]-terms is meaningful).
     """
     derived, printed = derived_equations(coupling), printed_equations(coupling)
-    Z = Poly.symbol("Z")
     out = []
     for a in AXES:
         diff = derived.mu[a] - printed.mu[a]
@@ -919,12 +928,7 @@ def misprints(coupling: str = "xy") -> list[Misprint]:
             if diff:
                 out.append(Misprint(f"theta_{ab}", part, "all", diff))
         for case in ("far", "nn"):
-            def f(eq, case=case, ab=ab):
-                if case == "far":
-                    return Z * eq.f_Z[ab] + eq.f_sum[ab]
-                full = eq.f_delta[ab] + (Z - 1) * eq.f_Z[ab] + eq.f_sum[ab]
-                return full.subs({f"th_{p}(R)": _th(p, "1") for p in _PAIRS})
-            diff = f(derived) - f(printed)
+            diff = derived.coupling_part(ab, case) - printed.coupling_part(ab, case)
             if diff:
                 out.append(Misprint(f"theta_{ab}", "f", case, diff))
     return out

@@ -327,3 +327,15 @@ def test_uncoupled_dynamics_of_reference_mfqf_and_lindblad_agree():
     assert exact.converged and mfqf.converged
     np.testing.assert_allclose(mfqf.mu, exact.mu, atol=1e-6)
     np.testing.assert_allclose(exact.mu[-1], single_spin_steady_state(model), atol=1e-4)
+
+
+def test_ising_bonds_leave_zz_correlations_alone():
+    """σᶻσᶻ bonds commute with σᶻ_R σᶻ_0, so ∂t ϑ_zz has no J_z term (Eq. D18), at any R;
+    with XY bonds it has."""
+    for case in ("far", "nn"):
+        ising = cu.derived_equations("ising").theta_rhs("zz", case)
+        assert not any("J_z" in m for m in ising.terms)
+        xy = cu.derived_equations("xy").theta_rhs("zz", case)
+        assert any("J" in m for m in xy.terms)
+    with pytest.raises(ValueError, match="case"):
+        cu.derived_equations("xy").coupling_part("xx", "middle")
