@@ -68,14 +68,13 @@ from ._numba import njit
 from .lattice import Lattice
 from .model import Model, _real
 
-__all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index",
-           "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS"]
+__all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
+           "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS"]
 
 ROUTES = ("auto", "orbits", "permutation")
 SECTORS = ("symmetric", "full")
 _MAX_ORBIT_N = 12      # 4^12 pairs (16.8 M) is the largest orbit table we build
 _MAX_FULL_N = 6        # the full 4^N Liouvillian (sector="full") only up to here
-_SHIFT = 1e-2          # shift-invert point for the gap (right of every eigenvalue)
 
 _SZ = np.diag([1.0, -1.0]).astype(complex)
 _SX = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -135,6 +134,25 @@ class SteadyStateOptions:
 
 # ----------------------------------------------------------------------------- bimodality
 
+def _peaks(P: np.ndarray, rtol: float) -> np.ndarray:
+    """Indices of the local maxima of P, largest first (plateaus merged, endpoints count)."""
+    if P.size == 0 or P.max() <= 0:
+        return np.zeros(0, dtype=np.int64)
+    keep = np.r_[True, np.abs(np.diff(P)) > rtol * P.max()]
+    where, Q = np.flatnonzero(keep), P[keep]
+    left = np.r_[-np.inf, Q[:-1]]
+    right = np.r_[Q[1:], -np.inf]
+    peaks = np.flatnonzero((Q > left) & (Q > right))
+    return where[peaks[np.argsort(Q[peaks], kind="stable")[::-1]]]
+
+
+def _check_distribution(P) -> np.ndarray:
+    P = np.asarray(P, dtype=float)
+    if P.ndim != 1 or P.size == 0 or not np.all(np.isfinite(P)):
+        raise ValueError("P must be a non-empty 1D array of finite numbers")
+    return P
+
+
 def bimodality_index(P, rtol: float = 1e-9) -> float:
     r"""Bimodality index :math:`b_x` of a distribution on a discrete grid (paper, after Eq. 3).
 
@@ -162,24 +180,12 @@ def bimodality_index(P, rtol: float = 1e-9) -> float:
     float
         :math:`b_x \in [0, 1]`.
     """
-    P = np.asarray(P, dtype=float)
-    if P.ndim != 1 or P.size == 0 or not np.all(np.isfinite(P)):
-        raise ValueError("P must be a non-empty 1D array of finite numbers")
-    if P.size < 3 or P.max() <= 0:
-        return 0.0
-    tol = rtol * P.max()
-    keep = np.r_[True, np.abs(np.diff(P)) > tol]
-    Q = P[keep]
-    if Q.size < 3:
-        return 0.0
-    left = np.r_[-np.inf, Q[:-1]]
-    right = np.r_[Q[1:], -np.inf]
-    peaks = np.flatnonzero((Q > left) & (Q > right))
+    P = _check_distribution(P)
+    peaks = _peaks(P, rtol)
     if peaks.size < 2:
         return 0.0
-    first, second = peaks[np.argsort(Q[peaks])[::-1][:2]]
-    i, j = sorted((first, second))
-    p1, p2, pmin = Q[first], Q[second], Q[i:j + 1].min()
+    i, j = sorted(peaks[:2])
+    p1, p2, pmin = P[peaks[0]], P[peaks[1]], P[i:j + 1].min()
     return float(max(0.0, 2 * (p2 - pmin) / (p1 + p2)))
 
 
@@ -252,6 +258,21 @@ class SteadyState:
     def bimodality(self) -> float:
         """Bimodality index :math:`b_x` of :math:`P(M_x = m)` (:func:`bimodality_index`)."""
         return bimodality_index(self.px)
+
+    def peaks(self) -> np.ndarray:
+        """Positions m of the two largest local maxima of :math:`P(M_x = m)`.
+
+        Returns
+        -------
+        ndarray, shape (2,)
+            (m at the highest peak, m at the second); the second is NaN for a unimodal P.
+            Maxima as in :func:`bimodality_index`.
+        """
+        m = np.linspace(-1.0, 1.0, self.N + 1)
+        out = np.full(2, np.nan)
+        top = _peaks(self.px, 1e-9)[:2]
+        out[:top.size] = m[top]
+        return out
 
     def rho(self) -> np.ndarray:
         """The full density matrix, shape (2^N, 2^N), QuTiP's ordering (N ≤ 12).
@@ -660,15 +681,20 @@ class GapOptions:
         the steady-state solver handles). ``"full"``: every eigenvalue of the full
         :math:`4^N` Liouvillian (dense, N ≤ 6).
     n_eigs : int
-        Eigenvalues nearest 0 computed by shift-invert Arnoldi when the reduced space has more
-        than ``dense_max`` unknowns.
+        Eigenvalues of largest real part computed by Arnoldi (ARPACK, ``which="LR"``) when the
+        reduced space has more than ``dense_max`` unknowns. (Shift-invert around 0 is not
+        used: it finds the eigenvalues of smallest modulus and misses a slow mode with a
+        large imaginary part.)
     dense_max : int
         Up to this size the reduced matrix is diagonalised densely (all eigenvalues).
+    tol : float
+        Relative accuracy of the Arnoldi eigenvalues.
     """
 
     sector: str = "symmetric"
-    n_eigs: int = 12
-    dense_max: int = 1500
+    n_eigs: int = 6
+    dense_max: int = 600
+    tol: float = 1e-10
 
     def __post_init__(self):
         if self.sector not in SECTORS:
@@ -677,6 +703,10 @@ class GapOptions:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 2:
                 raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+        tol = _real("tol", self.tol)
+        if tol <= 0:
+            raise ValueError(f"tol must be > 0, got {tol!r}")
+        object.__setattr__(self, "tol", tol)
 
 
 @dataclass(frozen=True)
@@ -692,7 +722,8 @@ class LiouvillianGap:
     sector : str
         ``"symmetric"`` or ``"full"``.
     dense : bool
-        All eigenvalues of the sector were computed (else the ``n_eigs`` nearest 0).
+        All eigenvalues of the sector were computed (else the ``n_eigs`` of largest real
+        part).
     converged : bool
     message : str
     """
@@ -755,19 +786,102 @@ def liouvillian_gap(model: Model, lattice: Lattice,
         L = _permutation_system(model, lattice.N)[0]
     n = L.shape[0]
     dense = n <= options.dense_max or options.sector == "full"
+    message = "all eigenvalues of the sector"
     if dense:
         lam = np.linalg.eigvals(L.toarray() if sp.issparse(L) else L)
     else:
         k = min(options.n_eigs, n - 2)
-        # shift just right of the spectrum (Re λ ≤ 0): 𝓛 itself is singular
-        lam = spla.eigs(L.tocsc(), k=k, sigma=_SHIFT, which="LM", return_eigenvectors=False)
+        message = f"the {k} eigenvalues of largest real part (Arnoldi)"
+        try:
+            lam = spla.eigs(L.tocsr(), k=k, which="LR", tol=options.tol,
+                            ncv=min(n - 1, max(2 * k + 1, 60)), maxiter=100 * n,
+                            return_eigenvectors=False)
+        except spla.ArpackNoConvergence as err:
+            lam = err.eigenvalues
+            message = f"Arnoldi did not converge ({len(lam)} of {k} eigenvalues)"
+    if lam.size < 2:
+        return LiouvillianGap(gap=np.nan, eigenvalues=lam, sector=options.sector,
+                              dense=dense, converged=False, message=message)
     lam = np.delete(lam, np.argmin(np.abs(lam)))                   # the steady state
     lam = lam[np.argsort(-lam.real)]
     gap = float(-lam[0].real)
-    converged = bool(np.isfinite(gap) and gap > 0)
-    message = ("all eigenvalues of the sector" if dense else
-               f"the {lam.size + 1} eigenvalues nearest 0 (shift-invert Arnoldi)")
+    converged = bool(np.isfinite(gap) and gap > 0 and not message.startswith("Arnoldi did"))
     if not converged:
         message = f"no decaying mode found ({message}); gap = {gap!r}"
     return LiouvillianGap(gap=gap, eigenvalues=lam, sector=options.sector, dense=dense,
                           converged=converged, message=message)
+
+
+# ----------------------------------------------------------------------------- scans
+
+def _grid_axes(Delta, JZ) -> dict:
+    return {"Delta": np.atleast_1d(np.asarray(Delta, dtype=float)),
+            "JZ": np.atleast_1d(np.asarray(JZ, dtype=float))}
+
+
+def scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str = "xy",
+         progress: bool = True):
+    r"""Exact steady states over a (Δ, JZ) grid, each point cached (:func:`ddlib.sweep.grid`).
+
+    The bond coupling is :math:`J = J\mathcal Z/\mathcal Z` with the lattice's
+    :math:`\mathcal Z` (the paper's rescaling, so lattices compare at equal JZ).
+
+    Parameters
+    ----------
+    lattice : Lattice
+    Delta, JZ : float or array_like, shape (n,)
+        Detunings Δ and couplings JZ [Γ].
+    Omega : float
+        Rabi frequency Ω [Γ].
+    coupling : {"xy", "ising"}
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions (Delta, JZ, m); variables ``bx`` (:math:`b_x`), ``mux``, ``muy``, ``muz``,
+        ``px`` (:math:`P(M_x = m)`), ``peak1``/``peak2`` (m of the two largest maxima, NaN
+        when absent), ``residual``, ``converged``.
+    """
+    from .sweep import grid
+
+    _check(Model(Delta=0.0, Omega=Omega, J=0.0, coupling=coupling), lattice)
+
+    def solve(Delta, JZ):
+        return steady_state(Model(Delta=Delta, Omega=Omega, J=JZ / lattice.Z,
+                                  coupling=coupling), lattice)
+
+    def observables(s):
+        p = s.peaks()
+        return {"bx": s.bimodality, "mux": s.mu[0], "muy": s.mu[1], "muz": s.mu[2],
+                "px": s.px, "peak1": p[0], "peak2": p[1], "residual": s.residual}
+
+    ds = grid(solve, _grid_axes(Delta, JZ), observables=observables, name="exact.scan",
+              key={"lattice": lattice, "Omega": Omega, "coupling": coupling},
+              dims={"px": ("m",)}, progress=progress)
+    return ds.assign_coords(m=np.linspace(-1.0, 1.0, lattice.N + 1))
+
+
+def gap_scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str = "xy",
+             progress: bool = True):
+    r"""Liouvillian gap (symmetric sector, :func:`liouvillian_gap`) over a (Δ, JZ) grid.
+
+    Parameters and caching as in :func:`scan`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions (Delta, JZ); variables ``gap`` [Γ] and ``converged``.
+    """
+    from .sweep import grid
+
+    _check(Model(Delta=0.0, Omega=Omega, J=0.0, coupling=coupling), lattice)
+
+    def solve(Delta, JZ):
+        return liouvillian_gap(Model(Delta=Delta, Omega=Omega, J=JZ / lattice.Z,
+                                     coupling=coupling), lattice)
+
+    return grid(solve, _grid_axes(Delta, JZ), observables=lambda g: {"gap": g.gap},
+                name="exact.gap_scan", progress=progress,
+                key={"lattice": lattice, "Omega": Omega, "coupling": coupling})

@@ -20,7 +20,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                  "ring_N": 7, "ring_Delta": (0.0, 8.0, 17), "fig4_fc_N": (8, 9, 10),
                  "fig4_fc_Delta": (2.5, 5.0, 41), "fig4_2d_N": (8,),
                  "fig4_2d_Delta": (2.0, 5.0, 13), "scaling_N": (8, 12, 16, 20, 24, 32),
-                 "scaling_Delta": (3.0, 4.6, 17), "gap_N": (6, 8, 10, 14),
+                 "scaling_Delta": (3.0, 4.6, 17), "gap_N": (6, 8, 10, 12),
                  "gap_Delta": (1.0, 6.0, 41)},
         "paper": {"N_1a": 10, "map_N": 8, "map_Delta": (0.0, 8.0, 161),
                   "map_JZ": (0.0, 10.0, 51), "map2d_N": 8, "map2d_Delta": (1.0, 6.0, 101),

@@ -232,3 +232,24 @@ def test_bad_input_raises_value_error_naming_the_parameter():
     for call, word in cases:
         with pytest.raises(ValueError, match=word):
             call()
+
+
+def test_arnoldi_gap_finds_an_oscillating_slow_mode():
+    """Sparse path (Arnoldi, largest Re λ) equals the dense spectrum, also at small Δ where the
+    slowest mode has a large imaginary part and is not among the eigenvalues nearest 0."""
+    lat = lattice.fully_connected(12)
+    for delta in (1.0, 3.0):
+        model = Model(Delta=delta, Omega=0.5, J=6.0 / 11)
+        dense = liouvillian_gap(model, lat, GapOptions(dense_max=1000))
+        sparse = liouvillian_gap(model, lat, GapOptions(dense_max=100))
+        assert dense.dense and not sparse.dense and sparse.converged
+        assert sparse.gap == pytest.approx(dense.gap, abs=1e-8)
+
+
+def test_peaks_of_a_bimodal_state_are_on_both_sides():
+    s = steady_state(Model(Delta=3.75, Omega=0.5, J=6.0 / 9), lattice.fully_connected(10))
+    m1, m2 = sorted(s.peaks())
+    m, P = s.mx_distribution()
+    assert m1 < 0 < m2 and P[np.isclose(m, m1)] > P[np.isclose(m, 0.0)]
+    single = steady_state(Model(Delta=0.5, Omega=0.5, J=6.0 / 9), lattice.fully_connected(10))
+    assert np.isnan(single.peaks()[1])
