@@ -80,7 +80,7 @@ from .lattice import Lattice
 from .model import Model
 
 __all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
-           "rhs", "evolve"]
+           "rhs", "evolve", "steady_state"]
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -540,3 +540,237 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     return Evolution(ts, ys[:, :3].copy(), eta_nn,
                      _unpack(last[3:].reshape(6, geo.N), geo.shape), converged, message,
                      model, lattice)
+
+
+# --------------------------------------------------------------------------------- steady state
+
+def _lyapunov(M: np.ndarray) -> np.ndarray:
+    """6×6 matrix of the map X ↦ MX + XMᵀ on packed symmetric 3×3 matrices."""
+    K = np.empty((6, 6))
+    for q, (a, b) in enumerate(PAIRS):
+        E = np.zeros((3, 3))
+        E[a, b] = E[b, a] = 1.0
+        Y = M @ E + E @ M.T
+        K[:, q] = Y[_PA, _PB]
+    return K
+
+
+@dataclass(frozen=True, eq=False)
+class _Fourier:
+    """Wave vectors of the lattice: the reflection-reduced half grid k_i ∈ [0, π] with its
+    weights (for Green's functions at a few displacements) and φ_k on the full grid."""
+
+    k_half: np.ndarray     # (dim, nk) k_i on the half grid
+    weight: np.ndarray     # (nk,) multiplicity / N
+    phi_half: np.ndarray   # (nk,)
+    phi_full: np.ndarray   # shape: φ_k = 2 Σ cos k_i on the full FFT grid
+
+    @staticmethod
+    def of(geo: _Geometry) -> _Fourier:
+        axes, weights = [], []
+        for L in geo.shape:
+            n = np.arange(L // 2 + 1)
+            axes.append(2 * np.pi * n / L)
+            weights.append(np.where((n == 0) | (2 * n == L), 1.0, 2.0))
+        ks = np.stack([g.ravel() for g in np.meshgrid(*axes, indexing="ij")])
+        w = np.prod(np.stack([g.ravel() for g in np.meshgrid(*weights, indexing="ij")]), axis=0)
+        full = sum(2 * np.cos(2 * np.pi * np.fft.fftfreq(L)).reshape(
+            [-1 if i == j else 1 for j in range(geo.dim)]) for i, L in enumerate(geo.shape))
+        return _Fourier(ks, w / geo.N, 2 * np.cos(ks).sum(axis=0),
+                        np.broadcast_to(full, geo.shape))
+
+
+def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
+    """∂_t μ with η slaved to its fixed point at this μ (and the η field when ``full``).
+
+    For fixed μ, η solves 𝓑η = h with the Lyapunov operator 𝓑 of the bulk and a force h on
+    R = 0, ±e_i: h(0) enforces η(0) = 0, h(±e_i) = −(Cη(e_i) + source). Inversion symmetry
+    leaves 6(1 + D) unknowns, solved with the Green's function of 𝓑.
+    """
+    Lam, cm, J, Gamma = const
+    A, Q, P, W, src, dmu0 = _coefficients(mu, const, geo.Z)
+    KA, KQ = _lyapunov(A), _lyapunov(Q)
+    Kinv = np.linalg.inv(KA[None] + (J * fk.phi_half)[:, None, None] * KQ[None])
+    dim = geo.dim
+
+    def green(disp):
+        c = fk.weight.copy()
+        for i, d in enumerate(disp):  # cos(k·Δ) averaged over the reflections k_i → −k_i
+            c *= np.cos(d * fk.k_half[i])
+        return np.tensordot(c, Kinv, axes=(0, 0))
+
+    unit = np.eye(dim, dtype=int)
+    G0 = green((0,) * dim)
+    G1 = [green(unit[j]) for j in range(dim)]
+    Cop = -J * _lyapunov(P)
+    for p, (a, b) in enumerate(PAIRS):
+        Cop[p] -= J * (W[a] * mu[b] + mu[a] * W[b])
+    n = 6 * (1 + dim)
+    M = np.zeros((n, n))
+    rhs_vec = np.zeros(n)
+    M[:6, :6] = G0
+    for i in range(dim):
+        M[:6, 6 * (i + 1):6 * (i + 2)] = 2 * G1[i]
+    for j in range(dim):
+        rows = slice(6 * (j + 1), 6 * (j + 2))
+        blocks = [G1[j]] + [G0 + green(2 * unit[j]) if i == j else
+                            2 * green(unit[i] + unit[j]) for i in range(dim)]
+        M[rows] = Cop @ np.hstack(blocks)
+        M[rows, rows] += np.eye(6)
+        rhs_vec[rows] = -src
+    try:
+        h = np.linalg.solve(M, rhs_vec).reshape(1 + dim, 6)
+    except np.linalg.LinAlgError:
+        return np.full(3, np.nan), None
+    x_nn = [G1[j] @ h[0] + sum((G0 + green(2 * unit[j]) if i == j else
+                                2 * green(unit[i] + unit[j])) @ h[1 + i] for i in range(dim))
+            for j in range(dim)]
+    dmu = dmu0 + 2 * J * W @ np.sum(x_nn, axis=0)
+    if not full:
+        return dmu, None
+    hk = np.broadcast_to(h[0].reshape((6,) + (1,) * dim), (6, *geo.shape)).copy()
+    for i, L in enumerate(geo.shape):
+        cos_k = np.cos(2 * np.pi * np.fft.fftfreq(L)).reshape([-1 if k == i else 1
+                                                               for k in range(dim)])
+        hk += 2 * cos_k[None] * h[1 + i].reshape((6,) + (1,) * dim)
+    hk = hk.reshape(6, -1)
+    Kfull = KA[None] + (J * fk.phi_full.ravel())[:, None, None] * KQ[None]
+    xk = np.linalg.solve(Kfull, hk.T[..., None])[..., 0].T
+    x = np.fft.ifftn(xk.reshape((6, *geo.shape)), axes=tuple(range(1, dim + 1))).real
+    return dmu, x.reshape(6, geo.N)
+
+
+def _jacobian_spectrum(mu, x, geo: _Geometry, const, tol: float):
+    """Rightmost eigenvalue(s) of the Jacobian of (μ, η(R ≠ 0)) at (mu, x), sorted.
+
+    Jacobian-vector products by central differences (the equations are cubic, so the
+    error is O(h²) with h ~ 1e-5); all eigenvalues (dense) for small systems, otherwise the
+    rightmost one with ARPACK (asking for one only: the bulk continuum of the correlator
+    modes converges slowly and is not needed).
+    """
+    n = 3 + 6 * (geo.N - 1)
+    y0 = np.concatenate([mu, x.ravel()])
+    keep = np.ones(y0.size, dtype=bool)
+    keep[3 + np.arange(6) * geo.N] = False  # η(0) is not a variable
+
+    def jvp(v):
+        v = np.asarray(v).ravel()
+        scale = 1e-5 / max(np.linalg.norm(v), 1e-300)
+        out = np.zeros(n, dtype=complex if np.iscomplexobj(v) else float)
+        for part, coef in ((v.real, 1.0), (v.imag, 1j)) if np.iscomplexobj(v) else ((v, 1.0),):
+            dy = np.zeros_like(y0)
+            dy[keep] = part * scale
+            diff = _rhs_flat(y0 + dy, geo, const) - _rhs_flat(y0 - dy, geo, const)
+            out = out + coef * diff[keep] / (2 * scale)
+        return out
+
+    if n <= 600:
+        Jm = np.column_stack([jvp(e) for e in np.eye(n)])
+        ev = np.linalg.eigvals(Jm)
+    else:
+        op = scipy.sparse.linalg.LinearOperator((n, n), matvec=jvp, dtype=float)
+        ev = scipy.sparse.linalg.eigs(op, k=1, which="LR", tol=tol, ncv=20, maxiter=5000,
+                                      v0=np.ones(n), return_eigenvectors=False)
+    return ev[np.argsort(-ev.real)]
+
+
+def _correlation_length(x: np.ndarray, geo: _Geometry) -> np.ndarray:
+    """λ_ab from a least-squares fit of log|η_ab(r ê_1)| over 1 ≤ r ≤ max(2, L/4)."""
+    L = geo.shape[0]
+    r = np.arange(1, max(2, L // 4) + 1)
+    idx = np.ravel_multi_index(
+        tuple(np.stack([r] + [np.zeros_like(r)] * (geo.dim - 1))), geo.shape)
+    lam = np.full(6, np.nan)
+    for p in range(6):
+        v = np.abs(x[p, idx])
+        ok = v > max(1e-13 * v.max(), 1e-300)
+        if ok.sum() >= 2:
+            lam[p] = -np.polyfit(r[ok], np.log(v[ok]), 1)[0]
+    return lam[_PAIR]
+
+
+def _fixed_point(model, geo, const, fk, mu_start, options: SteadyOptions):
+    """Root of the reduced μ problem from mu_start, then the full state and its checks."""
+    with np.errstate(all="ignore"):
+        sol = scipy.optimize.root(lambda m: _reduced(m, const, geo, fk)[0], mu_start,
+                                  method="hybr", options={"xtol": options.tol})
+        mu = sol.x
+        dmu, x = _reduced(mu, const, geo, fk, full=True)
+    if x is None or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(x)):
+        return mu, np.zeros((6, geo.N)), np.inf, f"no fixed point found ({sol.message})"
+    residual = float(np.abs(_rhs_flat(np.concatenate([mu, x.ravel()]), geo, const)).max())
+    if not sol.success:
+        return mu, x, residual, f"root finder failed: {sol.message}"
+    if np.linalg.norm(mu) > 1 + 1e-9:
+        return mu, x, residual, f"unphysical fixed point |mu| = {np.linalg.norm(mu):.6g} > 1"
+    if residual > options.residual_tol:
+        return mu, x, residual, f"residual {residual:.3g} > residual_tol"
+    return mu, x, residual, ""
+
+
+def steady_state(model: Model, lattice: Lattice, initial=None, *,
+                 options: SteadyOptions = SteadyOptions()) -> SteadyState:
+    r"""MFQF steady state: ∂_t μ = 0 and ∂_t η_ab(R) = 0 for all R ≠ 0.
+
+    The route (module docstring): η is slaved to μ by one lattice Green's-function solve, so
+    the fixed point is a 3-dimensional root problem in μ (MINPACK ``hybr``); the residual of the
+    full equations is then evaluated with the numba kernel. Far faster than time integration,
+    also next to a saddle-node edge where relaxation is critically slow, and it finds unstable
+    fixed points as well (reported with ``stable=False``).
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+        Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
+    initial : None, (mu, eta), Evolution or SteadyState
+        A :class:`SteadyState` is a warm start: the root search starts from its μ (any
+        lattice size). Otherwise the state is first evolved for ``options.t_pre`` from
+        ``initial``'s μ with η = 0 (default all spins down) on a lattice of at most
+        ``options.pre_sites`` sites, which selects the branch reached dynamically.
+    options : SteadyOptions
+
+    Returns
+    -------
+    SteadyState
+        ``converged`` is False, with the reason in ``message``, when no root was found, the
+        full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`.
+    """
+    geo = _geometry(lattice)
+    const = _constants(model)
+    if isinstance(initial, SteadyState):
+        mu_start = np.asarray(initial.mu, dtype=float)
+    else:
+        mu0 = _initial_state(initial, geo)[0] if initial is not None else np.array([0, 0, -1.])
+        L_pre = max(3, min(geo.shape[0], int(options.pre_sites ** (1 / geo.dim))))
+        pre_lattice = (lattice if L_pre == geo.shape[0] and geo.N <= options.pre_sites
+                       else _same_kind(lattice, L_pre))
+        pre = evolve(model, pre_lattice, options.t_pre, (mu0, np.zeros(
+            (3, 3, *_geometry(pre_lattice).shape))), options=EvolveOptions(n_times=2))
+        mu_start = pre.mu[-1]
+    fk = _Fourier.of(geo)
+    mu, x, residual, problem = _fixed_point(model, geo, const, fk, mu_start, options)
+    converged = not problem
+    kappa = kappa_imag = np.nan
+    stable = None
+    message = problem or "converged"
+    if converged and options.kappa:
+        try:
+            ev = _jacobian_spectrum(mu, x, geo, const, options.eigs_tol)
+            kappa, kappa_imag = -float(ev[0].real), float(abs(ev[0].imag))
+            stable = kappa > 0
+        except scipy.sparse.linalg.ArpackNoConvergence:
+            message = "converged; the Jacobian's leading eigenvalue (kappa) did not converge"
+    eta = _unpack(x, geo.shape)
+    return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable,
+                       _correlation_length(x, geo), eta.reshape(3, 3, -1).sum(axis=2),
+                       message, model, lattice)
+
+
+def _same_kind(lattice: Lattice, L: int) -> Lattice:
+    """The lattice of the same kind and dimension with linear size L."""
+    from . import lattice as lattices
+
+    if lattice.kind == "chain":
+        return lattices.chain(L)
+    return lattices.hypercubic(L, lattice.dim)
