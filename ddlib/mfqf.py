@@ -80,7 +80,7 @@ from .lattice import Lattice
 from .model import Model
 
 __all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
-           "rhs", "evolve", "steady_state"]
+           "rhs", "evolve", "steady_state", "continuation"]
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -689,18 +689,23 @@ def _correlation_length(x: np.ndarray, geo: _Geometry) -> np.ndarray:
     return lam[_PAIR]
 
 
-def _fixed_point(model, geo, const, fk, mu_start, options: SteadyOptions):
+def _fixed_point(geo, const, fk, mu_start, options: SteadyOptions):
     """Root of the reduced μ problem from mu_start, then the full state and its checks."""
     with np.errstate(all="ignore"):
         sol = scipy.optimize.root(lambda m: _reduced(m, const, geo, fk)[0], mu_start,
                                   method="hybr", options={"xtol": options.tol})
-        mu = sol.x
-        dmu, x = _reduced(mu, const, geo, fk, full=True)
+    return _checked(sol.x, sol.success, sol.message, geo, const, fk, options)
+
+
+def _checked(mu, success, why, geo, const, fk, options):
+    """(mu, x, residual, problem) at a root candidate mu; problem is "" when all is well."""
+    with np.errstate(all="ignore"):
+        _, x = _reduced(mu, const, geo, fk, full=True)
     if x is None or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(x)):
-        return mu, np.zeros((6, geo.N)), np.inf, f"no fixed point found ({sol.message})"
+        return mu, np.zeros((6, geo.N)), np.inf, f"no fixed point found ({why})"
     residual = float(np.abs(_rhs_flat(np.concatenate([mu, x.ravel()]), geo, const)).max())
-    if not sol.success:
-        return mu, x, residual, f"root finder failed: {sol.message}"
+    if not success:
+        return mu, x, residual, f"root finder failed: {why}"
     if np.linalg.norm(mu) > 1 + 1e-9:
         return mu, x, residual, f"unphysical fixed point |mu| = {np.linalg.norm(mu):.6g} > 1"
     if residual > options.residual_tol:
@@ -749,7 +754,12 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
             (3, 3, *_geometry(pre_lattice).shape))), options=EvolveOptions(n_times=2))
         mu_start = pre.mu[-1]
     fk = _Fourier.of(geo)
-    mu, x, residual, problem = _fixed_point(model, geo, const, fk, mu_start, options)
+    return _result(model, lattice, geo, const, *_fixed_point(geo, const, fk, mu_start, options),
+                   options)
+
+
+def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> SteadyState:
+    """Assemble a SteadyState: κ and stability, correlation length, total correlation."""
     converged = not problem
     kappa = kappa_imag = np.nan
     stable = None
@@ -774,3 +784,127 @@ def _same_kind(lattice: Lattice, L: int) -> Lattice:
     if lattice.kind == "chain":
         return lattices.chain(L)
     return lattices.hypercubic(L, lattice.dim)
+
+
+# --------------------------------------------------------------------------------- continuation
+
+_PARAMS = ("Delta", "Omega", "J")
+
+
+def continuation(model: Model, lattice: Lattice, param: str, values, initial=None, *,
+                 method: str = "natural", max_points: int = 400, progress: bool = False,
+                 options: SteadyOptions = SteadyOptions()) -> Continuation:
+    r"""Follow a branch of MFQF steady states as Δ, Ω or J varies.
+
+    Parameters
+    ----------
+    model : Model
+        The other parameters (its value of ``param`` is ignored).
+    lattice : Lattice
+        Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
+    param : {"Delta", "Omega", "J"}
+    values : array_like, shape (n,)
+        ``method="natural"``: the parameter values, in the order to visit them (increasing
+        or decreasing: a sweep up and a sweep down show hysteresis). ``"arclength"``: the
+        path starts at ``values[0]`` and is traced until the parameter leaves
+        [min(values), max(values)]; the typical step is the mean spacing of ``values``.
+    initial : None or result
+        Start of the first point, as in :func:`steady_state` (default: all spins down, which
+        picks the dynamically reached branch).
+    method : {"natural", "arclength"}
+        ``"natural"``: each point is warm-started from the previous one; at a fold the branch
+        ends and the next points land on the other branch (a jump, visible in the result).
+        ``"arclength"``: pseudo-arclength continuation of the reduced root problem
+        :math:`\partial_t\vec\mu(\vec\mu, p) = 0` in (μ, p), which turns around folds and
+        traces the unstable branch (its points have ``stable=False``).
+    max_points : int
+        Bound on the number of arclength steps.
+    progress : bool
+        Show a tqdm progress bar.
+    options : SteadyOptions
+
+    Returns
+    -------
+    Continuation
+    """
+    if param not in _PARAMS:
+        raise ValueError(f"param must be one of {_PARAMS}, got {param!r}")
+    if method not in ("natural", "arclength"):
+        raise ValueError(f"method must be 'natural' or 'arclength', got {method!r}")
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
+        raise ValueError("values must be a 1-d array of at least 2 finite numbers")
+    geo = _geometry(lattice)
+    _constants(model)
+    from tqdm.auto import tqdm
+
+    points = []
+    if method == "natural":
+        prev = initial
+        for v in tqdm(values, disable=not progress, desc=f"MFQF {param}"):
+            res = steady_state(model.replace(**{param: float(v)}), lattice, prev,
+                               options=options)
+            points.append(res)
+            prev = res if res.converged else prev
+        reached = values
+    else:
+        points, reached = _arclength(model, lattice, geo, param, values, initial, max_points,
+                                     progress, options)
+    converged = all(p.converged for p in points)
+    return Continuation(param, np.asarray(reached), tuple(points),
+                        np.array([p.mu for p in points]),
+                        np.array([p.stable for p in points], dtype=object), converged,
+                        "all points converged" if converged else
+                        f"{sum(not p.converged for p in points)} point(s) did not converge")
+
+
+def _arclength(model, lattice, geo, param, values, initial, max_points, progress, options):
+    """Pseudo-arclength continuation of F(μ, p) = ∂_t μ = 0 (η slaved), secant predictor."""
+    from tqdm.auto import tqdm
+
+    fk = _Fourier.of(geo)
+    lo, hi = values.min(), values.max()
+    ds0 = abs(values[-1] - values[0]) / (values.size - 1)
+    sign = 1.0 if values[-1] >= values[0] else -1.0
+
+    def F(mu, p):
+        return _reduced(mu, _constants(model.replace(**{param: p})), geo, fk)[0]
+
+    first = steady_state(model.replace(**{param: float(values[0])}), lattice, initial,
+                         options=options)
+    points, reached = [first], [float(values[0])]
+    if not first.converged:
+        return points, reached
+    y = np.r_[first.mu, values[0]]
+    tangent = np.r_[np.zeros(3), sign]
+    ds = ds0
+    bar = tqdm(total=max_points, disable=not progress, desc=f"MFQF arclength {param}")
+    while len(points) < max_points:
+        pred = y + ds * tangent
+
+        def G(z, pred=pred, tangent=tangent):
+            return np.r_[F(z[:3], z[3]), tangent @ (z - pred)]
+
+        with np.errstate(all="ignore"):
+            sol = scipy.optimize.root(G, pred, method="hybr", options={"xtol": options.tol})
+        if not sol.success or np.linalg.norm(sol.x - y) > 3 * ds:
+            ds /= 2
+            if ds < 1e-6 * ds0:
+                break
+            continue
+        z = sol.x
+        p = float(z[3])
+        m = model.replace(**{param: p})
+        const = _constants(m)
+        res = _result(m, lattice, geo, const, *_checked(z[:3], True, "", geo, const, fk,
+                                                        options), options)
+        points.append(res)
+        reached.append(p)
+        bar.update()
+        tangent = (z - y) / np.linalg.norm(z - y)
+        y = z
+        ds = min(1.5 * ds, 4 * ds0)
+        if not lo - 1e-12 <= p <= hi + 1e-12:
+            break
+    bar.close()
+    return points, reached
