@@ -1,6 +1,7 @@
 """Benchmark of ddlib.exact.steady_state: wall time and peak memory, against QuTiP.
 
-Run: ``.venv/bin/python benchmarks/exact.py [--sizes quick|all]``.
+Run: ``.venv/bin/python benchmarks/exact.py [--sizes quick|all] [--only fc:100 2d:10]
+[--timeout SECONDS]``.
 
 Every case runs in a fresh process (so its peak resident memory, ``ru_maxrss``, is its own;
 the import baseline of that process is printed next to it) at Ω = 0.5, JZ = 6, Δ = 3.75 —
@@ -64,29 +65,44 @@ def _run(kind: str, N: int, route: str) -> dict:
             "residual": s.residual, "bx": s.bimodality, "converged": s.converged}
 
 
-def _in_fresh_process(*args) -> dict:
+def _in_fresh_process(*args, timeout: float) -> dict | None:
+    """``_run(*args)`` in a new process; None if it exceeds ``timeout`` seconds (killed)."""
     with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_run, args)
+        try:
+            return pool.apply_async(_run, args).get(timeout)
+        except mp.TimeoutError:
+            return None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", choices=("quick", "all"), default="all",
                         help="'quick' skips FC N = 50, 100 and 2D N = 10")
+    parser.add_argument("--only", nargs="*", default=None, metavar="KIND:N",
+                        help="run only these cases, e.g. fc:100 2d:10")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds per case before it is killed and reported (default 600)")
     args = parser.parse_args()
+    cases = CASES_QUICK if args.sizes == "quick" else CASES_ALL
+    if args.only:
+        cases = [(c.split(":")[0], int(c.split(":")[1])) for c in args.only]
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
     print("threads: " + ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in THREAD_VARS))
     print(f"{'case':>10} {'route':>8} {'unknowns':>9} {'wall [s]':>9} {'peak RSS [MB]':>14} "
           f"{'(import base)':>13}  notes")
-    for kind, N in CASES_QUICK if args.sizes == "quick" else CASES_ALL:
-        ours = _in_fresh_process(kind, N, "ddlib")
+    for kind, N in cases:
+        ours = _in_fresh_process(kind, N, "ddlib", timeout=args.timeout)
+        if ours is None:
+            print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {'':>9} {'> ' + str(args.timeout):>9}"
+                  f"  killed after --timeout {args.timeout:g} s", flush=True)
+            continue
         note = (f"residual {ours['residual']:.1e}, b_x {ours['bx']:.2f}"
                 + ("" if ours["converged"] else ", NOT converged"))
         print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {ours['n']:>9} {ours['wall']:>9.3f} "
               f"{ours['rss']:>14.0f} {ours['base']:>13.0f}  {note}", flush=True)
         if N == 6:
-            ref = _in_fresh_process(kind, N, "qutip")
+            ref = _in_fresh_process(kind, N, "qutip", timeout=args.timeout)
             print(f"{'':>10} {'qutip':>8} {ref['n']:>9} {ref['wall']:>9.3f} {ref['rss']:>14.0f} "
                   f"{ref['base']:>13.0f}  speed-up ddlib vs QuTiP: "
                   f"{ref['wall'] / ours['wall']:.0f}x", flush=True)
