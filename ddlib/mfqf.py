@@ -637,7 +637,9 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
     Kfull = KA[None] + (J * fk.phi_full.ravel())[:, None, None] * KQ[None]
     xk = np.linalg.solve(Kfull, hk.T[..., None])[..., 0].T
     x = np.fft.ifftn(xk.reshape((6, *geo.shape)), axes=tuple(range(1, dim + 1))).real
-    return dmu, x.reshape(6, geo.N)
+    x = x.reshape(6, geo.N)
+    x[:, 0] = 0.0  # already so, up to rounding (h(0) enforces it)
+    return dmu, x
 
 
 def _jacobian_spectrum(mu, x, geo: _Geometry, const, tol: float):
@@ -713,6 +715,14 @@ def _checked(mu, success, why, geo, const, fk, options):
     return mu, x, residual, ""
 
 
+def _closure_warning(mu, x) -> str:
+    """A note when some |⟨σ^a_R σ^b_0⟩| > 1: the closure has left the physical region."""
+    theta = np.abs(x + np.array([mu[a] * mu[b] for a, b in PAIRS])[:, None])[:, 1:]
+    big = theta.max(initial=0.0)
+    return (f"; warning: max |<sigma sigma>| = {big:.3g} > 1, the MFQF closure is outside "
+            "its physical range" if big > 1 + 1e-9 else "")
+
+
 def steady_state(model: Model, lattice: Lattice, initial=None, *,
                  options: SteadyOptions = SteadyOptions()) -> SteadyState:
     r"""MFQF steady state: ∂_t μ = 0 and ∂_t η_ab(R) = 0 for all R ≠ 0.
@@ -732,7 +742,8 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         A :class:`SteadyState` is a warm start: the root search starts from its μ (any
         lattice size). Otherwise the state is first evolved for ``options.t_pre`` from
         ``initial``'s μ with η = 0 (default all spins down) on a lattice of at most
-        ``options.pre_sites`` sites, which selects the branch reached dynamically.
+        ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
+        search fails from there, the evolution is continued for ``10 * t_pre`` and retried.
     options : SteadyOptions
 
     Returns
@@ -743,19 +754,24 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     """
     geo = _geometry(lattice)
     const = _constants(model)
-    if isinstance(initial, SteadyState):
-        mu_start = np.asarray(initial.mu, dtype=float)
-    else:
-        mu0 = _initial_state(initial, geo)[0] if initial is not None else np.array([0, 0, -1.])
-        L_pre = max(3, min(geo.shape[0], int(options.pre_sites ** (1 / geo.dim))))
-        pre_lattice = (lattice if L_pre == geo.shape[0] and geo.N <= options.pre_sites
-                       else _same_kind(lattice, L_pre))
-        pre = evolve(model, pre_lattice, options.t_pre, (mu0, np.zeros(
-            (3, 3, *_geometry(pre_lattice).shape))), options=EvolveOptions(n_times=2))
-        mu_start = pre.mu[-1]
     fk = _Fourier.of(geo)
-    return _result(model, lattice, geo, const, *_fixed_point(geo, const, fk, mu_start, options),
-                   options)
+    if isinstance(initial, SteadyState):
+        found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
+        return _result(model, lattice, geo, const, *found, options)
+    mu0 = _initial_state(initial, geo)[0] if initial is not None else np.array([0, 0, -1.0])
+    L_pre = max(3, min(geo.shape[0], int(round(options.pre_sites ** (1 / geo.dim)))))
+    pre_lattice = lattice if L_pre == geo.shape[0] else _same_kind(lattice, L_pre)
+    pre = (mu0, np.zeros((3, 3, *_geometry(pre_lattice).shape)))
+    for t_pre in (options.t_pre, 10 * options.t_pre):  # slow relaxation: evolve longer, retry
+        pre = evolve(model, pre_lattice, t_pre, pre, options=EvolveOptions(n_times=2))
+        if not pre.converged:
+            problem = f"pre-integration failed: {pre.message}"
+            return _result(model, lattice, geo, const, pre.mu[-1], np.zeros((6, geo.N)),
+                           np.inf, problem, options)
+        found = _fixed_point(geo, const, fk, pre.mu[-1], options)
+        if not found[3]:
+            break
+    return _result(model, lattice, geo, const, *found, options)
 
 
 def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> SteadyState:
@@ -763,7 +779,7 @@ def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> St
     converged = not problem
     kappa = kappa_imag = np.nan
     stable = None
-    message = problem or "converged"
+    message = problem or "converged" + _closure_warning(mu, x)
     if converged and options.kappa:
         try:
             ev = _jacobian_spectrum(mu, x, geo, const, options.eigs_tol)

@@ -1,5 +1,7 @@
 """MFQF (ddlib.mfqf) checked against exact Lindblad dynamics, closed forms and itself."""
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -85,10 +87,173 @@ def test_kernel_matches_exact_lindblad_to_second_order(coupling, lat):
     assert errors[1] < 0.1 * sizes[1]
 
 
+def _symmetrised(eta, dim):
+    """η_ab(R) → symmetric in a, b and under R → −R, as a translation-invariant state has."""
+    axes = tuple(range(2, 2 + dim))
+    eta = 0.5 * (eta + np.roll(np.flip(eta, axis=axes), 1, axis=axes))
+    return 0.5 * (eta + np.swapaxes(eta, 0, 1))
+
+
+@pytest.mark.parametrize("coupling", ["xy", "ising"])
+@pytest.mark.parametrize("lat", [lattice.chain(6), lattice.hypercubic(4, 2),
+                                 lattice.hypercubic(3, 3)], ids=repr)
+def test_kernel_equals_brute_force_pauli_engine(coupling, lat):
+    """The numba kernel reproduces ddlib.cumulants' Pauli-string derivation on random states."""
+    from ddlib import cumulants
+
+    rng = np.random.default_rng(7)
+    model = Model(Delta=0.7, Omega=0.4, J=0.9, coupling=coupling)
+    for _ in range(2):
+        mu = rng.uniform(-0.5, 0.5, 3)
+        eta = _symmetrised(0.2 * rng.normal(size=(3, 3, *lat.shape)), lat.dim)
+        dmu_ref, deta_ref = cumulants.mfqf_rhs_reference(model, lat, mu, eta)
+        dmu, deta = mfqf.rhs(model, lat, mu, eta)
+        np.testing.assert_allclose(dmu, dmu_ref, atol=1e-13)
+        np.testing.assert_allclose(deta, deta_ref, atol=1e-13)
+
+
 def test_uncoupled_spins_relax_to_the_single_spin_steady_state():
-    """J = 0: every spin is the driven, damped single spin; correlations never build up."""
+    """J = 0: every spin is the driven, damped single spin; correlations never build up, and
+    the relaxation rate is the slowest Bloch-equation rate."""
     model = Model(Delta=1.3, Omega=0.7, J=0.0)
-    res = mfqf.evolve(model, lattice.hypercubic(6, 2), 40.0)
+    lat = lattice.hypercubic(6, 2)
+    res = mfqf.evolve(model, lat, 40.0)
     assert res.converged
     np.testing.assert_allclose(res.mu[-1], single_spin_steady_state(model), atol=1e-7)
     assert np.abs(res.eta).max() == 0.0
+    ss = mfqf.steady_state(model, lat)
+    assert ss.converged and ss.stable
+    np.testing.assert_allclose(ss.mu, single_spin_steady_state(model), atol=1e-12)
+    assert np.abs(ss.eta).max() < 1e-14
+    bloch = np.array([[-0.5, -1.3, 0.0], [1.3, -0.5, -1.4], [0.0, 1.4, -1.0]])
+    assert ss.kappa == pytest.approx(-np.linalg.eigvals(bloch).real.max(), rel=1e-6)
+
+
+def test_steady_state_is_the_end_of_time_evolution():
+    """The Green's-function steady state has zero right-hand side and is where a long
+    evolution from all spins down ends (2D, JZ = 4, outside the bistable window)."""
+    model = Model(Delta=1.5, Omega=0.5, J=1.0)
+    lat = lattice.hypercubic(10, 2)
+    ss = mfqf.steady_state(model, lat)
+    assert ss.converged and ss.stable and ss.residual < 1e-10
+    dmu, deta = mfqf.rhs(model, lat, ss.mu, ss.eta)
+    assert np.abs(dmu).max() < 1e-10 and np.abs(deta).max() < 1e-10
+    ev = mfqf.evolve(model, lat, 200.0, times=[0.0, 200.0])
+    np.testing.assert_allclose(ev.mu[-1], ss.mu, atol=1e-8)
+    np.testing.assert_allclose(ev.eta, ss.eta, atol=1e-8)
+    assert np.abs(ss.eta).max() > 1e-2  # correlations matter here
+
+
+@pytest.mark.parametrize("lat", [lattice.hypercubic(8, 2), lattice.hypercubic(6, 3)],
+                         ids=repr)
+def test_correlators_have_the_lattice_symmetries(lat):
+    """η_ab = η_ba, η(R) = η(−R), invariant under permutations of the axes; η(0) = 0."""
+    model = Model(Delta=1.2, Omega=0.5, J=4.0 / lat.Z)
+    for state in (mfqf.steady_state(model, lat, options=mfqf.SteadyOptions(kappa=False)),
+                  mfqf.evolve(model, lat, 5.0)):
+        eta = state.eta
+        axes = tuple(range(2, 2 + lat.dim))
+        np.testing.assert_allclose(eta, np.swapaxes(eta, 0, 1), atol=1e-12)
+        np.testing.assert_allclose(eta, np.roll(np.flip(eta, axis=axes), 1, axis=axes),
+                                   atol=1e-12)
+        for perm in itertools.permutations(axes):
+            np.testing.assert_allclose(eta, eta.transpose(0, 1, *perm), atol=1e-12)
+        assert np.all(eta[(slice(None), slice(None)) + (0,) * lat.dim] == 0)
+        assert np.abs(eta).max() > 1e-3
+
+
+def test_steady_state_converges_with_lattice_size():
+    """Correlations decay exponentially: finite-size errors of a 2D lattice fall off fast in L
+    (16², 32², 64²)."""
+    model = Model(Delta=1.5, Omega=0.5, J=1.0)
+    opts = mfqf.SteadyOptions(kappa=False)
+    s16, s32, s64 = (mfqf.steady_state(model, lattice.hypercubic(L, 2), options=opts)
+                     for L in (16, 32, 64))
+    err16, err32 = (np.abs(s.mu - s64.mu).max() for s in (s16, s32))
+    assert err32 < 1e-5 and err32 < 0.1 * err16
+    np.testing.assert_allclose(s32.total_correlation, s64.total_correlation, atol=1e-4)
+    assert s64.correlation_length[0, 0] > 0
+
+
+def test_kappa_is_the_decay_rate_of_the_magnetisation():
+    """κ from the Jacobian equals the rate of the paper's fit ∂_t μ² ~ e^{−κt} at late times."""
+    model = Model(Delta=1.5, Omega=0.5, J=1.0)
+    lat = lattice.hypercubic(12, 2)
+    ss = mfqf.steady_state(model, lat)
+    assert ss.stable and ss.kappa_imag == 0.0
+    t = np.linspace(0.0, 80.0, 801)
+    ev = mfqf.evolve(model, lat, 80.0, times=t, options=mfqf.EvolveOptions(rtol=1e-11,
+                                                                         atol=1e-13))
+    rate = np.gradient((ev.mu ** 2).sum(axis=1), t)
+    late = (t > 40) & (t < 75)
+    slope = np.polyfit(t[late], np.log(np.abs(rate[late])), 1)[0]
+    assert -slope == pytest.approx(ss.kappa, rel=0.02)
+
+
+def test_failures_are_flagged_not_returned_as_data():
+    lat = lattice.chain(20)
+    model = Model(Delta=0.5, Omega=1.0, J=4.0)
+    eta = np.zeros((3, 3, 20))
+    eta[:, :, 1] = eta[:, :, -1] = 0.9  # not a state: correlations of unpolarised spins
+    run = mfqf.evolve(model, lat, 30.0, ((0.0, 0.0, 0.0), eta))
+    assert not run.converged and "blow-up" in run.message
+    assert np.all(np.linalg.norm(run.mu, axis=1) <= 1.0 + 1e-6)
+    strict = mfqf.steady_state(model, lat, options=mfqf.SteadyOptions(residual_tol=0.0))
+    assert not strict.converged and "residual" in strict.message and strict.stable is None
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: mfqf.evolve(m, lattice.cylinder(4, 4), 1.0),
+    lambda m: mfqf.evolve(m, lattice.chain(6, periodic=False), 1.0),
+    lambda m: mfqf.steady_state(m, lattice.fully_connected(5)),
+    lambda m: mfqf.evolve(m, lattice.chain(6), -1.0),
+    lambda m: mfqf.evolve(m, lattice.chain(6), 1.0, ((0, 0, -1), np.zeros((3, 3, 5)))),
+    lambda m: mfqf.rhs(m, lattice.chain(6), (0, 0), np.zeros((3, 3, 6))),
+    lambda m: mfqf.continuation(m, lattice.chain(6), "Gamma", [1, 2]),
+    lambda m: mfqf.continuation(m, lattice.chain(6), "Delta", [1, 2], method="newton"),
+    lambda m: mfqf.steady_state("model", lattice.chain(6)),
+])
+def test_bad_input_raises_value_error(call):
+    with pytest.raises(ValueError):
+        call(Model(Delta=1.0, Omega=0.5, J=1.0))
+
+
+@pytest.mark.slow
+def test_one_dimension_crosses_over_smoothly():
+    """Fig. 2a: in 1D (Ω = 0.5, JZ = 4) MFQF has a single steady state, μ_x going from
+    positive to negative across 1.5 ≲ Δ ≲ 5; sweeping up and down gives one curve (no
+    hysteresis). It is stable on both sides of the crossover; at its centre (Δ ≈ 2.5, where
+    the correlation length grows large) a weakly growing long-wavelength mode appears."""
+    model = Model(Delta=1.0, Omega=0.5, J=2.0)
+    lat = lattice.chain(100)
+    deltas = np.linspace(1.0, 5.0, 9)
+    up = mfqf.continuation(model, lat, "Delta", deltas)
+    down = mfqf.continuation(model, lat, "Delta", deltas[::-1])
+    assert up.converged and down.converged
+    side = np.abs(deltas - 2.5) > 0.4
+    assert all(up.stable[side]) and all(down.stable[::-1][side])
+    np.testing.assert_allclose(up.mu, down.mu[::-1], atol=1e-8)
+    assert up.mu[0, 0] > 0.2 and up.mu[-1, 0] < -0.2
+    assert np.all(np.diff(up.mu[1:7, 0]) < 0)  # decreasing through the crossover
+
+
+@pytest.mark.slow
+def test_two_dimensions_have_two_stable_branches():
+    """Fig. 3a: in 2D (Ω = 0.5, JZ = 4) a sweep up and a sweep down in Δ stay on different
+    branches (hysteresis); arclength continuation joins them through an unstable branch."""
+    model = Model(Delta=1.0, Omega=0.5, J=1.0)
+    lat = lattice.hypercubic(16, 2)
+    opts = mfqf.SteadyOptions(kappa=False)
+    up = mfqf.continuation(model, lat, "Delta", np.linspace(1.8, 2.3, 6), options=opts)
+    down = mfqf.continuation(model, lat, "Delta", np.linspace(2.3, 1.8, 6), options=opts)
+    gap = np.abs(up.mu[:, 0] - down.mu[::-1, 0])
+    assert gap.max() > 0.1  # two distinct stable states at the same Δ
+    path = mfqf.continuation(model, lat, "Delta", np.linspace(1.9, 2.4, 11),
+                             method="arclength")
+    assert path.converged
+    stable = np.array(path.stable, dtype=bool)
+    assert (~stable).sum() >= 2 and stable[0] and stable[-1]
+    turns = np.flatnonzero(np.diff(np.sign(np.diff(path.values))))
+    assert len(turns) == 2  # the two saddle-node folds
+    for p in path.points:
+        assert np.abs(mfqf.rhs(p.model, lat, p.mu, p.eta)[0]).max() < 1e-9
