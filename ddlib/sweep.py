@@ -180,7 +180,9 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         Dimensions ``(direction, param, ...)`` (``direction`` coordinate ``["up"]``,
         ``["down"]`` or ``["up", "down"]``); ``param`` increasing in every direction. With
         ``jumped``, ``ds.attrs["jumps"]`` maps each direction to a list of brackets
-        ``(last value on the branch, first value past the jump)``, in walking order.
+        ``(last value on the branch, first value past the jump)``, in walking order, and
+        ``ds.attrs["branch_ends"]`` the observables of the result at each ``last`` value
+        (e.g. the state, or its relaxation rate, right at a branch end).
 
     Raises
     ------
@@ -202,6 +204,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     walks = ("up", "down") if direction == "both" else (direction,)
     records: list[dict] = []
     jumps: dict[str, list] = {}
+    ends: dict[str, list] = {}
     bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
 
     def step(value: float, previous, path: list[float]):
@@ -209,14 +212,16 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
 
     for walk in walks:
         order = [float(v) for v in (grid_values if walk == "up" else grid_values[::-1])]
-        previous, previous_path, by_value, jumps[walk] = None, [], {}, []
+        previous, previous_path, by_value, jumps[walk], ends[walk] = None, [], {}, [], []
         for k, v in enumerate(order):
             path = order[:k + 1]
             result = step(v, previous, path)
             if getattr(result, "converged", True):
                 if jumped is not None and previous is not None and jumped(previous, result):
-                    jumps[walk].append(_bisect(step, jumped, previous, previous_path, v,
-                                               jump_tol))
+                    last, off, end = _bisect(step, jumped, previous, previous_path, v,
+                                             jump_tol)
+                    jumps[walk].append((last, off))
+                    ends[walk].append(_observe(observables, end))
                 previous, previous_path = result, path
             by_value[v] = _observe(observables, result)
             bar.update()
@@ -225,14 +230,14 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     ds = _collect(records, (len(walks), grid_values.size), ("direction", param),
                   {"direction": list(walks), param: grid_values}, dims)
     if jumped is not None:
-        ds.attrs["jumps"] = jumps
+        ds.attrs["jumps"], ds.attrs["branch_ends"] = jumps, ends
     return ds
 
 
-def _bisect(step, jumped, on_branch, path: list[float], off: float,
-            tol: float) -> tuple[float, float]:
+def _bisect(step, jumped, on_branch, path: list[float], off: float, tol: float):
     """Shrink the bracket (path[-1], off) around a branch end; trials warm-start from the
-    last result still on the branch, and their cache paths extend that result's path."""
+    last result still on the branch, and their cache paths extend that result's path.
+    Returns the bracket and the last result on the branch."""
     last = path[-1]
     while abs(off - last) > tol:
         mid = 0.5 * (last + off)
@@ -241,4 +246,4 @@ def _bisect(step, jumped, on_branch, path: list[float], off: float,
             on_branch, path, last = trial, path + [mid], mid
         else:
             off = mid
-    return last, off
+    return last, off, on_branch

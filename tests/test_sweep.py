@@ -47,6 +47,11 @@ def test_continuation_shows_the_mean_field_hysteresis_loop():
         ((last, off),) = ds.attrs["jumps"][walk]
         assert abs(off - last) <= 1e-4
         assert min(last, off) - 2e-4 < edge < max(last, off) + 2e-4
+        # the state at the branch end approaches the saddle-node of the discriminant route
+        # (as the square root of the distance in Δ: ~0.05 at 1e-4)
+        ((end,),) = ([e["mu"] for e in ds.attrs["branch_ends"][walk]],)
+        fold = w.mu_upper if walk == "up" else w.mu_lower
+        assert np.linalg.norm(end - fold) < 0.1
     inside = (deltas > w.lower) & (deltas < w.upper)
     gap = np.abs(mux.sel(direction="up") - mux.sel(direction="down")).values
     assert np.all(gap[inside] > 0.1) and np.all(gap[~inside] < 1e-5)
