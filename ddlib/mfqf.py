@@ -66,9 +66,12 @@ Units: Γ = 1 unless the model says otherwise; times in 1/Γ, rates in Γ.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from dataclasses import dataclass, field
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.integrate
@@ -268,6 +271,13 @@ class _Geometry:
 def _geometry(lattice) -> _Geometry:
     if not isinstance(lattice, Lattice):
         raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
+    return _geometry_of(lattice)
+
+
+@functools.lru_cache(maxsize=8)
+def _geometry_of(lattice: Lattice) -> _Geometry:
+    if not isinstance(lattice, Lattice):
+        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
     if lattice.kind not in ("hypercubic", "chain") or not all(lattice.periodic):
         raise ValueError("lattice must be a periodic hypercubic(L, dim) or chain(N) "
                          f"(translation invariance), got {lattice!r}")
@@ -284,27 +294,33 @@ def _geometry(lattice) -> _Geometry:
                      nn, inv.astype(np.int64))
 
 
-def _constants(model: Model):
-    """Λ (3×3), the bond components mask (3,), J, Γ."""
+class _Const(NamedTuple):
+    """μ-independent coefficients of a model (see the module docstring for the symbols)."""
+
+    Lam: np.ndarray   # Λ = Π − Γ diag(½, ½, 1), (3, 3)
+    J: float
+    Gamma: float
+    TP: np.ndarray    # P = TP @ μ, (3, 3, 3)
+    TQ: np.ndarray    # Q = TQ @ μ, (3, 3, 3)
+    W: np.ndarray     # w = W @ packed η, (3, 6)
+    TC: np.ndarray    # packed ε_abe μ_e ([a∈C] − [b∈C]) = TC @ μ, (6, 3)
+
+
+def _constants(model: Model) -> _Const:
+    """The μ-independent coefficients of ``model``."""
     if not isinstance(model, Model):
         raise ValueError(f"model must be a ddlib.Model, got {model!r}")
     Pi = np.array([[0.0, -model.Delta, 0.0], [model.Delta, 0.0, -2 * model.Omega],
                    [0.0, 2 * model.Omega, 0.0]])
     Lam = Pi - model.Gamma * np.diag(_GAMMA_RATES)
     cm = np.array([1.0, 1.0, 0.0]) if model.coupling == "xy" else np.array([0.0, 0.0, 1.0])
-    return Lam, cm, model.J, model.Gamma
-
-
-def _bond_tensors(mu, cm):
-    """P (3×3), Q (3×3), m (3,) and the map W (3×6) with w = W @ packed η."""
-    P = np.einsum("cae,c,c->ae", _EPS, cm, mu)
-    Q = np.einsum("cae,c,e->ac", _EPS, cm, mu)
+    TP = np.einsum("cae,c->aec", _EPS, cm)  # P_ae = Σ_c [c∈C] ε_cae μ_c
+    TQ = np.einsum("cae,c->ace", _EPS, cm)  # Q_ac = [c∈C] Σ_e ε_cae μ_e
     W = np.zeros((3, 6))
-    for a in range(3):
-        for c in range(3):
-            for e in range(3):
-                W[a, _PAIR[e, c]] += cm[c] * _EPS[c, a, e]
-    return P, Q, P @ mu, W
+    for a, c, e in itertools.product(range(3), repeat=3):
+        W[a, _PAIR[e, c]] += cm[c] * _EPS[c, a, e]
+    TC = np.array([_EPS[a, b] * (cm[a] - cm[b]) for a, b in PAIRS])
+    return _Const(Lam, model.J, model.Gamma, TP, TQ, W, TC)
 
 
 # --------------------------------------------------------------------------------- kernel
@@ -318,35 +334,43 @@ def _rhs_kernel(mu, x, nbr, nn, inv, A, Q, P, W, src, J, dx):  # pragma: no cove
     """
     N = x.shape[1]
     Z = nbr.shape[1]
-    pa = (0, 1, 2, 0, 0, 1)
-    pb = (0, 1, 2, 1, 2, 2)
+    pa = _PA
+    pb = _PB
     X = np.zeros((3, 3))
-    S = np.zeros((3, 3))
     w = np.zeros(3)
     wi = np.zeros(3)
+    a00, a01, a02, a10, a11, a12, a20, a21, a22 = A.ravel()
+    q00, q01, q02, q10, q11, q12, q20, q21, q22 = (J * Q).ravel()
     for p in range(6):
         dx[p, 0] = 0.0
     for n in range(1, N):
-        for q in range(6):
-            s = 0.0
-            for z in range(Z):
-                j = nbr[n, z]
-                if j != 0:
-                    s += x[q, j]
-            a = pa[q]
-            b = pb[q]
-            X[a, b] = x[q, n]
-            X[b, a] = x[q, n]
-            S[a, b] = s
-            S[b, a] = s
-        for p in range(6):
-            a = pa[p]
-            b = pb[p]
-            v = 0.0
-            for d in range(3):
-                v += A[a, d] * X[d, b] + A[b, d] * X[a, d]
-                v += J * (Q[a, d] * S[d, b] + Q[b, d] * S[a, d])
-            dx[p, n] = v
+        x0, x1, x2, x3, x4, x5 = x[0, n], x[1, n], x[2, n], x[3, n], x[4, n], x[5, n]
+        s0 = s1 = s2 = s3 = s4 = s5 = 0.0
+        for z in range(Z):  # x[:, 0] = 0: the R = 0 "correlator" drops out
+            j = nbr[n, z]
+            s0 += x[0, j]
+            s1 += x[1, j]
+            s2 += x[2, j]
+            s3 += x[3, j]
+            s4 += x[4, j]
+            s5 += x[5, j]
+        # AX + XAᵀ + J(QS + SQᵀ) = Y + Yᵀ with Y = AX + JQS; X = [[x0 x3 x4] [x3 x1 x5]
+        # [x4 x5 x2]], S likewise
+        y00 = a00 * x0 + a01 * x3 + a02 * x4 + q00 * s0 + q01 * s3 + q02 * s4
+        y01 = a00 * x3 + a01 * x1 + a02 * x5 + q00 * s3 + q01 * s1 + q02 * s5
+        y02 = a00 * x4 + a01 * x5 + a02 * x2 + q00 * s4 + q01 * s5 + q02 * s2
+        y10 = a10 * x0 + a11 * x3 + a12 * x4 + q10 * s0 + q11 * s3 + q12 * s4
+        y11 = a10 * x3 + a11 * x1 + a12 * x5 + q10 * s3 + q11 * s1 + q12 * s5
+        y12 = a10 * x4 + a11 * x5 + a12 * x2 + q10 * s4 + q11 * s5 + q12 * s2
+        y20 = a20 * x0 + a21 * x3 + a22 * x4 + q20 * s0 + q21 * s3 + q22 * s4
+        y21 = a20 * x3 + a21 * x1 + a22 * x5 + q20 * s3 + q21 * s1 + q22 * s5
+        y22 = a20 * x4 + a21 * x5 + a22 * x2 + q20 * s4 + q21 * s5 + q22 * s2
+        dx[0, n] = 2 * y00
+        dx[1, n] = 2 * y11
+        dx[2, n] = 2 * y22
+        dx[3, n] = y01 + y10
+        dx[4, n] = y02 + y20
+        dx[5, n] = y12 + y21
     # nearest neighbours R = ±e_i: three-point strings with coinciding sites
     for k in range(nn.shape[0]):
         n = nn[k]
@@ -368,21 +392,20 @@ def _rhs_kernel(mu, x, nbr, nn, inv, A, Q, P, W, src, J, dx):  # pragma: no cove
             dx[p, n] += src[p] - J * v
 
 
-def _coefficients(mu, const, Z):
+def _coefficients(mu, const: _Const, Z: int):
     """Everything of the right-hand side that depends on μ only.
 
-    Returns A, Q, P (3, 3), W (3, 6), the packed nearest-neighbour source (6,), and the
-    η-independent part of ∂_t μ (3,).
+    Returns A, Q, P (3, 3), the packed nearest-neighbour source (6,) and the η-independent
+    part of ∂_t μ (3,).
     """
-    Lam, cm, J, Gamma = const
-    P, Q, m, W = _bond_tensors(mu, cm)
-    A = Lam + J * Z * P
-    src = np.empty(6)
-    for p, (a, b) in enumerate(PAIRS):
-        coll = 0.0 if a == b else _EPS[a, b, 3 - a - b] * mu[3 - a - b] * (cm[a] - cm[b])
-        src[p] = J * (coll - m[a] * mu[b] - mu[a] * m[b])
-    dmu0 = Lam @ mu - Gamma * np.array([0.0, 0.0, 1.0]) + J * Z * m
-    return A, Q, P, W, src, dmu0
+    P = const.TP @ mu
+    Q = const.TQ @ mu
+    m = P @ mu
+    A = const.Lam + const.J * Z * P
+    src = const.J * (const.TC @ mu - m[_PA] * mu[_PB] - mu[_PA] * m[_PB])
+    dmu0 = const.Lam @ mu + const.J * Z * m
+    dmu0[2] -= const.Gamma
+    return A, Q, P, src, dmu0
 
 
 def _pack(eta: np.ndarray) -> np.ndarray:
@@ -399,11 +422,11 @@ def _rhs_flat(y, geo: _Geometry, const):
     """∂_t of the flat state y = (μ, packed η) (length 3 + 6N)."""
     mu = y[:3]
     x = y[3:].reshape(6, geo.N)
-    A, Q, P, W, src, dmu0 = _coefficients(mu, const, geo.Z)
+    A, Q, P, src, dmu0 = _coefficients(mu, const, geo.Z)
     dy = np.empty_like(y)
-    _rhs_kernel(mu, x, geo.nbr, geo.nn, geo.inv, A, Q, P, W, src, const[2],
+    _rhs_kernel(mu, x, geo.nbr, geo.nn, geo.inv, A, Q, P, const.W, src, const.J,
                 dy[3:].reshape(6, geo.N))
-    dy[:3] = dmu0 + const[2] * (W @ x[:, geo.nn].sum(axis=1))
+    dy[:3] = dmu0 + const.J * (const.W @ x[:, geo.nn].sum(axis=1))
     return dy
 
 
@@ -587,8 +610,8 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
     R = 0, ±e_i: h(0) enforces η(0) = 0, h(±e_i) = −(Cη(e_i) + source). Inversion symmetry
     leaves 6(1 + D) unknowns, solved with the Green's function of 𝓑.
     """
-    Lam, cm, J, Gamma = const
-    A, Q, P, W, src, dmu0 = _coefficients(mu, const, geo.Z)
+    J, W = const.J, const.W
+    A, Q, P, src, dmu0 = _coefficients(mu, const, geo.Z)
     KA, KQ = _lyapunov(A), _lyapunov(Q)
     Kinv = np.linalg.inv(KA[None] + (J * fk.phi_half)[:, None, None] * KQ[None])
     dim = geo.dim
