@@ -253,3 +253,19 @@ def test_peaks_of_a_bimodal_state_are_on_both_sides():
     assert m1 < 0 < m2 and P[np.isclose(m, m1)] > P[np.isclose(m, 0.0)]
     single = steady_state(Model(Delta=0.5, Omega=0.5, J=6.0 / 9), lattice.fully_connected(10))
     assert np.isnan(single.peaks()[1])
+
+
+def test_scan_is_labelled_and_matches_point_solves():
+    from ddlib.exact import gap_scan, scan
+
+    lat = lattice.fully_connected(8)
+    ds = scan(lat, [1.0, 3.75], [6.0], progress=False)
+    assert ds.bx.dims == ("Delta", "JZ") and ds.px.dims == ("Delta", "JZ", "m")
+    np.testing.assert_allclose(ds.m, np.linspace(-1, 1, 9))
+    point = steady_state(Model(Delta=3.75, Omega=0.5, J=6.0 / 7), lat)
+    assert float(ds.bx.sel(Delta=3.75, JZ=6.0)) == pytest.approx(point.bimodality)
+    np.testing.assert_allclose(ds.px.sum("m"), 1.0, atol=1e-12)
+    assert bool(ds.converged.all())
+    gaps = gap_scan(lat, [3.75], [6.0], progress=False)
+    assert float(gaps.gap.squeeze()) == pytest.approx(
+        liouvillian_gap(Model(Delta=3.75, Omega=0.5, J=6.0 / 7), lat).gap)
