@@ -50,7 +50,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "cyl_Delta": [1.0, 1.5, 1.75, 2.0, 2.5, 3.0], "mfqf_L2": 200},
     },
     "multistability": {
-        "fast": {"Delta": (0.5, 3.5, 31), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
+        "fast": {"Delta": (1.0, 3.0, 21), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
                  "JZ": (0.0, 10.0, 201), "jump": 0.15, "jump_tol": 0.01},
         "paper": {"Delta": (0.5, 3.5, 121), "L": {1: 400, 2: 200, 3: 40}, "n_curve": 20001,
                   "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4},
