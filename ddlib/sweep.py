@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from .cache import cached
 
-__all__ = ["grid", "continuation", "DIRECTIONS"]
+__all__ = ["grid", "continuation", "with_fallback", "branch", "DIRECTIONS"]
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -247,3 +247,76 @@ def _bisect(step, jumped, on_branch, path: list[float], off: float, tol: float):
         else:
             off = mid
     return last, off, on_branch
+
+
+def _accepted(result) -> bool:
+    return bool(getattr(result, "converged", True)) and getattr(result, "stable", None) \
+        is not False
+
+
+def with_fallback(step: Callable[[float, Any], Any],
+                  fallback: Callable[[float, Any], Any]) -> Callable[[float, Any], Any]:
+    """A continuation step that retries a rejected warm start another way.
+
+    ``step(value, previous)`` is tried first (typically a root search warm-started at the
+    previous result: fast, but it may land on an *unstable* fixed point once the followed
+    branch has ended). When its result did not converge or has ``stable`` False, and there
+    is a previous result, ``fallback(value, previous)`` is returned instead (typically time
+    evolution from the previous state, which is what a slow physical sweep does).
+
+    Returns
+    -------
+    callable
+        ``(value, previous) -> result``, for :func:`continuation`.
+    """
+    _check_callable("step", step)
+    _check_callable("fallback", fallback)
+
+    def combined(value, previous):
+        result = step(value, previous)
+        if previous is not None and not _accepted(result):
+            result = fallback(value, previous)
+        return result
+
+    return combined
+
+
+def branch(ds: xr.Dataset, var: str, direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """One sweep of a :func:`continuation` cut at the end of the branch it followed.
+
+    Points past the sweep's first jump are dropped and the branch end found by bisection
+    (``ds.attrs["branch_ends"]``) is appended, so a plot shows each branch up to where it
+    ends and no line across the jump.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A continuation result (computed with ``jumped``).
+    var : str
+        Variable to return.
+    direction : {"up", "down"}
+
+    Returns
+    -------
+    x : ndarray, shape (m,)
+        Parameter values, increasing.
+    y : ndarray, shape (m, ...)
+        ``var`` at those values (NaN past the jump).
+    """
+    if "jumps" not in ds.attrs:
+        raise ValueError("ds must come from continuation(..., jumped=...)")
+    if direction not in ds.attrs["jumps"]:
+        raise ValueError(f"direction must be one of {list(ds.attrs['jumps'])}, "
+                         f"got {direction!r}")
+    if var not in ds:
+        raise ValueError(f"var must be a variable of ds, got {var!r}")
+    param = ds[var].dims[1]
+    x, y = ds[param].values, ds[var].sel(direction=direction).values
+    if not ds.attrs["jumps"][direction]:
+        return x, y
+    (last, _), end = ds.attrs["jumps"][direction][0], ds.attrs["branch_ends"][direction][0]
+    keep = (x < last) if direction == "up" else (x > last)
+    y = np.where(keep.reshape((-1,) + (1,) * (y.ndim - 1)), y, np.nan)
+    x, y = np.append(x, last), np.concatenate([y, np.asarray(end[var], dtype=float)[None]])
+    order = np.argsort(x, kind="stable")
+    return x[order], y[order]

@@ -7,10 +7,11 @@ the discriminant — two independent routes to the same window.
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from ddlib import Model
 from ddlib import meanfield as mf
-from ddlib.sweep import continuation, grid
+from ddlib.sweep import branch, continuation, grid, with_fallback
 
 MODEL = Model(Delta=0.0, Omega=0.5, J=1.0)  # JZ = 4 with Z = 4
 Z = 4
@@ -129,6 +130,37 @@ def test_a_failed_point_past_a_jump_gives_one_bracket():
     assert off - last <= 1e-3 and last <= 3.6 <= off
 
 
+def test_branch_cuts_each_sweep_at_its_end():
+    deltas = np.round(np.arange(0.9, 2.31, 0.05), 10)
+    ds = continuation(relax, "Delta", deltas, observables=final_mu, name="test.mf_hysteresis",
+                      key={"model": MODEL, "Z": Z}, dims={"mu": ["component"]},
+                      jumped=lambda a, b: abs(a.mu[-1, 0] - b.mu[-1, 0]) > 0.1,
+                      jump_tol=1e-4, progress=False)
+    w = mf.bistable_range(0.5, 4.0)
+    x, y = branch(ds, "mu", "up")
+    assert np.all(np.diff(x) > 0) and y.shape == (x.size, 3)
+    assert np.all(np.isnan(y[x > w.upper + 2e-4])) and not np.any(np.isnan(y[x < w.upper]))
+    x, y = branch(ds, "mu", "down")
+    assert np.all(np.isnan(y[x < w.lower - 2e-4])) and not np.any(np.isnan(y[x > w.lower]))
+
+
+def test_fallback_replaces_unstable_warm_starts():
+    """A warm start that lands on the unstable middle MF fixed point is replaced by the
+    fallback (here: the stable state of the lower-Δ branch)."""
+    def middle(Delta, previous):
+        ss = mf.steady_states(MODEL.replace(Delta=Delta), Z)
+        return ss[1] if len(ss) == 3 else ss[0]
+
+    def lowest(Delta, previous):
+        return mf.steady_states(MODEL.replace(Delta=Delta), Z)[0]
+
+    step = with_fallback(middle, lowest)
+    assert step(1.6, None).stable is False  # no previous result: nothing to fall back from
+    assert step(1.6, lowest(1.5, None)).stable
+    kept = step(1.0, lowest(0.9, None))  # unique, stable: kept
+    np.testing.assert_array_equal(kept.mu, middle(1.0, None).mu)
+
+
 @pytest.mark.parametrize("call, name", [
     (lambda: grid(None, {"a": [1]}, observables=dict, name="t"), "solve"),
     (lambda: grid(dict, {}, observables=dict, name="t"), "axes"),
@@ -138,6 +170,8 @@ def test_a_failed_point_past_a_jump_gives_one_bracket():
     (lambda: continuation(dict, "a", [1, 1], observables=dict, name="t"), "values"),
     (lambda: continuation(dict, "", [1, 2], observables=dict, name="t"), "param"),
     (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jumped=3), "jumped"),
+    (lambda: with_fallback(dict, None), "fallback"),
+    (lambda: branch(xr.Dataset(), "mu", "up"), "ds"),
     (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jump_tol=0),
      "jump_tol"),
     (lambda: grid(lambda a: {"a": a}, {"a": [1]}, observables=lambda r: r, name="t.clash",
