@@ -402,9 +402,13 @@ class Correlations:
     distance : ndarray of int, shape (N,)
         :math:`|x_j - x_{R'}|` along the chain/cylinder axis, −1 off the reference's row.
     correlation_length : ndarray, shape (3, 3)
-        Inverse correlation lengths :math:`\lambda_{ab}` from a fit
-        :math:`|\eta_{ab}(R)| \sim e^{-\lambda_{ab}R}` along the reference's row, over
-        :math:`1 \le R \le` half the distance to the nearest open end (Fig. 2b).
+        Inverse correlation lengths :math:`\lambda_{ab}` from a least-squares fit
+        :math:`\log\bar\eta_{ab}(R) \approx c - \lambda_{ab}R` along the reference's row,
+        where :math:`\bar\eta(R) = \max_{R'\ge R}|\eta_{ab}(R')|` is the decreasing upper
+        envelope of :math:`|\eta_{ab}|` (averaged over both sides), so that the spatially
+        oscillating correlations of low Δ give their envelope's decay rather than a fit
+        through the nodes; :math:`1 \le R \le d - 2` with d the distance to the nearer open
+        end, points below 1e-10 dropped (Fig. 2b).
     total_correlation : ndarray, shape (3, 3)
         :math:`\Sigma_{ab} = \sum_{j\neq R'}\eta_{ab}(R', j)` (Fig. 2c).
     """
@@ -517,15 +521,16 @@ def _correlations(state: _PauliMPS, lattice: Lattice, mu: np.ndarray, ref: int,
     x = coords[:, 0]
     row = np.all(coords[:, 1:] == coords[ref, 1:], axis=1)
     distance = np.where(row, np.abs(x - x[ref]), -1)
-    R_fit = max(2, min(x[ref], x.max() - x[ref]) // 2)
+    R_fit = max(2, min(x[ref], x.max() - x[ref]) - 2)
+    R = np.array([r for r in range(1, R_fit + 1) if np.any(distance == r)])
     lam = np.full((3, 3), np.nan)
     for a in range(3):
         for b in range(3):
-            R = np.array([r for r in range(1, R_fit + 1) if np.any(distance == r)])
             amp = np.array([np.nanmean(np.abs(eta[a, b, distance == r])) for r in R])
-            ok = amp > 1e-12
+            envelope = np.maximum.accumulate(amp[::-1])[::-1]
+            ok = envelope > 1e-10
             if ok.sum() >= 2:
-                lam[a, b] = -np.polyfit(R[ok], np.log(amp[ok]), 1)[0]
+                lam[a, b] = -np.polyfit(R[ok], np.log(envelope[ok]), 1)[0]
     total = np.nansum(eta, axis=2)
     return Correlations(ref, eta, distance, lam, total)
 
