@@ -129,16 +129,20 @@ def test_uncoupled_spins_relax_to_the_single_spin_steady_state():
     assert ss.kappa == pytest.approx(-np.linalg.eigvals(bloch).real.max(), rel=1e-6)
 
 
-def test_steady_state_is_the_end_of_time_evolution():
+@pytest.mark.parametrize("model, lat", [
+    (Model(Delta=1.5, Omega=0.5, J=1.0), lattice.hypercubic(10, 2)),
+    (Model(Delta=0.0, Omega=1.0, J=-1.0, coupling="ising"), lattice.hypercubic(10, 2)),
+    (Model(Delta=1.5, Omega=0.5, J=0.5), lattice.hypercubic(5, 4)),
+], ids=["xy-2D", "ising-2D", "xy-4D"])
+def test_steady_state_is_the_end_of_time_evolution(model, lat):
     """The Green's-function steady state has zero right-hand side and is where a long
-    evolution from all spins down ends (2D, JZ = 4, outside the bistable window)."""
-    model = Model(Delta=1.5, Omega=0.5, J=1.0)
-    lat = lattice.hypercubic(10, 2)
+    evolution from all spins down ends (JZ = 4 outside the bistable window; Ising J_zZ = −4,
+    App. B; D = 4 as in the authors' follow-up work)."""
     ss = mfqf.steady_state(model, lat)
     assert ss.converged and ss.stable and ss.residual < 1e-10
     dmu, deta = mfqf.rhs(model, lat, ss.mu, ss.eta)
     assert np.abs(dmu).max() < 1e-10 and np.abs(deta).max() < 1e-10
-    ev = mfqf.evolve(model, lat, 200.0, times=[0.0, 200.0])
+    ev = mfqf.evolve(model, lat, 150.0, times=[0.0, 150.0])
     np.testing.assert_allclose(ev.mu[-1], ss.mu, atol=1e-8)
     np.testing.assert_allclose(ev.eta, ss.eta, atol=1e-8)
     assert np.abs(ss.eta).max() > 1e-2  # correlations matter here
