@@ -169,7 +169,9 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         located by bisection between the two values, warm-starting every trial from the last
         result still on the branch, until the bracket is narrower than ``jump_tol``: the end
         of the branch being followed (a saddle-node for a bistable window's edge). A trial
-        that does not converge counts as past the end.
+        that does not converge counts as past the end. When the final bracket's two ends no
+        longer differ by ``jumped``, the change was steep but continuous and no jump is
+        recorded.
     jump_tol : float, default 1e-3
         Width of the bracket around each jump.
     progress : bool
@@ -216,12 +218,12 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         for k, v in enumerate(order):
             path = order[:k + 1]
             result = step(v, previous, path)
-            if getattr(result, "converged", True):
+            if _converged(result):
                 if jumped is not None and previous is not None and jumped(previous, result):
-                    last, off, end = _bisect(step, jumped, previous, previous_path, v,
-                                             jump_tol)
-                    jumps[walk].append((last, off))
-                    ends[walk].append(_observe(observables, end))
+                    found = _bisect(step, jumped, previous, previous_path, v, result, jump_tol)
+                    if found is not None:
+                        jumps[walk].append(found[:2])
+                        ends[walk].append(_observe(observables, found[2]))
                 previous, previous_path = result, path
             by_value[v] = _observe(observables, result)
             bar.update()
@@ -234,24 +236,32 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     return ds
 
 
-def _bisect(step, jumped, on_branch, path: list[float], off: float, tol: float):
+def _bisect(step, jumped, on_branch, path: list[float], off: float, off_result,
+            tol: float):
     """Shrink the bracket (path[-1], off) around a branch end; trials warm-start from the
     last result still on the branch, and their cache paths extend that result's path.
-    Returns the bracket and the last result on the branch."""
+
+    Returns the bracket and the last result on the branch, or None when the two ends of
+    the final bracket are no longer apart (a steep but continuous change, not a jump)."""
     last = path[-1]
     while abs(off - last) > tol:
         mid = 0.5 * (last + off)
         trial = step(mid, on_branch, path + [mid])
-        if getattr(trial, "converged", True) and not jumped(on_branch, trial):
+        if _converged(trial) and not jumped(on_branch, trial):
             on_branch, path, last = trial, path + [mid], mid
         else:
-            off = mid
+            off, off_result = mid, trial
+    if _converged(off_result) and not jumped(on_branch, off_result):
+        return None
     return last, off, on_branch
 
 
+def _converged(result) -> bool:
+    return bool(getattr(result, "converged", True))
+
+
 def _accepted(result) -> bool:
-    return bool(getattr(result, "converged", True)) and getattr(result, "stable", None) \
-        is not False
+    return _converged(result) and getattr(result, "stable", None) is not False
 
 
 def with_fallback(step: Callable[[float, Any], Any],

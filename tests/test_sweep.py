@@ -116,6 +116,24 @@ def test_failed_points_do_not_seed_the_next_warm_start():
     np.testing.assert_array_equal(ds.seed.values[0], [np.nan, 1.0, 1.0])
 
 
+def test_a_steep_continuous_change_is_not_a_jump():
+    """tanh((x - 3)/0.05) changes by ~2 between grid points 1 apart, but is continuous:
+    bisection finds no discontinuity; a true step at 3.3 is found."""
+    def solve(x, previous, step=False):
+        return Result(x, True, 2.0 * (x > 3.3) if step else np.tanh((x - 3) / 0.05))
+
+    kwargs = dict(observables=lambda r: {"value": r.seed}, key={}, progress=False,
+                  jumped=lambda a, b: abs(a.seed - b.seed) > 0.5, jump_tol=1e-4)
+    values = [1.0, 2.0, 3.0, 4.0, 5.0]
+    smooth = continuation(solve, "x", values, name="test.steep", **kwargs)
+    assert smooth.attrs["jumps"] == {"up": [], "down": []}
+    step = continuation(lambda x, p: solve(x, p, step=True), "x", values, name="test.step",
+                        **kwargs)
+    for walk in ("up", "down"):
+        ((last, off),) = step.attrs["jumps"][walk]
+        assert min(last, off) <= 3.3 <= max(last, off)
+
+
 def test_a_failed_point_past_a_jump_gives_one_bracket():
     """Branch end at x = 3.6 and the solver fails at x = 4, the first point past it: the
     jump is bisected once (between 3 and 5; the failed trial counts as off the branch)."""
