@@ -56,7 +56,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4},
     },
     "ising": {
-        "fast": {"Omega": (0.5, 2.5, 41), "Omega_zoom": (1.95, 2.25, 31), "L": 40,
+        "fast": {"Omega": (0.5, 2.5, 21), "Omega_zoom": (1.95, 2.25, 13), "L": 40,
                  "n_curve": 4001, "R_max": 12, "jump": 0.15, "jump_tol": 0.002},
         "paper": {"Omega": (0.5, 2.5, 201), "Omega_zoom": (1.95, 2.25, 121), "L": 100,
                   "n_curve": 20001, "R_max": 20, "jump": 0.15, "jump_tol": 1e-4},
