@@ -7,7 +7,8 @@ Every case runs in a fresh process (so its peak resident memory, ``ru_maxrss``, 
 the import baseline of that process is printed next to it) at Ω = 0.5, JZ = 6, Δ = 3.75 —
 inside the bimodal region, where the steady state is the most structured. The N = 6 cases
 time QuTiP's ``steadystate`` of the full 4^N Liouvillian (``ddlib.model.liouvillian``,
-built outside the timer) in the same run and print the ratio. Targets (issue 2): N = 6
+built outside the timer) in the same run and print the ratio; FC N = 50 and 2D N = 10 are
+also solved with SciPy's SuperLU instead of PARDISO (ratio printed). Targets (issue 2): N = 6
 ≥ 100× faster than QuTiP; FC N = 10 ≤ 0.1 s; FC N = 100 ≤ 60 s; 2D N = 10 ≤ 2 min, ≤ 8 GB.
 """
 
@@ -22,6 +23,7 @@ import time
 
 CASES_QUICK = [("ring", 6), ("fc", 6), ("fc", 10), ("fc", 20), ("2d", 8)]
 CASES_ALL = CASES_QUICK + [("fc", 50), ("2d", 10), ("fc", 100)]
+SUPERLU_BASELINE = [("fc", 50), ("2d", 10)]   # large cases also timed with SciPy's SuperLU
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMBA_NUM_THREADS")
 
@@ -40,7 +42,7 @@ def _rss_mb() -> float:
 def _run(kind: str, N: int, route: str) -> dict:
     """One case in this (fresh) process: returns times and memory."""
     from ddlib import Model
-    from ddlib.exact import steady_state
+    from ddlib.exact import SteadyStateOptions, steady_state
 
     lat = _lattice(kind, N)
     model = Model(Delta=3.75, Omega=0.5, J=6.0 / lat.Z)
@@ -56,13 +58,15 @@ def _run(kind: str, N: int, route: str) -> dict:
         wall = time.perf_counter() - t0
         return {"wall": wall, "rss": _rss_mb(), "base": base, "n": L.shape[0],
                 "trace": float(abs(rho.tr()))}
+    options = SteadyStateOptions(linear_solver="superlu" if route == "superlu" else "auto")
     steady_state(model, _lattice(kind, 4) if kind != "2d" else _lattice(kind, 5))  # JIT warm
     base = _rss_mb()
     t0 = time.perf_counter()
-    s = steady_state(model, lat)
+    s = steady_state(model, lat, options)
     wall = time.perf_counter() - t0
     return {"wall": wall, "rss": _rss_mb(), "base": base, "n": s.n_unknowns,
-            "residual": s.residual, "bx": s.bimodality, "converged": s.converged}
+            "residual": s.residual, "bx": s.bimodality, "converged": s.converged,
+            "solver": s.message.removeprefix("solved (").rstrip(")")}
 
 
 def _in_fresh_process(*args, timeout: float) -> dict | None:
@@ -97,7 +101,7 @@ def main() -> None:
             print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {'':>9} {'> ' + str(args.timeout):>9}"
                   f"  killed after --timeout {args.timeout:g} s", flush=True)
             continue
-        note = (f"residual {ours['residual']:.1e}, b_x {ours['bx']:.2f}"
+        note = (f"{ours['solver']}, residual {ours['residual']:.1e}, b_x {ours['bx']:.2f}"
                 + ("" if ours["converged"] else ", NOT converged"))
         print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {ours['n']:>9} {ours['wall']:>9.3f} "
               f"{ours['rss']:>14.0f} {ours['base']:>13.0f}  {note}", flush=True)
@@ -106,6 +110,14 @@ def main() -> None:
             print(f"{'':>10} {'qutip':>8} {ref['n']:>9} {ref['wall']:>9.3f} {ref['rss']:>14.0f} "
                   f"{ref['base']:>13.0f}  speed-up ddlib vs QuTiP: "
                   f"{ref['wall'] / ours['wall']:.0f}x", flush=True)
+        if ours["solver"] == "pardiso" and (kind, N) in SUPERLU_BASELINE:
+            ref = _in_fresh_process(kind, N, "superlu", timeout=args.timeout)
+            if ref is None:
+                print(f"{'':>10} {'superlu':>8} {'':>9} {'> ' + str(args.timeout):>9}  killed")
+                continue
+            print(f"{'':>10} {'superlu':>8} {ref['n']:>9} {ref['wall']:>9.3f} {ref['rss']:>14.0f} "
+                  f"{ref['base']:>13.0f}  PARDISO vs SuperLU: {ref['wall'] / ours['wall']:.1f}x",
+                  flush=True)
 
 
 if __name__ == "__main__":
