@@ -27,7 +27,7 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "map2d_JZ": (0.0, 7.0, 36), "ring_N": 8, "ring_Delta": (0.0, 8.0, 41),
                   "fig4_fc_N": (8, 9, 10), "fig4_fc_Delta": (2.5, 5.0, 161),
                   "fig4_2d_N": (8, 9, 10), "fig4_2d_Delta": (2.0, 5.0, 31),
-                  "scaling_N": (10, 20, 30, 40, 50, 60), "scaling_Delta": (3.0, 4.6, 33),
+                  "scaling_N": (10, 20, 30, 40, 60, 80, 100), "scaling_Delta": (2.9, 3.9, 21),
                   "gap_N": (6, 8, 10, 14, 20, 30), "gap_Delta": (1.0, 6.0, 121)},
     },
     "mfqf_derivation": {
