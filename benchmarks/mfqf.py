@@ -151,6 +151,8 @@ def main():
                                              atol=1e-9, t_eval=[T_base])
 
         t_base, sol = timed(baseline)
+        if lat.dim == 2:
+            t_base_2d = t_base
         dist = np.abs(sol.y[:3, -1] - ss.mu).max()
         print(f"  baseline NumPy + solve_ivp(RK45) to t = {T_base:g}: {t_base:.1f} s "
               f"({sol.nfev} RHS evaluations), still |mu - mu_S| = {dist:.1e}; "
@@ -175,6 +177,10 @@ def main():
           f"{t_cold:.2f} s (mu_x = {cold.mu[0]:.5f}, converged={cold.converged}); warm start "
           f"from the branch below the fold {t_warm:.2f} s (mu_x = {warm.mu[0]:.5f}, "
           f"converged={warm.converged})")
+    t_3000 = t_base_2d * 3000 / T_base
+    print(f"  time integration there needs t >~ 3000: the baseline's measured rate on this "
+          f"lattice ({T_base:g} time units in {t_base_2d:.1f} s) extrapolates to "
+          f"{t_3000 / 60:.0f} min, ratio ~{t_3000 / t_warm:.0f}x (extrapolated, not run)")
     print(f"peak RSS of the whole process (includes the baseline): {peak_mb():.0f} MB")
 
 

@@ -776,7 +776,8 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     initial : None, (mu, eta), Evolution or SteadyState
         A :class:`SteadyState` is a warm start: the root search starts from its μ (any
         lattice size). Otherwise the state is first evolved for ``options.t_pre`` from
-        ``initial``'s μ with η = 0 (default all spins down) on a lattice of at most
+        ``initial``'s μ (the last one of an Evolution) with η = 0 (default all spins down,
+        μ = (0, 0, −1)) on a lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
         search fails from there, the evolution is continued for ``10 * t_pre`` and retried.
     options : SteadyOptions
@@ -793,7 +794,7 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     if isinstance(initial, SteadyState):
         found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
         return _result(model, lattice, geo, const, *found, options)
-    mu0 = _initial_state(initial, geo)[0] if initial is not None else np.array([0, 0, -1.0])
+    mu0 = _initial_mu(initial)
     L_pre = max(3, min(geo.shape[0], int(round(options.pre_sites ** (1 / geo.dim)))))
     pre_lattice = lattice if L_pre == geo.shape[0] else _same_kind(lattice, L_pre)
     pre = (mu0, np.zeros((3, 3, *_geometry(pre_lattice).shape)))
@@ -826,6 +827,23 @@ def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> St
     return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable,
                        _correlation_length(x, geo), eta.reshape(3, 3, -1).sum(axis=2),
                        message, model, lattice)
+
+
+def _initial_mu(initial) -> np.ndarray:
+    """μ of a start state given as None (all spins down), (mu, eta) or a result."""
+    if initial is None:
+        return np.array([0.0, 0.0, -1.0])
+    if isinstance(initial, tuple) and len(initial) == 2:
+        mu = initial[0]
+    elif hasattr(initial, "mu"):
+        mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
+    else:
+        raise ValueError("initial must be None, a (mu, eta) pair or an mfqf result, "
+                         f"got {initial!r}")
+    mu = np.asarray(mu, dtype=float)
+    if mu.shape != (3,) or not np.all(np.isfinite(mu)):
+        raise ValueError(f"initial's mu must be a finite array of shape (3,), got {mu!r}")
+    return mu
 
 
 def _same_kind(lattice: Lattice, L: int) -> Lattice:
