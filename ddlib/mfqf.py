@@ -776,8 +776,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     initial : None, (mu, eta), Evolution or SteadyState
         A :class:`SteadyState` is a warm start: the root search starts from its μ (any
         lattice size). Otherwise the state is first evolved for ``options.t_pre`` from
-        ``initial``'s μ (the last one of an Evolution) with η = 0 (default all spins down,
-        μ = (0, 0, −1)) on a lattice of at most
+        ``initial``'s μ (the last one of an Evolution) and its η if that fits the
+        pre-integration lattice, else η = 0 (default all spins down, μ = (0, 0, −1)), on a
+        lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
         search fails from there, the evolution is continued for ``10 * t_pre`` and retried.
     options : SteadyOptions
@@ -797,7 +798,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     mu0 = _initial_mu(initial)
     L_pre = max(3, min(geo.shape[0], int(round(options.pre_sites ** (1 / geo.dim)))))
     pre_lattice = lattice if L_pre == geo.shape[0] else _same_kind(lattice, L_pre)
-    pre = (mu0, np.zeros((3, 3, *_geometry(pre_lattice).shape)))
+    pre_shape = (3, 3, *_geometry(pre_lattice).shape)
+    eta0 = initial[1] if isinstance(initial, tuple) else getattr(initial, "eta", None)
+    pre = (mu0, eta0 if np.shape(eta0) == pre_shape else np.zeros(pre_shape))
     for t_pre in (options.t_pre, 10 * options.t_pre):  # slow relaxation: evolve longer, retry
         pre = evolve(model, pre_lattice, t_pre, pre, options=EvolveOptions(n_times=2))
         if not pre.converged:
