@@ -58,8 +58,20 @@ Lyapunov map :math:`X \mapsto M_kX + XM_k^{\mathsf T}` with :math:`M_k = A + J\v
 displacements, turns the defect sites into a small dense linear system (6(1 + D) unknowns).
 That leaves a 3-dimensional root problem for μ, solved with MINPACK's hybrid method, and the
 full field η(R) follows from one FFT. The residual of the full equations (numba kernel) is
-reported as a check. Stability and the relaxation rate κ come from the leading eigenvalues
-of the full Jacobian (ARPACK on Jacobian-vector products).
+reported as a check. Stability and the relaxation rate κ come from the rightmost eigenvalue
+of the Jacobian of all of (μ, η) among lattice-symmetric perturbations (ARPACK on
+Jacobian-vector products).
+
+**API.** :func:`rhs` (the closed equations), :func:`evolve` (time integration),
+:func:`steady_state` (fixed point, κ, stability, λ_ab, Σ_ab) and :func:`continuation` (in Δ,
+Ω or J; natural sweeps for hysteresis, pseudo-arclength through the folds and along the
+unstable branch). Lattices: periodic ``lattice.hypercubic(L, dim)`` (any dim) or
+``lattice.chain(N)``.
+
+>>> from ddlib import Model, lattice, mfqf
+>>> s = mfqf.steady_state(Model(Delta=1.5, Omega=0.5, J=1.0), lattice.hypercubic(32, 2))
+>>> s.converged, s.stable, round(s.kappa, 3)
+(True, True, 0.173)
 
 Units: Γ = 1 unless the model says otherwise; times in 1/Γ, rates in Γ.
 """
