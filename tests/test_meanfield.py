@@ -161,13 +161,16 @@ def test_response_curve_passes_through_all_fixed_points_and_folds():
 
 def test_ising_needs_strong_coupling_for_bistability_at_zero_detuning():
     """App. B: |J_z Z| > 2 is necessary for MF bistability at Δ = 0 (the Ω window appears at
-    |J_z Z| ≈ 2.6), and then the two stable states coexist over an Ω interval."""
+    |J_z Z| = 3√3/2), and then the two stable states coexist over an Ω interval."""
     def window(JzZ):
         return mf.bistable_windows(Model(Delta=0.0, Omega=1.0, J=JzZ / 4, coupling="ising"),
                                    4, over="Omega")
 
     for JzZ in (-1.0, -2.0, 2.0, -2.5):
         assert window(JzZ) == ()
+    # closed form (book/ising.md): bistable iff |J_z Z| > 3√3/2 ≈ 2.598
+    threshold = 1.5 * np.sqrt(3)
+    assert window(-(threshold - 1e-3)) == () and len(window(-(threshold + 1e-3))) == 1
     (w,) = window(-6.0)
     assert w.lower < 2.06 < 2.13 < w.upper  # contains the paper's MFQF window
     model = Model(Delta=0.0, Omega=0.5 * (w.lower + w.upper), J=-1.5, coupling="ising")
