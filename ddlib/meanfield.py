@@ -531,6 +531,9 @@ def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
 
 # ----------------------------------------------------------------------------- dynamics
 
+_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+
+
 @dataclass(frozen=True, kw_only=True)
 class EvolveOptions:
     """Options of :func:`evolve`.
@@ -554,6 +557,8 @@ class EvolveOptions:
         if isinstance(self.n_times, bool) or not isinstance(self.n_times, int) \
                 or self.n_times < 2:
             raise ValueError(f"n_times must be an integer >= 2, got {self.n_times!r}")
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
         for name in ("rtol", "atol"):
             if _real(name, getattr(self, name)) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")

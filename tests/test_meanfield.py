@@ -188,6 +188,8 @@ def test_ising_needs_strong_coupling_for_bistability_at_zero_detuning():
     (lambda: mf.evolve(PAPER, 4, 1.0, initial=[1, 1, 1]), "initial"),
     (lambda: mf.evolve(PAPER, 4, 1.0, initial=[0, 0]), "initial"),
     (lambda: mf.EvolveOptions(n_times=1), "n_times"),
+    (lambda: mf.EvolveOptions(method="Euler"), "method"),
+    (lambda: mf.EvolveOptions(rtol=0.0), "rtol"),
     (lambda: mf.bistable_range(float("inf"), 4.0), "Omega"),
     (lambda: mf.bistable_range(0.5, 4.0, "heisenberg"), "coupling"),
     (lambda: mf.bistable_windows(PAPER, 4, over="J"), "over"),
