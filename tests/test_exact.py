@@ -284,3 +284,17 @@ def test_pardiso_and_superlu_give_the_same_state(lat):
     assert a.message == "solved (pardiso)" and b.message == "solved (superlu)"
     assert a.converged and b.converged
     np.testing.assert_allclose(a.coefficients, b.coefficients, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_which_sector_holds_the_gap():
+    """FC N = 5, Ω = 0.5, JZ = 6: across the MF window the slowest mode is symmetric; at small
+    Δ a non-symmetric mode is slower (documented in liouvillian_gap)."""
+    lat = lattice.fully_connected(5)
+    gaps = {}
+    for delta in (0.5, 3.0):
+        model = Model(Delta=delta, Omega=0.5, J=6.0 / 4)
+        gaps[delta] = (liouvillian_gap(model, lat).gap,
+                       liouvillian_gap(model, lat, GapOptions(sector="full")).gap)
+    assert gaps[3.0][0] == pytest.approx(gaps[3.0][1], abs=1e-9)
+    assert gaps[0.5][0] > gaps[0.5][1] + 0.05
