@@ -792,7 +792,8 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         pre-integration lattice, else η = 0 (default all spins down, μ = (0, 0, −1)), on a
         lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
-        search fails from there, the evolution is continued for ``10 * t_pre`` and retried.
+        search fails from there or finds an unstable fixed point (κ < 0), the evolution is
+        continued for ``10 * t_pre`` and the search retried.
     options : SteadyOptions
 
     Returns
@@ -813,7 +814,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     pre_shape = (3, 3, *_geometry(pre_lattice).shape)
     eta0 = initial[1] if isinstance(initial, tuple) else getattr(initial, "eta", None)
     pre = (mu0, eta0 if np.shape(eta0) == pre_shape else np.zeros(pre_shape))
-    for t_pre in (options.t_pre, 10 * options.t_pre):  # slow relaxation: evolve longer, retry
+    # slow relaxation: if the root search fails, or lands on an unstable fixed point next to
+    # the one the dynamics is heading for, evolve longer and retry
+    for t_pre in (options.t_pre, 10 * options.t_pre):
         pre = evolve(model, pre_lattice, t_pre, pre, options=EvolveOptions(n_times=2))
         if not pre.converged:
             problem = f"pre-integration failed: {pre.message}"
@@ -821,8 +824,10 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
                            np.inf, problem, options)
         found = _fixed_point(geo, const, fk, pre.mu[-1], options)
         if not found[3]:
-            break
-    return _result(model, lattice, geo, const, *found, options)
+            result = _result(model, lattice, geo, const, *found, options)
+            if result.stable is not False:
+                return result
+    return result if not found[3] else _result(model, lattice, geo, const, *found, options)
 
 
 def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> SteadyState:
@@ -896,8 +901,10 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
         Start of the first point, as in :func:`steady_state` (default: all spins down, which
         picks the dynamically reached branch).
     method : {"natural", "arclength"}
-        ``"natural"``: each point is warm-started from the previous one; at a fold the branch
-        ends and the next points land on the other branch (a jump, visible in the result).
+        ``"natural"``: each point is warm-started from the previous one (if that root is
+        unstable, the state relaxes in time from the previous one instead, as in a slow
+        physical sweep); at a fold the branch ends and the next points land on the other
+        branch (a jump, visible in the result).
         ``"arclength"``: pseudo-arclength continuation of the reduced root problem
         :math:`\partial_t\vec\mu(\vec\mu, p) = 0` in (μ, p), which turns around folds and
         traces the unstable branch (its points have ``stable=False``).
@@ -926,8 +933,12 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     if method == "natural":
         prev = initial
         for v in tqdm(values, disable=not progress, desc=f"MFQF {param}"):
-            res = steady_state(model.replace(**{param: float(v)}), lattice, prev,
-                               options=options)
+            m = model.replace(**{param: float(v)})
+            res = steady_state(m, lattice, prev, options=options)
+            if isinstance(prev, SteadyState) and res.stable is False:
+                # the nearest root is unstable: relax in time from the previous state instead,
+                # as a slow physical sweep does
+                res = steady_state(m, lattice, (prev.mu, prev.eta), options=options)
             points.append(res)
             prev = res if res.converged else prev
         reached = values
