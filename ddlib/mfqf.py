@@ -132,6 +132,13 @@ class EvolveOptions:
     n_times: int = 201
     max_norm: float = 1.0 + 1e-6
 
+    def __post_init__(self):
+        for name in ("rtol", "atol", "max_norm"):
+            _positive(name, getattr(self, name))
+        if isinstance(self.n_times, bool) or not isinstance(self.n_times, int) \
+                or self.n_times < 2:
+            raise ValueError(f"n_times must be an integer >= 2, got {self.n_times!r}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class SteadyOptions:
@@ -161,6 +168,15 @@ class SteadyOptions:
     residual_tol: float = 1e-8
     kappa: bool = True
     eigs_tol: float = 1e-7
+
+    def __post_init__(self):
+        for name in ("t_pre", "tol", "eigs_tol"):
+            _positive(name, getattr(self, name))
+        if not (isinstance(self.residual_tol, Real) and self.residual_tol >= 0):
+            raise ValueError(f"residual_tol must be >= 0, got {self.residual_tol!r}")
+        if isinstance(self.pre_sites, bool) or not isinstance(self.pre_sites, int) \
+                or self.pre_sites < 3:
+            raise ValueError(f"pre_sites must be an integer >= 3, got {self.pre_sites!r}")
 
 
 # --------------------------------------------------------------------------------- results

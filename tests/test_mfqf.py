@@ -216,6 +216,8 @@ def test_failures_are_flagged_not_returned_as_data():
     lambda m: mfqf.continuation(m, lattice.chain(6), "Gamma", [1, 2]),
     lambda m: mfqf.continuation(m, lattice.chain(6), "Delta", [1, 2], method="newton"),
     lambda m: mfqf.steady_state("model", lattice.chain(6)),
+    lambda m: mfqf.SteadyOptions(t_pre=-1.0),
+    lambda m: mfqf.EvolveOptions(n_times=1),
 ])
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):
