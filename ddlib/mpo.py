@@ -691,6 +691,10 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
     SteadyState
         ``converged`` is False (and ``message`` says so) when ``t_max`` was reached first.
     """
+    try:
+        _check_args(model, lattice, chi, dt, t_max, order, options)
+    except ValueError as err:
+        raise ValueError(str(err).replace("t_final", "t_max")) from None
     if options is None:
         options = MPOOptions(record_every=dt * max(1, int(round(0.5 / dt))))
     ev = evolve(model, lattice, chi, dt, t_max, order, options=options,

@@ -226,6 +226,16 @@ def test_bad_input_raises_value_error_naming_the_parameter(kwargs, name):
         mpo.evolve(**args)
 
 
+@pytest.mark.parametrize("kwargs, name", [({"t_max": 1.05}, "t_max"), ({"dt": "0.1"}, "dt"),
+                                          ({"chi": -1}, "chi")])
+def test_steady_state_bad_input_names_the_parameter(kwargs, name):
+    args = {"model": Model(Delta=1.0, Omega=0.5, J=1.0),
+            "lattice": lattice.chain(4, periodic=False), "chi": 8, "dt": 0.1, "t_max": 1.0}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        mpo.steady_state(**args)
+
+
 @pytest.mark.parametrize("field, value", [("cutoff", -1.0), ("record_every", 0.0),
                                           ("tol", float("inf"))])
 def test_bad_options_raise_value_error(field, value):
