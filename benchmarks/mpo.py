@@ -8,7 +8,8 @@ the matrices the step decomposes, and times plain ``numpy.linalg.svd`` of matric
 shapes in the same run: ratio = step / SVD floor (target ≤ 2 at χ = 256). A fourth-order
 (Suzuki) step costs ``gates(S4)/gates(S2)`` times as much; the count is printed.
 
-Usage: ``python benchmarks/mpo.py [--threads T] [--chis 64 128 256] [--N 40]``
+Usage: ``python benchmarks/mpo.py [--threads T] [--chis 64 128 256] [--N 40]
+[--svd-method svd|svd:eig]``
 (the BLAS thread count is set before numpy loads).
 """
 
@@ -20,6 +21,7 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
 parser.add_argument("--N", type=int, default=40)
+parser.add_argument("--svd-method", default="svd", choices=["svd", "svd:eig"])
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[var] = str(args.threads)
@@ -37,7 +39,7 @@ from ddlib import Model, lattice, mpo  # noqa: E402
 def saturated_state(N, chi, rng):
     """Random Pauli-coefficient MPS with every bond at min(χ, 4^k, 4^(N-k))."""
     dims = [1] + [min(chi, 4**k, 4 ** (N - k)) for k in range(1, N)] + [1]
-    state = mpo._PauliMPS(np.ones(4), N, chi, cutoff=0.0, scale=0.3)
+    state = mpo._PauliMPS(np.ones(4), N, chi, cutoff=0.0, scale=0.3, svd_method=args.svd_method)
     state.tensors = [rng.standard_normal((dims[k], 4, dims[k + 1])) for k in range(N)]
     return state
 
@@ -48,7 +50,8 @@ def main():
     lat = lattice.chain(args.N, periodic=False)
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}, numpy {np.__version__}")
-    print(f"threads: OMP/OPENBLAS/MKL = {args.threads}; N = {args.N}, order-2 step, dt = 0.1")
+    print(f"threads: OMP/OPENBLAS/MKL = {args.threads}; N = {args.N}, order-2 step, dt = 0.1, "
+          f"two-site split: quimb array_split(method={args.svd_method!r})")
     n2 = sum(len(mpo._layers(lat)[k]) for k, _ in mpo._trotter_sequence(2, 2, 0.1, 1))
     n4 = sum(len(mpo._layers(lat)[k]) for k, _ in mpo._trotter_sequence(2, 4, 0.1, 1))
     print(f"gates per step: order 2: {n2}, order 4 (Suzuki): {n4} (x{n4 / n2:.1f})")

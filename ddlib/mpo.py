@@ -198,10 +198,11 @@ _SWAP = np.eye(16).reshape(4, 4, 4, 4).transpose(1, 0, 2, 3).copy()
 class _PauliMPS:
     """Real MPS (tensors of shape (χ_left, 4, χ_right)) with a tracked orthogonality centre."""
 
-    def __init__(self, local: np.ndarray, N: int, chi: int, cutoff: float, scale: float):
+    def __init__(self, local: np.ndarray, N: int, chi: int, cutoff: float, scale: float,
+                 svd_method: str = "svd"):
         self.tensors = [local.reshape(1, 4, 1).copy() for _ in range(N)]
         self.center = 0
-        self.chi, self.cutoff, self.scale = chi, cutoff, scale
+        self.chi, self.cutoff, self.scale, self.svd_method = chi, cutoff, scale, svd_method
         self.discarded = 0.0
 
     def _move_center(self, k: int) -> None:
@@ -231,7 +232,7 @@ class _PauliMPS:
         theta = np.tensordot(theta, G, axes=((1, 2), (2, 3)))  # (l, r, o_k, o_k+1)
         theta = theta.transpose(0, 2, 3, 1).reshape(l * 4, 4 * r)
         info = {"error": None}
-        U, _, V = array_split(theta, method="svd", absorb=absorb, max_bond=self.chi,
+        U, _, V = array_split(theta, method=self.svd_method, absorb=absorb, max_bond=self.chi,
                               cutoff=self.cutoff, cutoff_mode="rsum2", info=info)
         if info["error"]:
             self.discarded += float(info["error"]) ** 2 / float(np.vdot(theta, theta))
@@ -362,6 +363,10 @@ class MPOOptions:
         observables rather than on many-body strings; s = 1 is the plain Hilbert–Schmidt
         norm. At JZ = 4 (N = 8 and 24 chains) s = 0.3 gains 10–40× in accuracy at fixed χ and
         keeps tr ρ far better (see ``book/mpo.md``).
+    svd_method : {"svd", "svd:eig"}
+        quimb's decomposition of the two-site tensor: LAPACK's SVD, or the eigenvectors of
+        :math:`\theta\theta^T` (about 1.8× faster for large χ; singular values below
+        ~1e-8 of the largest lose precision, which only matters for cutoff-free exact runs).
     keep_state : bool, default True
         Return the final MPS (``Evolution.state``); False saves memory and disk when results
         are cached (χ = 300, N = 200 is ~0.6 GB).
@@ -372,6 +377,7 @@ class MPOOptions:
     tol: float = 1e-4
     window: float = 2.0
     pauli_scale: float = 0.3
+    svd_method: str = "svd"
     keep_state: bool = True
 
     def __post_init__(self):
@@ -382,6 +388,8 @@ class MPOOptions:
         p = self.pauli_scale
         if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
             raise ValueError(f"pauli_scale must be a number in (0, 1], got {p!r}")
+        if self.svd_method not in ("svd", "svd:eig"):
+            raise ValueError(f"svd_method must be 'svd' or 'svd:eig', got {self.svd_method!r}")
         r = self.record_every
         if r is not None and (isinstance(r, bool) or not isinstance(r, Real)
                               or not math.isfinite(r) or r <= 0):
@@ -616,7 +624,8 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     start = time.perf_counter()
     stepper = _Stepper(model, lattice, dt, order, options.pauli_scale)
     s = options.pauli_scale
-    state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s)
+    state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s,
+                      options.svd_method)
     center = _center_sites(lattice)
     times, mus, traces, errors, bonds_max = [], [], [], [], []
 
