@@ -300,6 +300,7 @@ class _Geometry:
 
 
 def _geometry(lattice) -> _Geometry:
+    """Neighbour tables, inversion and point-group orbits of a periodic L^D lattice."""
     if not isinstance(lattice, Lattice):
         raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
     return _geometry_of(lattice)
@@ -307,8 +308,6 @@ def _geometry(lattice) -> _Geometry:
 
 @functools.lru_cache(maxsize=8)
 def _geometry_of(lattice: Lattice) -> _Geometry:
-    if not isinstance(lattice, Lattice):
-        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
     if lattice.kind not in ("hypercubic", "chain") or not all(lattice.periodic):
         raise ValueError("lattice must be a periodic hypercubic(L, dim) or chain(N) "
                          f"(translation invariance), got {lattice!r}")
@@ -507,14 +506,8 @@ def _initial_state(initial, geo: _Geometry):
     """(mu, packed x) from None (all spins down), a result, or a (mu, eta) pair."""
     if initial is None:
         return np.array([0.0, 0.0, -1.0]), np.zeros((6, geo.N))
-    if isinstance(initial, tuple) and len(initial) == 2:
-        mu, eta = initial
-    elif hasattr(initial, "mu") and hasattr(initial, "eta"):
-        mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
-        eta = initial.eta
-    else:
-        raise ValueError("initial must be None, a (mu, eta) pair or an mfqf result, "
-                         f"got {initial!r}")
+    mu = _initial_mu(initial)
+    eta = initial[1] if isinstance(initial, tuple) else getattr(initial, "eta", None)
     mu, eta = _check_state(mu, eta, geo)
     x = _pack(eta)
     x[:, 0] = 0.0
