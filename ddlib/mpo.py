@@ -361,7 +361,7 @@ class MPOOptions:
         minimises an error norm in which a Pauli string of weight k counts :math:`s^{2k}`,
         so it spends the bond dimension on the few-body correlations that set the
         observables rather than on many-body strings; s = 1 is the plain Hilbert–Schmidt
-        norm. At JZ = 4 (N = 8 and 24 chains) s = 0.3 gains 10–40× in accuracy at fixed χ and
+        norm. At JZ = 4 (N = 8 and 24 chains) s = 0.3 gains 7–20× in accuracy at fixed χ and
         keeps tr ρ far better (see ``book/mpo.md``).
     svd_method : {"svd", "svd:eig"}
         quimb's decomposition of the two-site tensor: LAPACK's SVD, or the eigenvectors of
