@@ -45,6 +45,11 @@ weight per split ≤ ``cutoff``) at the orthogonality centre, where the discarde
 :math:`\sum_{\rm discarded} s^2/\sum s^2` is the relative Hilbert–Schmidt error of the state.
 Bonds between sites that are not neighbours on the MPS path (cylinders' snake path, periodic
 chains) are applied by swapping the far site next to the near one and back.
+
+The tensors store :math:`s^{k}c` for a Pauli string with k non-identity factors
+(``MPOOptions.pauli_scale`` s = 0.3), so that the truncation, which minimises the discarded
+norm, favours the few-body strings that carry local observables; every output is converted
+back to :math:`c`.
 """
 
 from __future__ import annotations
@@ -290,9 +295,7 @@ class _PauliMPS:
     def to_quimb(self) -> MatrixProductState:
         unscale = np.array([1.0] + [1.0 / self.scale] * 3)
         arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in self.tensors]
-        arrays[0], arrays[-1] = arrays[0][0], arrays[-1][:, 0, :]
-        if len(arrays) == 1:  # pragma: no cover - lattices have N >= 2
-            arrays = [self.tensors[0][0, :, 0]]
+        arrays[0], arrays[-1] = arrays[0][0], arrays[-1][:, 0, :]  # N >= 2 (lattices)
         return MatrixProductState(arrays, shape="lrp")
 
 
