@@ -78,6 +78,7 @@ Units: Γ = 1 unless the model says otherwise; times in 1/Γ, rates in Γ.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -89,6 +90,7 @@ import numpy as np
 import scipy.integrate
 import scipy.optimize
 import scipy.sparse.linalg
+from tqdm import tqdm
 
 from ._numba import njit
 from .lattice import Lattice
@@ -160,6 +162,14 @@ class SteadyOptions:
         Compute the relaxation rate κ and the stability (ARPACK, the costly part at large N).
     eigs_tol : float
         ARPACK tolerance.
+    require_stable : bool
+        Accept only a *stable* fixed point (κ > 0), as a caller following a stable branch
+        needs: past a fold, a warm-started root search can converge to the unstable fixed
+        point next to it. When the root found is unstable, the state is relaxed in time from
+        the start state instead (as a slow physical sweep does) and the search retried; if
+        that still gives no stable fixed point (or κ did not converge), the result has
+        ``converged=False`` and says why in ``message``. Needs ``kappa=True``.
+        :func:`continuation` with ``method="natural"`` sets it whenever κ is computed.
     """
 
     t_pre: float = 40.0
@@ -168,6 +178,7 @@ class SteadyOptions:
     residual_tol: float = 1e-8
     kappa: bool = True
     eigs_tol: float = 1e-7
+    require_stable: bool = False
 
     def __post_init__(self):
         for name in ("t_pre", "tol", "eigs_tol"):
@@ -177,6 +188,9 @@ class SteadyOptions:
         if isinstance(self.pre_sites, bool) or not isinstance(self.pre_sites, int) \
                 or self.pre_sites < 3:
             raise ValueError(f"pre_sites must be an integer >= 3, got {self.pre_sites!r}")
+        if self.require_stable and not self.kappa:
+            raise ValueError("require_stable=True needs kappa=True (stability comes from the "
+                             "Jacobian's leading eigenvalue)")
 
 
 # --------------------------------------------------------------------------------- results
@@ -796,10 +810,12 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
     initial : None, (mu, eta), Evolution or SteadyState
         A :class:`SteadyState` is a warm start: the root search starts from its μ (any
-        lattice size). Otherwise the state is first evolved for ``options.t_pre`` from
-        ``initial``'s μ (the last one of an Evolution) and its η if that fits the
-        pre-integration lattice, else η = 0 (default all spins down, μ = (0, 0, −1)), on a
-        lattice of at most
+        lattice size); with ``options.require_stable`` an unstable root found that way (or
+        none) is rejected and the state relaxed from the warm start's (μ, η) as below, on
+        ``lattice`` itself when the warm start is of the same size. Otherwise the state is
+        first evolved for ``options.t_pre`` from ``initial``'s μ (the last one of
+        an Evolution) and its η if that fits the pre-integration lattice, else η = 0
+        (default all spins down, μ = (0, 0, −1)), on a lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
         search fails from there or finds an unstable fixed point (κ < 0), the evolution is
         continued for ``10 * t_pre`` and the search retried.
@@ -809,16 +825,37 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     -------
     SteadyState
         ``converged`` is False, with the reason in ``message``, when no root was found, the
-        full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`.
+        full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`, or (with
+        ``options.require_stable``) only an unstable fixed point was found.
     """
+    result = _steady_state(model, lattice, initial, options)
+    if options.require_stable and result.converged and result.stable is not True:
+        why = ("its stability is unknown (kappa did not converge)" if result.stable is None
+               else f"it is unstable (kappa = {result.kappa:.3g})")
+        result = dataclasses.replace(
+            result, converged=False, message="require_stable: no stable fixed point found, "
+                                             f"the fixed point reached {why}")
+    return result
+
+
+def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyState:
+    """:func:`steady_state` without the final require_stable verdict."""
     geo = _geometry(lattice)
     const = _constants(model)
     fk = _Fourier.of(geo)
     if isinstance(initial, SteadyState):
         found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
-        return _result(model, lattice, geo, const, *found, options)
+        result = _result(model, lattice, geo, const, *found, options)
+        if not options.require_stable or result.stable:
+            return result
+        # relax in time from the warm start instead: on this very lattice when the warm start
+        # is of it (a smaller one may have its fold elsewhere and relax to the other branch)
+        initial = (initial.mu, initial.eta)
+        L_pre = geo.shape[0] if np.shape(initial[1]) == (3, 3, *geo.shape) else None
+    else:
+        L_pre = None
     mu0 = _initial_mu(initial)
-    L_pre = max(3, min(geo.shape[0], int(round(options.pre_sites ** (1 / geo.dim)))))
+    L_pre = L_pre or max(3, min(geo.shape[0], int(round(options.pre_sites ** (1 / geo.dim)))))
     pre_lattice = lattice if L_pre == geo.shape[0] else _same_kind(lattice, L_pre)
     pre_shape = (3, 3, *_geometry(pre_lattice).shape)
     eta0 = initial[1] if isinstance(initial, tuple) else getattr(initial, "eta", None)
@@ -910,10 +947,11 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
         Start of the first point, as in :func:`steady_state` (default: all spins down, which
         picks the dynamically reached branch).
     method : {"natural", "arclength"}
-        ``"natural"``: each point is warm-started from the previous one (if that root is
-        unstable, the state relaxes in time from the previous one instead, as in a slow
-        physical sweep); at a fold the branch ends and the next points land on the other
-        branch (a jump, visible in the result).
+        ``"natural"``: each point is warm-started from the previous one, with
+        ``require_stable=True`` when ``options.kappa`` (an unstable root is rejected and the
+        state relaxes in time from the previous one instead, as in a slow physical sweep);
+        at a fold the branch ends and the next points land on the other branch (a jump,
+        visible in the result). With ``kappa=False`` stability is not checked.
         ``"arclength"``: pseudo-arclength continuation of the reduced root problem
         :math:`\partial_t\vec\mu(\vec\mu, p) = 0` in (μ, p), which turns around folds and
         traces the unstable branch (its points have ``stable=False``).
@@ -936,18 +974,13 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
         raise ValueError("values must be a 1-d array of at least 2 finite numbers")
     geo = _geometry(lattice)
     _constants(model)
-    from tqdm.auto import tqdm
-
     points = []
     if method == "natural":
         prev = initial
+        follow = dataclasses.replace(options, require_stable=options.kappa)
         for v in tqdm(values, disable=not progress, desc=f"MFQF {param}"):
-            m = model.replace(**{param: float(v)})
-            res = steady_state(m, lattice, prev, options=options)
-            if isinstance(prev, SteadyState) and res.stable is False:
-                # the nearest root is unstable: relax in time from the previous state instead,
-                # as a slow physical sweep does
-                res = steady_state(m, lattice, (prev.mu, prev.eta), options=options)
+            res = steady_state(model.replace(**{param: float(v)}), lattice, prev,
+                               options=follow)
             points.append(res)
             prev = res if res.converged else prev
         reached = values
@@ -964,8 +997,6 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
 
 def _arclength(model, lattice, geo, param, values, initial, max_points, progress, options):
     """Pseudo-arclength continuation of F(μ, p) = ∂_t μ = 0 (η slaved), secant predictor."""
-    from tqdm.auto import tqdm
-
     fk = _Fourier.of(geo)
     lo, hi = values.min(), values.max()
     ds0 = abs(values[-1] - values[0]) / (values.size - 1)

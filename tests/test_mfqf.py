@@ -265,3 +265,54 @@ def test_two_dimensions_have_two_stable_branches():
     assert len(turns) == 2  # the two saddle-node folds
     for p in path.points:
         assert np.abs(mfqf.rhs(p.model, lat, p.mu, p.eta)[0]).max() < 1e-9
+
+
+@pytest.fixture(scope="module")
+def fold_path_2d():
+    """Arclength path through the 2D bistable window (Ω = 0.5, JZ = 4, 16²), both folds."""
+    lat = lattice.hypercubic(16, 2)
+    return mfqf.continuation(Model(Delta=1.9, Omega=0.5, J=1.0), lat, "Delta",
+                             np.linspace(1.9, 2.4, 26), method="arclength")
+
+
+def test_require_stable_rejects_the_unstable_root(fold_path_2d):
+    """A warm start from the unstable (middle) branch: the plain root search converges to the
+    unstable fixed point next to it; require_stable instead relaxes in time and returns the
+    stable state the dynamics reaches (checked against a long evolution from the same start)."""
+    lat = fold_path_2d.points[0].lattice
+    kappas = np.array([p.kappa for p in fold_path_2d.points])
+    unstable = fold_path_2d.points[int(kappas.argmin())]
+    assert unstable.kappa < -0.1
+    model = unstable.model.replace(Delta=unstable.model.Delta - 0.02)
+    plain = mfqf.steady_state(model, lat, unstable)
+    assert plain.converged and plain.stable is False
+    strict = mfqf.steady_state(model, lat, unstable,
+                               options=mfqf.SteadyOptions(require_stable=True))
+    assert strict.converged and strict.stable and strict.kappa > 0
+    assert np.abs(strict.mu - plain.mu).max() > 1e-2  # a different fixed point
+    late = mfqf.evolve(model, lat, 1000.0, (unstable.mu, unstable.eta), times=[0.0, 1000.0])
+    np.testing.assert_allclose(late.mu[-1], strict.mu, atol=1e-7)
+
+
+def test_require_stable_reports_when_no_stable_state_is_reached(fold_path_2d):
+    """Sitting exactly on an unstable fixed point, a (too) short relaxation cannot leave it:
+    the result is flagged not converged, with the reason, instead of returned as the branch."""
+    kappas = np.array([p.kappa for p in fold_path_2d.points])
+    unstable = fold_path_2d.points[int(kappas.argmin())]
+    res = mfqf.steady_state(unstable.model, unstable.lattice, unstable,
+                            options=mfqf.SteadyOptions(require_stable=True, t_pre=1e-3))
+    assert not res.converged and res.stable is False
+    assert "no stable fixed point" in res.message and "unstable" in res.message
+    with pytest.raises(ValueError, match="require_stable"):
+        mfqf.SteadyOptions(require_stable=True, kappa=False)
+
+
+def test_natural_continuation_follows_stable_branches_only(fold_path_2d):
+    """Sweeping Δ up through the upper fold: every point is a stable fixed point (the branch
+    ends at the fold and the sweep jumps to the other one)."""
+    lat = fold_path_2d.points[0].lattice
+    up = mfqf.continuation(Model(Delta=2.15, Omega=0.5, J=1.0), lat, "Delta",
+                           np.linspace(2.15, 2.3, 6))
+    assert up.converged and all(s is True for s in up.stable)
+    jump = np.abs(np.diff(up.mu[:, 0]))
+    assert jump.max() > 0.1  # the jump past the fold (~2.235 on 16²)
