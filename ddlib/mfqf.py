@@ -248,6 +248,13 @@ class SteadyState:
         Imaginary part of that eigenvalue (a non-zero value means oscillating relaxation).
     stable : bool or None
         ``kappa > 0`` (None when κ was not computed).
+    physical : bool
+        The state is a possible one: :math:`|\\vec\\mu| \\le 1` and every
+        :math:`|\\langle\\sigma^a_R\\sigma^b_0\\rangle| = |\\eta_{ab}(R) + \\mu_a\\mu_b| \\le 1`
+        (to 1e-9). The MFQF closure does not enforce this: a fixed point of the closed
+        equations with correlators beyond 1 keeps ``converged=True`` (it *is* a fixed point of
+        MFQF) but has ``physical=False`` and says so in ``message``; one with
+        :math:`|\\vec\\mu| > 1` has ``converged=False`` as well.
     correlation_length : ndarray, shape (3, 3)
         :math:`\\lambda_{ab}` of a fit :math:`|\\eta_{ab}(R\\hat e_1)| \\sim e^{-\\lambda_{ab}R}`
         over :math:`1 \\le R \\le L/4` (an inverse length, as in Fig. 2b; NaN where η_ab ≡ 0).
@@ -263,6 +270,7 @@ class SteadyState:
     kappa: float
     kappa_imag: float
     stable: bool | None
+    physical: bool
     correlation_length: np.ndarray
     total_correlation: np.ndarray
     message: str
@@ -779,18 +787,28 @@ def _checked(mu, success, why, geo, const, fk, options):
     if not success:
         return mu, x, residual, f"root finder failed: {why}"
     if np.linalg.norm(mu) > 1 + 1e-9:
-        return mu, x, residual, f"unphysical fixed point |mu| = {np.linalg.norm(mu):.6g} > 1"
+        return mu, x, residual, (f"unphysical fixed point |mu| = {np.linalg.norm(mu):.6g} > 1 "
+                                 "(physical=False)")
     if residual > options.residual_tol:
         return mu, x, residual, f"residual {residual:.3g} > residual_tol"
     return mu, x, residual, ""
 
 
-def _closure_warning(mu, x) -> str:
-    """A note when some |⟨σ^a_R σ^b_0⟩| > 1: the closure has left the physical region."""
-    theta = np.abs(x + np.array([mu[a] * mu[b] for a, b in PAIRS])[:, None])[:, 1:]
-    big = theta.max(initial=0.0)
-    return (f"; warning: max |<sigma sigma>| = {big:.3g} > 1, the MFQF closure is outside "
-            "its physical range" if big > 1 + 1e-9 else "")
+def _physicality(mu, x) -> tuple[bool, str]:
+    """(physical, note): |μ| ≤ 1 and every |⟨σ^a_R σ^b_0⟩| = |η_ab(R) + μ_a μ_b| ≤ 1 (to 1e-9);
+    the note names the largest violation ("" when physical)."""
+    norm = float(np.linalg.norm(mu))
+    with np.errstate(all="ignore"):
+        theta = np.abs(x + np.array([mu[a] * mu[b] for a, b in PAIRS])[:, None])[:, 1:]
+    big = float(theta.max(initial=0.0))
+    if not (np.isfinite(norm) and np.isfinite(big)):
+        return False, "; unphysical (physical=False): non-finite state"
+    if norm > 1 + 1e-9:
+        return False, f"; unphysical (physical=False): |mu| = {norm:.6g} > 1"
+    if big > 1 + 1e-9:
+        return False, (f"; unphysical (physical=False): max |<sigma sigma>| = {big:.3g} > 1, "
+                       "the MFQF closure is outside its physical range")
+    return True, ""
 
 
 def steady_state(model: Model, lattice: Lattice, initial=None, *,
@@ -881,16 +899,18 @@ def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> St
     converged = not problem
     kappa = kappa_imag = np.nan
     stable = None
-    message = problem or "converged" + _closure_warning(mu, x)
+    physical, note = _physicality(mu, x)
+    message = problem or "converged" + note
     if converged and options.kappa:
         try:
             ev = _jacobian_spectrum(mu, x, geo, const, options.eigs_tol)
             kappa, kappa_imag = -float(ev[0].real), float(abs(ev[0].imag))
             stable = kappa > 0
         except scipy.sparse.linalg.ArpackNoConvergence:
-            message = "converged; the Jacobian's leading eigenvalue (kappa) did not converge"
+            message = ("converged; the Jacobian's leading eigenvalue (kappa) did not converge"
+                       + note)
     eta = _unpack(x, geo.shape)
-    return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable,
+    return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable, physical,
                        _correlation_length(x, geo), eta.reshape(3, 3, -1).sum(axis=2),
                        message, model, lattice)
 

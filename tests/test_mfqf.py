@@ -316,3 +316,38 @@ def test_natural_continuation_follows_stable_branches_only(fold_path_2d):
     assert up.converged and all(s is True for s in up.stable)
     jump = np.abs(np.diff(up.mu[:, 0]))
     assert jump.max() > 0.1  # the jump past the fold (~2.235 on 16²)
+
+
+def test_physical_states_are_flagged_physical():
+    ss = mfqf.steady_state(Model(Delta=1.5, Omega=0.5, J=1.0), lattice.hypercubic(8, 2),
+                           options=mfqf.SteadyOptions(kappa=False))
+    assert ss.converged and ss.physical and "unphysical" not in ss.message
+
+
+def test_correlators_beyond_one_are_flagged_unphysical():
+    """Strong antiferro-like XY coupling in 1D (J = −4, Δ = 5, Ω = 3): the closed equations
+    have a fixed point whose ⟨σ^a_R σ^b_0⟩ = η_ab(R) + μ_aμ_b exceeds 1 in modulus — a fixed
+    point of MFQF, but no quantum state: converged, physical=False, said in the message."""
+    lat = lattice.chain(20)
+    ss = mfqf.steady_state(Model(Delta=5.0, Omega=3.0, J=-4.0), lat,
+                           options=mfqf.SteadyOptions(kappa=False))
+    theta = ss.eta + np.multiply.outer(ss.mu, ss.mu)[..., None]
+    assert np.abs(theta[..., 1:]).max() > 1.1 and np.linalg.norm(ss.mu) <= 1
+    assert ss.converged and ss.residual < 1e-8
+    assert ss.physical is False and "physical=False" in ss.message
+
+
+def test_a_root_outside_the_bloch_ball_is_flagged_unphysical():
+    """The reduced μ equations also have roots with |μ| > 1; a root search started far
+    outside the Bloch ball finds one: not converged and physical=False."""
+    import dataclasses
+
+    lat = lattice.hypercubic(8, 2)
+    model = Model(Delta=1.5, Omega=0.5, J=1.0)
+    opts = mfqf.SteadyOptions(kappa=False)
+    good = mfqf.steady_state(model, lat, options=opts)
+    outside = dataclasses.replace(good, mu=np.array([2.608, 1.894, -1.407]))
+    bad = mfqf.steady_state(model, lat, outside, options=opts)
+    assert np.linalg.norm(bad.mu) > 1.05 and bad.residual < 1e-10  # a genuine root
+    assert not bad.converged and bad.physical is False
+    assert "|mu|" in bad.message and "physical=False" in bad.message
