@@ -650,7 +650,7 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     record(0)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=n_steps, desc=f"MPO χ={chi}", leave=False)
     n = 0
