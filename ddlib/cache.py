@@ -1,10 +1,11 @@
 """On-disk cache of expensive results, keyed by their parameters.
 
 A result is stored under a key built from a plain description of what was computed (model,
-lattice, solver options, the ``ddlib`` version). The file holds the key next to the value; on
-load the key is compared, so a hash collision, a stale entry or a file that does not unpickle
-is recomputed and overwritten, never trusted. Writes are atomic (temporary file, then rename),
-so an interrupted run leaves no half-written entry.
+lattice, solver options), the ``ddlib`` version and a fingerprint of the ``ddlib`` source code,
+so that results computed by older code are never reused. The file holds the key next to the
+value; on load the key is compared, so a hash collision, a stale entry or a file that does
+not unpickle is recomputed and overwritten, never trusted. Writes are atomic (temporary file,
+then rename), so an interrupted run leaves no half-written entry.
 
 The cache lives in ``$DDLIB_CACHE`` (default ``~/.cache/ddlib``); ``DDLIB_CACHE=off`` switches
 it off.
@@ -13,6 +14,7 @@ it off.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -57,10 +59,21 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """Hash of the source of every ``ddlib`` module: a change of the code that computed an
+    entry makes the entry stale, whatever the version number says."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def make_key(name: str, **params) -> str:
-    """Canonical JSON text identifying a computation (solver name, parameters, version)."""
-    return json.dumps({"name": name, "version": __version__, "params": _plain(params)},
-                      sort_keys=True)
+    """Canonical JSON text identifying a computation: its name, its parameters, the ddlib
+    version and the fingerprint of the ddlib source code."""
+    return json.dumps({"name": name, "version": __version__, "code": code_fingerprint(),
+                       "params": _plain(params)}, sort_keys=True)
 
 
 def cached(name: str, compute: Callable[[], Any], **params) -> Any:

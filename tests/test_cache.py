@@ -44,3 +44,13 @@ def test_cache_off(monkeypatch):
     cached("t.off", compute, x=1)
     cached("t.off", compute, x=1)
     assert len(calls) == 2
+
+
+def test_a_code_change_makes_entries_stale(monkeypatch):
+    from ddlib import cache
+
+    compute, calls = _counter()
+    cached("t.code", compute, x=1)
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "edited-source")
+    cached("t.code", compute, x=1)
+    assert len(calls) == 2
