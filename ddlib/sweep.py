@@ -15,6 +15,16 @@ Every point is stored with :func:`ddlib.cache.cached` under the scan's ``name`` 
 (the model, lattice and options the solver depends on) plus the point itself — and, for a
 continuation, the path walked so far, since a warm-started result depends on its history. An
 interrupted scan resumes where it stopped, and a finer or longer scan reuses what it can.
+
+By default the whole result is stored. Results holding big fields (an MFQF steady state
+carries η_ab(R) on every site: tens of MB at 200², GBs over a scan) can be stored slim with
+``store=``: a function mapping a result to what is kept, e.g. ::
+
+    def slim(s):  # an mfqf.SteadyState -> what the plots need
+        return types.SimpleNamespace(mu=s.mu, kappa=s.kappa, stable=s.stable,
+                                     total_correlation=s.total_correlation,
+                                     correlation_length=s.correlation_length,
+                                     converged=s.converged)
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -71,10 +81,28 @@ def _collect(records: list[dict], shape: tuple, dims: tuple, coords: dict,
     return xr.Dataset(data, coords=coords)
 
 
+def _check_store(store) -> None:
+    if store is not None:
+        _check_callable("store", store)
+
+
+def _store_key(store) -> dict:
+    """Cache-key entry of a ``store`` function (none for the default: old entries stay valid)."""
+    if store is None:
+        return {}
+    return {"store": f"{getattr(store, '__module__', '')}."
+                     f"{getattr(store, '__qualname__', type(store).__name__)}"}
+
+
+def _kept(store, result):
+    return result if store is None else store(result)
+
+
 def _observe(observables, result) -> dict:
     obs = dict(observables(result))
-    if "converged" not in obs and hasattr(result, "converged"):
-        obs["converged"] = bool(result.converged)
+    flag = _converged_flag(result)
+    if "converged" not in obs and flag is not None:
+        obs["converged"] = flag
     return obs
 
 
@@ -82,6 +110,7 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
          observables: Callable[[Any], Mapping[str, Any]], name: str,
          key: Mapping[str, Any] | None = None,
          dims: Mapping[str, Sequence[str]] | None = None,
+         store: Callable[[Any], Any] | None = None,
          progress: bool = True) -> xr.Dataset:
     """Evaluate ``solve(**point)`` on every point of a grid, each point cached.
 
@@ -101,6 +130,13 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
         cache key.
     dims : mapping of str to sequence of str, optional
         Dimension names of array observables (default ``<var>_dim0``, …).
+    store : callable, optional
+        ``store(result) -> kept``: what is cached of each point instead of the whole result
+        (e.g. μ, κ, Σ, λ and ``converged`` of a steady state, not its η field).
+        ``observables`` then sees ``kept``, for a freshly computed point and a cached one
+        alike, so ``kept`` must carry what it uses (and ``converged``, as an attribute or a
+        key, if the result has it). The function's qualified name is part of the cache
+        key: rename it (or the scan) when you change what it keeps.
     progress : bool
         Show a tqdm bar.
 
@@ -117,16 +153,17 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
     """
     _check_callable("solve", solve)
     _check_callable("observables", observables)
+    _check_store(store)
     if not isinstance(axes, Mapping) or not axes:
         raise ValueError("axes must be a non-empty mapping of parameter name to values")
     coords = {k: _values(f"axes[{k!r}]", v) for k, v in axes.items()}
-    key = dict(key or {})
+    key = dict(key or {}, **_store_key(store))
     names = tuple(coords)
     points = list(itertools.product(*coords.values()))
     records = []
     for values in tqdm(points, desc=name, disable=not progress):
         point = dict(zip(names, (float(v) for v in values), strict=True))
-        result = cached(name, lambda p=point: solve(**p), **key, point=point)
+        result = cached(name, lambda p=point: _kept(store, solve(**p)), **key, point=point)
         records.append(_observe(observables, result))
     shape = tuple(len(v) for v in coords.values())
     return _collect(records, shape, names, coords, dims)
@@ -137,6 +174,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
                  key: Mapping[str, Any] | None = None, direction: str = "both",
                  dims: Mapping[str, Sequence[str]] | None = None,
                  jumped: Callable[[Any, Any], bool] | None = None, jump_tol: float = 1e-3,
+                 store: Callable[[Any], Any] | None = None,
                  progress: bool = True) -> xr.Dataset:
     """Follow a branch of solutions through ``values`` of one parameter, warm-starting each
     point from the previous one.
@@ -174,6 +212,16 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         recorded.
     jump_tol : float, default 1e-3
         Width of the bracket around each jump.
+    store : callable, optional
+        ``store(result) -> kept``: what is cached of each point instead of the whole result
+        (e.g. μ, κ, Σ, λ and ``converged`` of a steady state, not its η field).
+        ``observables``, ``jumped`` and ``branch_ends`` then see ``kept``, for a freshly
+        computed point and a cached one alike, so ``kept`` must carry what they use (and
+        ``converged``, as an attribute or a key, if the result has it). ``solve``'s
+        ``previous`` is the whole result when that point was computed in this run (a full
+        warm start) and ``kept`` when it came from the cache (where a scan resumes), so
+        ``solve`` must accept both. The function's qualified name is part of the cache key:
+        rename it (or the scan) when you change what it keeps.
     progress : bool
 
     Returns
@@ -198,7 +246,8 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     grid_values = np.sort(_values("values", values))
-    key = dict(key or {})
+    _check_store(store)
+    key = dict(key or {}, **_store_key(store))
     if jumped is not None:
         _check_callable("jumped", jumped)
     if not (isinstance(jump_tol, Real) and jump_tol > 0):
@@ -209,22 +258,31 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     ends: dict[str, list] = {}
     bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
 
-    def step(value: float, previous, path: list[float]):
-        return cached(name, lambda: solve(value, previous), **key, param=param, path=path)
+    def step(value: float, previous: _Point | None, path: list[float]) -> _Point:
+        fresh = []
+
+        def compute():
+            fresh.append(solve(value, None if previous is None else previous.warm))
+            return _kept(store, fresh[0])
+
+        kept = cached(name, compute, **key, param=param, path=path)
+        return _Point(kept, fresh[0] if fresh else kept)
 
     for walk in walks:
         order = [float(v) for v in (grid_values if walk == "up" else grid_values[::-1])]
         previous, previous_path, by_value, jumps[walk], ends[walk] = None, [], {}, [], []
         for k, v in enumerate(order):
             path = order[:k + 1]
-            result = step(v, previous, path)
+            point = step(v, previous, path)
+            result = point.kept
             if _converged(result):
-                if jumped is not None and previous is not None and jumped(previous, result):
+                if jumped is not None and previous is not None \
+                        and jumped(previous.kept, result):
                     found = _bisect(step, jumped, previous, previous_path, v, result, jump_tol)
                     if found is not None:
                         jumps[walk].append(found[:2])
-                        ends[walk].append(_observe(observables, found[2]))
-                previous, previous_path = result, path
+                        ends[walk].append(_observe(observables, found[2].kept))
+                previous, previous_path = point, path
             by_value[v] = _observe(observables, result)
             bar.update()
         records.extend(by_value[float(v)] for v in grid_values)
@@ -236,28 +294,42 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     return ds
 
 
-def _bisect(step, jumped, on_branch, path: list[float], off: float, off_result,
+class _Point(NamedTuple):
+    """A continuation point: what is cached (and observed) and what warm-starts the next."""
+
+    kept: Any
+    warm: Any
+
+
+def _bisect(step, jumped, on_branch: _Point, path: list[float], off: float, off_result,
             tol: float):
     """Shrink the bracket (path[-1], off) around a branch end; trials warm-start from the
     last result still on the branch, and their cache paths extend that result's path.
 
-    Returns the bracket and the last result on the branch, or None when the two ends of
+    Returns the bracket and the last point on the branch, or None when the two ends of
     the final bracket are no longer apart (a steep but continuous change, not a jump)."""
     last = path[-1]
     while abs(off - last) > tol:
         mid = 0.5 * (last + off)
         trial = step(mid, on_branch, path + [mid])
-        if _converged(trial) and not jumped(on_branch, trial):
+        if _converged(trial.kept) and not jumped(on_branch.kept, trial.kept):
             on_branch, path, last = trial, path + [mid], mid
         else:
-            off, off_result = mid, trial
-    if _converged(off_result) and not jumped(on_branch, off_result):
+            off, off_result = mid, trial.kept
+    if _converged(off_result) and not jumped(on_branch.kept, off_result):
         return None
     return last, off, on_branch
 
 
+def _converged_flag(result) -> bool | None:
+    """A result's ``converged`` attribute (or key, for a mapping), None if it has none."""
+    if isinstance(result, Mapping):
+        return bool(result["converged"]) if "converged" in result else None
+    return bool(result.converged) if hasattr(result, "converged") else None
+
+
 def _converged(result) -> bool:
-    return bool(getattr(result, "converged", True))
+    return _converged_flag(result) is not False
 
 
 def _accepted(result) -> bool:

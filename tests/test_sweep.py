@@ -189,6 +189,9 @@ def test_fallback_replaces_unstable_warm_starts():
     (lambda: continuation(dict, "", [1, 2], observables=dict, name="t"), "param"),
     (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jumped=3), "jumped"),
     (lambda: with_fallback(dict, None), "fallback"),
+    (lambda: grid(dict, {"a": [1]}, observables=dict, name="t", store=3), "store"),
+    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", store="mu"),
+     "store"),
     (lambda: branch(xr.Dataset(), "mu", "up"), "ds"),
     (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jump_tol=0),
      "jump_tol"),
@@ -201,3 +204,62 @@ def test_fallback_replaces_unstable_warm_starts():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+class Big:
+    """A result holding a large field (as an MFQF state holds η on every site)."""
+
+    def __init__(self, x, seed):
+        self.x, self.converged, self.seed = x, True, seed
+        self.field = np.full(200_000, x)  # 1.6 MB
+
+
+def slim(result):
+    """What a scan keeps of a Big result."""
+    return {"x": result.x, "mean": result.field.mean(), "converged": result.converged}
+
+
+def _cache_bytes(name):
+    from ddlib.cache import cache_dir
+
+    return sum(f.stat().st_size for f in (cache_dir() / name).glob("*.pkl"))
+
+
+def test_store_keeps_a_slim_form_on_disk_and_full_warm_starts_in_memory():
+    seen = []
+
+    def solve(x, previous):
+        seen.append(previous)
+        return Big(x, previous)
+
+    kwargs = dict(observables=lambda k: {"mean": k["mean"]}, name="test.store", key={},
+                  direction="up", progress=False)
+    ds = continuation(solve, "x", [1.0, 2.0, 3.0], store=slim, **kwargs)
+    np.testing.assert_array_equal(ds["mean"].values[0], [1.0, 2.0, 3.0])
+    assert bool(ds.converged.all())
+    # within a run the next point is warm-started from the whole previous result
+    assert seen[0] is None and isinstance(seen[1], Big) and seen[1].x == 1.0
+    assert _cache_bytes("test.store") < 3 * 10_000  # three slim entries, not 3 × 1.6 MB
+    # resuming: cached points are not recomputed, the new one starts from the kept form
+    longer = continuation(solve, "x", [1.0, 2.0, 3.0, 4.0], store=slim, **kwargs)
+    assert len(seen) == 4 and seen[3] == slim(Big(3.0, None))
+    np.testing.assert_array_equal(longer["mean"].values[0], [1.0, 2.0, 3.0, 4.0])
+    # the default still stores (and observes) whole results, under a separate key
+    full = continuation(solve, "x", [1.0, 2.0], observables=lambda r: {"mean": r.field.mean()},
+                        name="test.store", key={}, direction="up", progress=False)
+    assert len(seen) == 6 and _cache_bytes("test.store") > 3_000_000
+    np.testing.assert_array_equal(full["mean"].values[0], [1.0, 2.0])
+
+
+def test_grid_store_and_jumps_see_the_kept_form():
+    ds = grid(lambda x: Big(x, None), {"x": [1.0, 2.0]}, observables=lambda k: {"mean": k["mean"]},
+              name="test.grid_store", store=slim, progress=False)
+    np.testing.assert_array_equal(ds["mean"].values, [1.0, 2.0])
+    assert _cache_bytes("test.grid_store") < 2 * 10_000
+    jumps = continuation(lambda x, p: Big(float(x > 2.5), None), "x", [1.0, 2.0, 3.0],
+                         observables=lambda k: {"mean": k["mean"]}, name="test.jump_store",
+                         key={}, direction="up", store=slim, progress=False,
+                         jumped=lambda a, b: abs(a["mean"] - b["mean"]) > 0.5, jump_tol=1e-2)
+    ((last, off),) = jumps.attrs["jumps"]["up"]
+    assert last <= 2.5 <= off and off - last <= 1e-2
+    assert jumps.attrs["branch_ends"]["up"][0]["mean"] == 0.0
