@@ -319,6 +319,7 @@ class _Geometry:
     inv: np.ndarray  # (N,) flat index of -R
     rep: np.ndarray  # (n_orbits,) a site of each orbit of the point group (R_i → ±R_i, axes
     orbit: np.ndarray  # permuted); (N,) the orbit of each site
+    nn_weight: int = 1  # sites per entry of nn (2D on the orbit geometry, _orbit_tables)
 
 
 def _geometry(lattice) -> _Geometry:
@@ -480,7 +481,7 @@ def _rhs_flat(y, geo: _Geometry, const):
     dy = np.empty_like(y)
     _rhs_kernel(mu, x, geo.nbr, geo.nn, geo.inv, A, Q, P, const.W, src, const.J,
                 dy[3:].reshape(6, geo.N))
-    dy[:3] = dmu0 + const.J * (const.W @ x[:, geo.nn].sum(axis=1))
+    dy[:3] = dmu0 + const.J * geo.nn_weight * (const.W @ x[:, geo.nn].sum(axis=1))
     return dy
 
 
@@ -713,31 +714,47 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
     return dmu, x
 
 
+@functools.lru_cache(maxsize=8)
+def _orbit_tables(geo: _Geometry) -> _Geometry:
+    """The lattice-symmetric sector as a geometry of its own: one "site" per orbit (the
+    origin's orbit is index 0, as the kernel expects), each neighbour table entry the orbit of
+    that neighbour, inversion the identity (orbits are closed under R → −R). The nearest
+    neighbours ±e_i all lie in one orbit: ``nn`` lists it once and ``nn_weight`` = 2D
+    restores their count in ∂_t μ. :func:`_rhs_flat` on it gives, per orbit, the right-hand
+    side at any site of the orbit of a symmetric state."""
+    n_orb = geo.rep.size
+    assert geo.orbit[0] == 0
+    nbr = np.ascontiguousarray(geo.orbit[geo.nbr[geo.rep]], dtype=np.int64)
+    nn = np.unique(geo.orbit[geo.nn]).astype(np.int64)
+    return _Geometry((n_orb,), geo.dim, n_orb, geo.Z, nbr, nn,
+                     np.arange(n_orb, dtype=np.int64), np.arange(n_orb), np.arange(n_orb),
+                     nn_weight=geo.nn.size // nn.size)
+
+
 def _jacobian_spectrum(mu, x, geo: _Geometry, const, tol: float):
     """Rightmost eigenvalue(s) of the Jacobian of (μ, η(R ≠ 0)) at (mu, x), sorted.
 
     Restricted to perturbations with the symmetry of the lattice (each η_ab constant on the
     orbits of R under reflections and axis permutations), the only ones the MFQF dynamics of a
     symmetric state can excite; this shrinks the problem 2^D D!-fold. Jacobian-vector products
-    by central differences (the equations are cubic: O(h²) error, h ~ 1e-5). The orbit of
+    by central differences (the equations are cubic: O(h²) error, h ~ 1e-5) of the right-hand
+    side evaluated on the orbits themselves (:func:`_orbit_tables`: one site per orbit, its
+    neighbours replaced by their orbits; as cheap as the orbit count). The orbit of
     R = 0 (not a variable) is mapped to −Γ times itself, a decoupled block a start vector
     without it never excites. Dense eigenvalues for small systems, otherwise the rightmost one
     with ARPACK (one only: the bulk continuum of correlator modes converges slowly).
     """
-    y0 = np.concatenate([mu, x.ravel()])
+    orb = _orbit_tables(geo)
     n_orb = geo.rep.size
+    y0 = np.concatenate([mu, x[:, geo.rep].ravel()])
     origin = 3 + np.arange(6) * n_orb + geo.orbit[0]
-    full = (np.arange(6)[:, None] * n_orb + geo.orbit[None, :]).ravel()
-    picks = (np.arange(6)[:, None] * geo.N + geo.rep[None, :]).ravel()
 
     def jvp(u):
         u = np.array(u, dtype=float).ravel()
         pinned = u[origin].copy()
         u[origin] = 0.0
-        v = np.concatenate([u[:3], u[3:][full]])  # expand orbit values to all sites
-        h = 1e-5 / max(np.linalg.norm(v), 1e-300)
-        dv = (_rhs_flat(y0 + h * v, geo, const) - _rhs_flat(y0 - h * v, geo, const)) / (2 * h)
-        out = np.concatenate([dv[:3], dv[3:][picks]])
+        h = 1e-5 / max(np.linalg.norm(u), 1e-300)
+        out = (_rhs_flat(y0 + h * u, orb, const) - _rhs_flat(y0 - h * u, orb, const)) / (2 * h)
         out[origin] = -const.Gamma * pinned
         return out
 

@@ -351,3 +351,26 @@ def test_a_root_outside_the_bloch_ball_is_flagged_unphysical():
     assert np.linalg.norm(bad.mu) > 1.05 and bad.residual < 1e-10  # a genuine root
     assert not bad.converged and bad.physical is False
     assert "|mu|" in bad.message and "physical=False" in bad.message
+
+
+@pytest.mark.parametrize("lat", [lattice.chain(9), lattice.hypercubic(6, 2),
+                                 lattice.hypercubic(5, 3)], ids=repr)
+def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
+    """κ is computed on the lattice-symmetric sector (one value per orbit of R): for a
+    symmetric state its right-hand side must be the full lattice's, orbit by orbit."""
+    from ddlib.mfqf import _constants, _geometry, _orbit_tables, _pack, _rhs_flat
+
+    geo = _geometry(lat)
+    const = _constants(Model(Delta=0.7, Omega=0.4, J=0.9))
+    x = np.random.default_rng(3).normal(size=(6, geo.rep.size))[:, geo.orbit]
+    x[:, 0] = 0.0
+    eta = _symmetrised(x[mfqf._PAIR].reshape(3, 3, *lat.shape), lat.dim)
+    for perm in itertools.permutations(range(2, 2 + lat.dim)):
+        assert np.allclose(eta, eta.transpose(0, 1, *perm))  # point-group symmetric
+    mu = np.array([0.2, -0.3, -0.6])
+    full = _rhs_flat(np.concatenate([mu, _pack(eta).ravel()]), geo, const)
+    orb = _rhs_flat(np.concatenate([mu, _pack(eta)[:, geo.rep].ravel()]), _orbit_tables(geo),
+                    const)
+    np.testing.assert_allclose(orb[:3], full[:3], atol=1e-14)
+    np.testing.assert_allclose(orb[3:].reshape(6, -1),
+                               full[3:].reshape(6, -1)[:, geo.rep], atol=1e-14)
