@@ -166,17 +166,18 @@ def bench_rhs(model, lat, n_eval):
 
 
 def upper_edge(lat):
-    """Δ of the upper fold of the bistable window (Ω = 0.5, JZ = 4) on ``lat``, by arclength
-    continuation, and the state on the branch that ends there at the path point nearest
-    Δ_edge − 0.05 (None, None if no fold is found)."""
+    """Upper end Δ_edge of the stable low-Δ branch (Ω = 0.5, JZ = 4) on ``lat``: the last
+    stable point of an arclength continuation up in Δ (in 2D the saddle-node fold; in 3D the
+    branch loses stability before its fold), and the path's state nearest Δ_edge − 0.05
+    (None, None if the branch stays stable)."""
     path = mfqf.continuation(Model(Delta=1.6, Omega=0.5, J=4.0 / lat.Z), lat, "Delta",
-                             np.linspace(1.6, 2.4, 81), method="arclength",
-                             options=mfqf.SteadyOptions(kappa=False))
-    turns = np.flatnonzero(np.diff(path.values) < 0)
-    if not turns.size:
+                             np.linspace(1.6, 2.4, 81), method="arclength")
+    unstable = np.flatnonzero(np.array(path.stable) == False)  # noqa: E712 - object array
+    if not unstable.size:
         return None, None
-    edge = float(path.values[turns[0]])
-    before = np.abs(path.values[:turns[0]] - (edge - 0.05)).argmin()
+    end = unstable[0] - 1
+    edge = float(path.values[end])
+    before = np.abs(path.values[:end + 1] - (edge - 0.05)).argmin()
     return edge, path.points[before]
 
 
@@ -209,7 +210,8 @@ def main():
         cold = ((0.0, 0.0, -1.0), np.zeros((3, 3, *lat.shape)))
         cases = [(1.5, "Delta = 1.5, from all spins down", None, cold)]
         if edge is not None:
-            print(f"  upper fold of the bistable window (arclength): Delta_edge = {edge:.4f}")
+            print(f"  upper end of the stable low-Delta branch (arclength, kappa): Delta_edge = "
+                  f"{edge:.4f}")
             # a sweep step: the state on the branch at Delta_edge - 0.05 (this lattice),
             # quenched to Delta_edge - 0.01, where relaxation is critically slow
             prev = mfqf.steady_state(Model(Delta=edge - 0.05, Omega=0.5, J=J), lat, branch,
