@@ -50,8 +50,8 @@ from numbers import Number
 
 import numpy as np
 
-from .lattice import Lattice
-from .model import Model
+from .lattice import Lattice, check_lattice
+from .model import Model, check_model
 
 __all__ = ["AXES", "Poly", "PauliSum", "commutator", "hamiltonian_paulis",
            "adjoint_lindbladian", "closed_expectation", "mfqf_rhs_reference", "Equations",
@@ -477,10 +477,8 @@ def closed_expectation(op: PauliSum, one, two):
 
 
 def _check_model_lattice(model, lattice):
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib.Model, got {type(model).__name__}")
-    if not isinstance(lattice, Lattice):
-        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {type(lattice).__name__}")
+    check_model(model)
+    check_lattice(lattice)
 
 
 @functools.lru_cache(maxsize=16)

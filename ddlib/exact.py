@@ -71,8 +71,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._numba import njit
-from .lattice import Lattice
-from .model import Model, _real
+from .lattice import Lattice, check_lattice
+from .model import Model, _real, check_model
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
            "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS"]
@@ -96,11 +96,8 @@ _E = [np.outer(np.eye(2)[i], np.eye(2)[j]).astype(complex) for i, j in
 # ----------------------------------------------------------------------------- validation
 
 def _check(model, lattice) -> None:
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib.Model, got {type(model).__name__}")
-    if not isinstance(lattice, Lattice):
-        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got "
-                         f"{type(lattice).__name__}")
+    check_model(model)
+    check_lattice(lattice)
 
 
 def _route(lattice: Lattice, route: str) -> str:

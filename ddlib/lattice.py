@@ -27,7 +27,8 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["Lattice", "fully_connected", "chain", "hypercubic", "cluster2d", "cylinder"]
+__all__ = ["Lattice", "check_lattice", "fully_connected", "chain", "hypercubic", "cluster2d",
+           "cylinder"]
 
 
 def _int(name: str, value, minimum: int) -> int:
@@ -154,6 +155,13 @@ class Lattice:
         out = np.array(found, dtype=np.int64)
         identity = np.flatnonzero((out == np.arange(N)).all(1))
         return out[np.r_[identity, np.setdiff1d(np.arange(len(out)), identity)]]
+
+
+def check_lattice(lattice) -> Lattice:
+    """``lattice`` itself if it is a :class:`Lattice`, else a ValueError naming the parameter."""
+    if not isinstance(lattice, Lattice):
+        raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {type(lattice).__name__}")
+    return lattice
 
 
 def _bfs_order(A: np.ndarray) -> np.ndarray:

@@ -52,7 +52,7 @@ from numpy.polynomial import Polynomial
 from scipy.integrate import solve_ivp
 
 from .lattice import Lattice
-from .model import Model, _real
+from .model import Model, _real, check_model
 
 __all__ = ["FixedPoint", "SteadyStates", "Window", "ResponseCurve", "EvolveOptions",
            "Trajectory", "effective_coupling", "rhs", "jacobian", "steady_states",
@@ -62,12 +62,6 @@ _STABLE_TOL = 1e-10  # max Re λ must be below −_STABLE_TOL (marginal points a
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _check_model(model) -> Model:
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib.Model, got {type(model).__name__}")
-    return model
-
 
 def _coordination(Z) -> float:
     if isinstance(Z, Lattice):
@@ -89,7 +83,7 @@ def effective_coupling(model: Model, Z) -> float:
     Z : float or Lattice
         Coordination number :math:`\mathcal Z` (or a lattice, whose ``.Z`` is used).
     """
-    model = _check_model(model)
+    model = check_model(model)
     JZ = model.J * _coordination(Z)
     return JZ if model.coupling == "xy" else -JZ
 
@@ -281,7 +275,7 @@ def steady_states(model: Model, Z) -> SteadyStates:
     >>> len(ss), int(ss.stable.sum())
     (3, 2)
     """
-    model = _check_model(model)
+    model = check_model(model)
     g = effective_coupling(model, Z)
     args = (model.Delta, model.Omega, g, model.Gamma)
     P = Polynomial(_cubic(model.Delta, model.Omega**2, g, model.Gamma))
@@ -366,7 +360,7 @@ def bistable_windows(model: Model, Z, over: str = "Delta") -> tuple[Window, ...]
     tuple of Window
         Empty when there is no bistability; for Ω the edges are given as Ω (not Ω²).
     """
-    model = _check_model(model)
+    model = check_model(model)
     if over not in _OVER:
         raise ValueError(f"over must be one of {_OVER}, got {over!r}")
     g = effective_coupling(model, Z)
@@ -499,7 +493,7 @@ def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
     ResponseCurve
         Points outside ``bounds`` are dropped.
     """
-    model = _check_model(model)
+    model = check_model(model)
     if over not in _OVER:
         raise ValueError(f"over must be one of {_OVER}, got {over!r}")
     lo, hi = (_real("bounds", b) for b in bounds)
@@ -603,7 +597,7 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     -------
     Trajectory
     """
-    model = _check_model(model)
+    model = check_model(model)
     g = effective_coupling(model, Z)
     t_final = _real("t_final", t_final)
     if t_final <= 0:

@@ -94,7 +94,7 @@ from tqdm import tqdm
 
 from ._numba import njit
 from .lattice import Lattice
-from .model import Model
+from .model import Model, check_model
 
 __all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
            "rhs", "evolve", "steady_state", "continuation"]
@@ -363,8 +363,7 @@ class _Const(NamedTuple):
 
 def _constants(model: Model) -> _Const:
     """The μ-independent coefficients of ``model``."""
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib.Model, got {model!r}")
+    check_model(model)
     Pi = np.array([[0.0, -model.Delta, 0.0], [model.Delta, 0.0, -2 * model.Omega],
                    [0.0, 2 * model.Omega, 0.0]])
     Lam = Pi - model.Gamma * np.diag(_GAMMA_RATES)

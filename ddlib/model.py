@@ -104,6 +104,13 @@ class Model:
                 "coupling": self.coupling}
 
 
+def check_model(model) -> Model:
+    """``model`` itself if it is a :class:`Model`, else a ValueError naming the parameter."""
+    if not isinstance(model, Model):
+        raise ValueError(f"model must be a ddlib.Model, got {type(model).__name__}")
+    return model
+
+
 def single_spin_steady_state(model: Model) -> np.ndarray:
     r"""Closed-form Bloch-vector steady state of one spin (J plays no role).
 

@@ -65,7 +65,7 @@ from quimb.tensor import MatrixProductState
 from quimb.tensor.decomp import array_split
 
 from .lattice import Lattice
-from .model import Model
+from .model import Model, check_model
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
            "evolve", "steady_state", "density_matrix"]
@@ -137,8 +137,7 @@ def pauli_generators(model: Model) -> tuple[np.ndarray, np.ndarray]:
     ell2 : ndarray, shape (16, 16)
         Coupling generator, two-site index ``4 * a_i + a_j``.
     """
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib Model, got {type(model).__name__}")
+    check_model(model)
     h1 = 0.5 * model.Delta * _SIGMA[3] + model.Omega * _SIGMA[1]
     ell = _pauli_matrix(h1, [math.sqrt(model.Gamma) * _SIGMA_MINUS])
     pairs = (1, 2) if model.coupling == "xy" else (3,)
