@@ -28,12 +28,20 @@ def final_mu(traj):
     return {"mu": traj.mu[-1]}
 
 
-def test_continuation_shows_the_mean_field_hysteresis_loop():
-    deltas = np.round(np.arange(0.9, 2.31, 0.05), 10)
-    ds = continuation(relax, "Delta", deltas, observables=final_mu, name="test.mf_hysteresis",
+DELTAS = np.round(np.arange(0.9, 2.31, 0.05), 10)
+
+
+@pytest.fixture(scope="module")
+def hysteresis():
+    """MF relaxation swept up and down in Δ across the bistable window (Ω = 0.5, JZ = 4)."""
+    return continuation(relax, "Delta", DELTAS, observables=final_mu, name="test.mf_hysteresis",
                       key={"model": MODEL, "Z": Z}, dims={"mu": ["component"]},
                       jumped=lambda a, b: abs(a.mu[-1, 0] - b.mu[-1, 0]) > 0.1,
                       jump_tol=1e-4, progress=False)
+
+
+def test_continuation_shows_the_mean_field_hysteresis_loop(hysteresis):
+    ds, deltas = hysteresis, DELTAS
     assert ds.mu.dims == ("direction", "Delta", "component")
     assert list(ds.direction.values) == ["up", "down"]
     np.testing.assert_array_equal(ds.Delta.values, deltas)
@@ -148,12 +156,8 @@ def test_a_failed_point_past_a_jump_gives_one_bracket():
     assert off - last <= 1e-3 and last <= 3.6 <= off
 
 
-def test_branch_cuts_each_sweep_at_its_end():
-    deltas = np.round(np.arange(0.9, 2.31, 0.05), 10)
-    ds = continuation(relax, "Delta", deltas, observables=final_mu, name="test.mf_hysteresis",
-                      key={"model": MODEL, "Z": Z}, dims={"mu": ["component"]},
-                      jumped=lambda a, b: abs(a.mu[-1, 0] - b.mu[-1, 0]) > 0.1,
-                      jump_tol=1e-4, progress=False)
+def test_branch_cuts_each_sweep_at_its_end(hysteresis):
+    ds = hysteresis
     w = mf.bistable_range(0.5, 4.0)
     x, y = branch(ds, "mu", "up")
     assert np.all(np.diff(x) > 0) and y.shape == (x.size, 3)
