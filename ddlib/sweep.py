@@ -321,11 +321,16 @@ def _bisect(step, jumped, on_branch: _Point, path: list[float], off: float, off_
     return last, off, on_branch
 
 
+def _flag(result, name: str) -> bool | None:
+    """A result's boolean attribute ``name`` (or key, for a mapping such as a kept form),
+    None if it has none (or it is None)."""
+    value = result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
+    return None if value is None else bool(value)
+
+
 def _converged_flag(result) -> bool | None:
     """A result's ``converged`` attribute (or key, for a mapping), None if it has none."""
-    if isinstance(result, Mapping):
-        return bool(result["converged"]) if "converged" in result else None
-    return bool(result.converged) if hasattr(result, "converged") else None
+    return _flag(result, "converged")
 
 
 def _converged(result) -> bool:
@@ -333,7 +338,7 @@ def _converged(result) -> bool:
 
 
 def _accepted(result) -> bool:
-    return _converged(result) and getattr(result, "stable", None) is not False
+    return _converged(result) and _flag(result, "stable") is not False
 
 
 def with_fallback(step: Callable[[float, Any], Any],
@@ -342,9 +347,16 @@ def with_fallback(step: Callable[[float, Any], Any],
 
     ``step(value, previous)`` is tried first (typically a root search warm-started at the
     previous result: fast, but it may land on an *unstable* fixed point once the followed
-    branch has ended). When its result did not converge or has ``stable`` False, and there
-    is a previous result, ``fallback(value, previous)`` is returned instead (typically time
-    evolution from the previous state, which is what a slow physical sweep does).
+    branch has ended). When its result did not converge or has ``stable`` False (an
+    attribute, or a key of a mapping), and there is a previous result,
+    ``fallback(value, previous)`` is returned instead (typically time evolution from the
+    previous state, which is what a slow physical sweep does).
+
+    With ``continuation(..., store=...)``, ``previous`` is the *kept* form when a scan resumes
+    from the cache, so ``fallback`` must use only what is kept (e.g.
+    ``getattr(previous, "eta", None)``, not ``previous.eta``). MFQF steady states need no
+    wrapper: ``mfqf.SteadyOptions(require_stable=True)`` rejects an unstable root and relaxes
+    in time inside the solver, on the same lattice.
 
     Returns
     -------

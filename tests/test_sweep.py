@@ -5,6 +5,8 @@ hysteresis loop whose ends are the saddle-nodes that ``meanfield.bistable_range`
 the discriminant — two independent routes to the same window.
 """
 
+import types
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -267,3 +269,61 @@ def test_grid_store_and_jumps_see_the_kept_form():
     ((last, off),) = jumps.attrs["jumps"]["up"]
     assert last <= 2.5 <= off and off - last <= 1e-2
     assert jumps.attrs["branch_ends"]["up"][0]["mean"] == 0.0
+
+
+def test_fallback_reads_stability_from_a_kept_mapping():
+    """A kept form that is a mapping carries ``stable`` as a key: an unstable one is rejected
+    like an unstable result, and the fallback gets the previous (kept) form as it is."""
+    got = []
+
+    def fallback(x, previous):
+        got.append(previous)
+        return {"x": x, "stable": True, "converged": True}
+
+    step = with_fallback(lambda x, p: {"x": x, "stable": False, "converged": True}, fallback)
+    kept = {"mu": np.zeros(3), "converged": True}  # no "eta": only what a slim store keeps
+    assert step(1.0, kept)["stable"] and got == [kept]
+    assert step(1.0, None)["stable"] is False  # nothing to fall back from
+
+
+def slim_state(state):
+    """What a chapter keeps of an MFQF steady state: no η field."""
+    return types.SimpleNamespace(mu=state.mu, kappa=state.kappa, stable=state.stable,
+                                 converged=state.converged)
+
+
+@pytest.mark.slow
+def test_a_slim_mfqf_sweep_resumed_from_the_cache_stays_on_its_branch():
+    """MFQF on a periodic 10x10 lattice (Ω = 0.5, JZ = 4) swept up in Δ into its bistable
+    window, following the stable branch (require_stable=True). Interrupted at Δ = 2.0 and
+    resumed, the scan warm-starts Δ = 2.1 from the cached slim form (μ only): it must reach
+    the same stable low-Δ state as the uninterrupted scan, although the high-Δ branch's
+    stable state coexists there."""
+    from ddlib import lattice, mfqf
+
+    lat = lattice.hypercubic(10, 2)
+    base = Model(Delta=0.0, Omega=0.5, J=1.0)
+    options = mfqf.SteadyOptions(require_stable=True)
+    warm = []
+
+    def step(Delta, previous):
+        warm.append(previous)
+        return mfqf.steady_state(base.replace(Delta=Delta), lat, previous, options=options)
+
+    deltas = [1.6, 1.7, 1.8, 1.9, 2.0, 2.1, 2.2]
+    kwargs = dict(observables=lambda s: {"mu": s.mu, "kappa": s.kappa}, direction="up",
+                  key={"model": base, "lattice": lat, "options": options}, progress=False)
+    whole = continuation(step, "Delta", deltas, name="test.mfqf_whole", **kwargs)
+    continuation(step, "Delta", deltas[:5], name="test.mfqf_slim", store=slim_state, **kwargs)
+    warm.clear()
+    resumed = continuation(step, "Delta", deltas, name="test.mfqf_slim", store=slim_state,
+                           **kwargs)
+    assert len(warm) == 2 and isinstance(warm[0], types.SimpleNamespace)  # from the cache
+    assert isinstance(warm[1], mfqf.SteadyState)  # computed in this run: the whole state
+    assert bool(resumed.converged.all()) and bool((resumed.kappa > 0).all())
+    np.testing.assert_allclose(resumed.mu.values, whole.mu.values, atol=1e-8)
+    # the other branch: the state reached from strong detuning, at the resumed point
+    high = mfqf.steady_state(base.replace(Delta=2.1), lat,
+                             mfqf.steady_state(base.replace(Delta=2.6), lat), options=options)
+    assert high.converged and high.stable
+    assert float(resumed.mu.sel(Delta=2.1)[0, 0]) - high.mu[0] > 0.2
