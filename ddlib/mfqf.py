@@ -628,13 +628,14 @@ def _lyapunov(M: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class _Fourier:
-    """Wave vectors of the lattice: the reflection-reduced half grid k_i ∈ [0, π] with its
-    weights (for Green's functions at a few displacements) and φ_k on the full grid."""
+    """Wave vectors of the lattice: on the reflection-reduced half grid k_i ∈ [0, π], φ_k and
+    the weights of the Green's functions at the few displacements the defect problem needs;
+    φ_k on the full FFT grid."""
 
-    k_half: np.ndarray     # (dim, nk) k_i on the half grid
-    weight: np.ndarray     # (nk,) multiplicity / N
-    phi_half: np.ndarray   # (nk,)
-    phi_full: np.ndarray   # shape: φ_k = 2 Σ cos k_i on the full FFT grid
+    phi_half: np.ndarray   # (nk,) φ_k = 2 Σ cos k_i on the half grid
+    phi_full: np.ndarray   # shape: φ_k on the full FFT grid
+    disps: list            # displacements Δ: 0, e_j, 2e_j, e_i + e_j (i < j)
+    cos_disp: np.ndarray   # (n_disp, nk) multiplicity/N × cos(k·Δ) averaged over k_i → −k_i
 
     @staticmethod
     def of(geo: _Geometry) -> _Fourier:
@@ -647,8 +648,58 @@ class _Fourier:
         w = np.prod(np.stack([g.ravel() for g in np.meshgrid(*weights, indexing="ij")]), axis=0)
         full = sum(2 * np.cos(2 * np.pi * np.fft.fftfreq(L)).reshape(
             [-1 if i == j else 1 for j in range(geo.dim)]) for i, L in enumerate(geo.shape))
-        return _Fourier(ks, w / geo.N, 2 * np.cos(ks).sum(axis=0),
-                        np.broadcast_to(full, geo.shape))
+        unit = np.eye(geo.dim, dtype=int)
+        disps = [tuple(v) for v in [0 * unit[0], *unit, *(2 * unit)]]
+        disps += [tuple(unit[i] + unit[j]) for i in range(geo.dim)
+                  for j in range(i + 1, geo.dim)]
+        cos_disp = np.prod(np.cos(np.array(disps)[:, :, None] * ks[None]), axis=1) * w / geo.N
+        return _Fourier(2 * np.cos(ks).sum(axis=0),
+                        np.broadcast_to(full, geo.shape), disps, cos_disp)
+
+
+class _Resolvent:
+    r"""The Lyapunov resolvent :math:`(K_A + t K_Q)^{-1}` for many scalars t at once.
+
+    With the eigen-decomposition :math:`K_A^{-1}K_Q = V\,\mathrm{diag}(d)\,V^{-1}`,
+
+    .. math::
+
+        (K_A + tK_Q)^{-1} = V\,\mathrm{diag}\big(1/(1 + t d_j)\big)\,V^{-1}K_A^{-1},
+
+    so a sum over wave vectors, :math:`\sum_k c_k (K_A + t_kK_Q)^{-1}`, is six scalar sums
+    (6 n_k operations instead of n_k inversions of 6×6 matrices). When :math:`K_A` or V is
+    ill-conditioned (cond product > 1e8: a nearly defective pencil), the batched direct
+    inverse is used instead.
+    """
+
+    def __init__(self, KA: np.ndarray, KQ: np.ndarray):
+        self.KA, self.KQ = KA, KQ
+        self.direct = True
+        with np.errstate(all="ignore"):
+            if np.all(np.isfinite(KA)) and np.all(np.isfinite(KQ)) \
+                    and np.linalg.cond(KA) < 1e8:
+                KAinv = np.linalg.inv(KA)
+                d, V = np.linalg.eig(KAinv @ KQ)
+                if np.linalg.cond(V) * np.linalg.cond(KA) < 1e8:
+                    self.d, self.V = d, V
+                    self.W = np.linalg.solve(V, KAinv)  # V⁻¹ K_A⁻¹
+                    self.direct = False
+
+    def sums(self, t: np.ndarray, C: np.ndarray) -> np.ndarray:
+        """(n, 6, 6): Σ_k C[n, k] (K_A + t_k K_Q)^{-1}; t (nk,), C (n, nk)."""
+        if self.direct:
+            Kinv = np.linalg.inv(self.KA[None] + t[:, None, None] * self.KQ[None])
+            return np.tensordot(C, Kinv, axes=(1, 0))
+        g = C @ (1.0 / (1.0 + np.outer(t, self.d)))  # (n, 6)
+        return np.einsum("ij,nj,jk->nik", self.V, g, self.W).real
+
+    def apply(self, t: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """(6, nk): column k is (K_A + t_k K_Q)^{-1} h[:, k]; t (nk,), h (6, nk)."""
+        if self.direct:
+            K = self.KA[None] + t[:, None, None] * self.KQ[None]
+            return np.linalg.solve(K, h.T[..., None])[..., 0].T
+        u = (self.W @ h) / (1.0 + np.outer(self.d, t))
+        return (self.V @ u).real
 
 
 def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
@@ -656,23 +707,20 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
 
     For fixed μ, η solves 𝓑η = h with the Lyapunov operator 𝓑 of the bulk and a force h on
     R = 0, ±e_i: h(0) enforces η(0) = 0, h(±e_i) = −(Cη(e_i) + source). Inversion symmetry
-    leaves 6(1 + D) unknowns, solved with the Green's function of 𝓑.
+    leaves 6(1 + D) unknowns, solved with the Green's function of 𝓑 (:class:`_Resolvent`).
     """
     J, W = const.J, const.W
     A, Q, P, src, dmu0 = _coefficients(mu, const, geo.Z)
-    KA, KQ = _lyapunov(A), _lyapunov(Q)
-    Kinv = np.linalg.inv(KA[None] + (J * fk.phi_half)[:, None, None] * KQ[None])
+    res = _Resolvent(_lyapunov(A), _lyapunov(Q))
     dim = geo.dim
-
-    def green(disp):
-        c = fk.weight.copy()
-        for i, d in enumerate(disp):  # cos(k·Δ) averaged over the reflections k_i → −k_i
-            c *= np.cos(d * fk.k_half[i])
-        return np.tensordot(c, Kinv, axes=(0, 0))
-
     unit = np.eye(dim, dtype=int)
-    G0 = green((0,) * dim)
-    G1 = [green(unit[j]) for j in range(dim)]
+    G = dict(zip(fk.disps, res.sums(J * fk.phi_half, fk.cos_disp), strict=True))
+    G0 = G[fk.disps[0]]
+    G1 = [G[tuple(unit[j])] for j in range(dim)]
+
+    def pair(i, j):  # the Green's function block coupling the forces at e_i and e_j
+        return G0 + G[tuple(2 * unit[j])] if i == j else 2 * G[tuple(unit[i] + unit[j])]
+
     Cop = -J * _lyapunov(P)
     for p, (a, b) in enumerate(PAIRS):
         Cop[p] -= J * (W[a] * mu[b] + mu[a] * W[b])
@@ -684,18 +732,14 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
         M[:6, 6 * (i + 1):6 * (i + 2)] = 2 * G1[i]
     for j in range(dim):
         rows = slice(6 * (j + 1), 6 * (j + 2))
-        blocks = [G1[j]] + [G0 + green(2 * unit[j]) if i == j else
-                            2 * green(unit[i] + unit[j]) for i in range(dim)]
-        M[rows] = Cop @ np.hstack(blocks)
+        M[rows] = Cop @ np.hstack([G1[j]] + [pair(i, j) for i in range(dim)])
         M[rows, rows] += np.eye(6)
         rhs_vec[rows] = -src
     try:
         h = np.linalg.solve(M, rhs_vec).reshape(1 + dim, 6)
     except np.linalg.LinAlgError:
         return np.full(3, np.nan), None
-    x_nn = [G1[j] @ h[0] + sum((G0 + green(2 * unit[j]) if i == j else
-                                2 * green(unit[i] + unit[j])) @ h[1 + i] for i in range(dim))
-            for j in range(dim)]
+    x_nn = [G1[j] @ h[0] + sum(pair(i, j) @ h[1 + i] for i in range(dim)) for j in range(dim)]
     dmu = dmu0 + 2 * J * W @ np.sum(x_nn, axis=0)
     if not full:
         return dmu, None
@@ -704,9 +748,7 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
         cos_k = np.cos(2 * np.pi * np.fft.fftfreq(L)).reshape([-1 if k == i else 1
                                                                for k in range(dim)])
         hk += 2 * cos_k[None] * h[1 + i].reshape((6,) + (1,) * dim)
-    hk = hk.reshape(6, -1)
-    Kfull = KA[None] + (J * fk.phi_full.ravel())[:, None, None] * KQ[None]
-    xk = np.linalg.solve(Kfull, hk.T[..., None])[..., 0].T
+    xk = res.apply(J * fk.phi_full.ravel(), hk.reshape(6, -1))
     x = np.fft.ifftn(xk.reshape((6, *geo.shape)), axes=tuple(range(1, dim + 1))).real
     x = x.reshape(6, geo.N)
     x[:, 0] = 0.0  # already so, up to rounding (h(0) enforces it)
@@ -787,10 +829,94 @@ def _correlation_length(x: np.ndarray, geo: _Geometry) -> np.ndarray:
 
 def _fixed_point(geo, const, fk, mu_start, options: SteadyOptions):
     """Root of the reduced μ problem from mu_start, then the full state and its checks."""
-    with np.errstate(all="ignore"):
-        sol = scipy.optimize.root(lambda m: _reduced(m, const, geo, fk)[0], mu_start,
-                                  method="hybr", options={"xtol": options.tol})
+    sol = _root(lambda m: _reduced(m, const, geo, fk)[0], mu_start, options.tol)
     return _checked(sol.x, sol.success, sol.message, geo, const, fk, options)
+
+
+def _root(f, x0, tol):
+    """MINPACK hybrid root of f from x0 (floating-point warnings of trial points silenced)."""
+    with np.errstate(all="ignore"):
+        return scipy.optimize.root(f, x0, method="hybr", options={"xtol": tol})
+
+
+def _jacobian(f, x, fx, h=1e-7):
+    """Forward-difference Jacobian of f at x (f(x) = fx given)."""
+    return np.column_stack([(f(x + h * e) - fx) / h for e in np.eye(x.size)])
+
+
+def _bulk_growth(mu, const, geo: _Geometry, fk: _Fourier) -> float:
+    r"""Largest growth rate of the bulk correlator modes at μ (η dynamics with μ frozen, far
+    from the defect sites): :math:`\max_k 2\,\mathrm{Re}\,\alpha(A + J\varphi_k Q)`, the
+    rightmost eigenvalue of the Lyapunov maps :math:`X \mapsto M_kX + XM_k^{\mathsf T}`.
+    Positive where a correlator mode is unstable; where it crosses zero the slaved η of
+    :func:`_reduced` has a pole."""
+    A, Q, *_ = _coefficients(mu, const, geo.Z)
+    t = np.unique(const.J * fk.phi_half)
+    return 2.0 * float(np.linalg.eigvals(A[None] + t[:, None, None] * Q[None]).real.max())
+
+
+def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
+    r"""Follow the branch of fixed points through a warm start to ``model``.
+
+    The reduced root problem :math:`F(\vec\mu, s) = \partial_t\vec\mu = 0` is tracked along
+    the straight homotopy :math:`p(s) = (1 - s)\,p_{\rm start} + s\,p` of the model
+    parameters (Δ, Ω, J, Γ), s: 0 → 1, by natural-parameter continuation: tangent predictor
+    :math:`\dot\mu = -(\partial_\mu F)^{-1}\partial_s F`, MINPACK corrector, step doubled on
+    success and halved on failure. A corrected point is accepted only close to its predictor
+    and with the sign of :math:`\det\partial_\mu F` unchanged: at a saddle-node fold that sign
+    flips between the two branches, so the path cannot slip onto the unstable branch next to
+    a fold (or jump to a far-away root) as a plain warm-started root search can. Nor may the
+    sign of the bulk correlator growth rate (:func:`_bulk_growth`) change: next to a fold the
+    reduced problem also has roots whose slaved correlators are unstable (it has poles where
+    that rate crosses zero), and a branch whose correlators turn unstable ends there.
+
+    Returns (mu, success, why): ``success`` False when the branch ends (a fold) before s = 1
+    or the root search fails; ``why`` says where.
+    """
+    p0 = np.array([getattr(start.model, k) for k in ("Delta", "Omega", "J", "Gamma")])
+    p1 = np.array([getattr(model, k) for k in ("Delta", "Omega", "J", "Gamma")])
+
+    def F(mu, s):
+        p = (1 - s) * p0 + s * p1
+        m = model.replace(Delta=p[0], Omega=p[1], J=p[2], Gamma=p[3])
+        return _reduced(mu, _constants(m), geo, fk)[0]
+
+    sol = _root(lambda m: F(m, 0.0), np.asarray(start.mu, dtype=float), options.tol)
+    if not sol.success:
+        return sol.x, False, f"no fixed point next to the warm start ({sol.message})"
+    mu, s, h = sol.x, 0.0, 1.0
+    Fmu = F(mu, s)
+    Jac = _jacobian(lambda m: F(m, s), mu, Fmu)
+
+    def kind(mu, s, Jac):  # what may not change along a branch
+        p = (1 - s) * p0 + s * p1
+        const = _constants(model.replace(Delta=p[0], Omega=p[1], J=p[2], Gamma=p[3]))
+        return np.sign(np.linalg.det(Jac)), _bulk_growth(mu, const, geo, fk) < 0
+
+    branch = kind(mu, s, Jac)
+    while s < 1.0:
+        h = min(h, 1.0 - s)
+        eps = 1e-7
+        with np.errstate(all="ignore"):
+            tangent = -np.linalg.solve(Jac, (F(mu, s + eps) - Fmu) / eps)
+        pred = mu + h * tangent
+        t = 1.0 if s + h >= 1.0 - 1e-12 else s + h
+        sol = _root(lambda m, t=t: F(m, t), pred, options.tol)
+        ok = sol.success and np.all(np.isfinite(sol.x)) and \
+            np.linalg.norm(sol.x - pred) <= 0.5 * np.linalg.norm(pred - mu) + 1e-9
+        if ok:
+            F_new = F(sol.x, t)
+            Jac_new = _jacobian(lambda m, t=t: F(m, t), sol.x, F_new)
+            ok = kind(sol.x, t, Jac_new) == branch
+        if ok:
+            mu, s, Fmu, Jac, h = sol.x, t, F_new, Jac_new, 2 * h
+        else:
+            h /= 2
+            if h < 1e-6:
+                here = (1 - s) * p0 + s * p1
+                return mu, False, ("the branch of the warm start ends (a fold) near Delta = "
+                                   f"{here[0]:.6g}, Omega = {here[1]:.6g}, J = {here[2]:.6g}")
+    return mu, True, "followed the warm start's branch"
 
 
 def _checked(mu, success, why, geo, const, fk, options):
@@ -843,16 +969,20 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     lattice : Lattice
         Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
     initial : None, (mu, eta), Evolution or SteadyState
-        A :class:`SteadyState` is a warm start: the root search starts from its μ (any
-        lattice size); with ``options.require_stable`` an unstable root found that way (or
-        none) is rejected and the state relaxed from the warm start's (μ, η) as below, on
-        ``lattice`` itself when the warm start is of the same size. Otherwise the state is
+        A :class:`SteadyState` is a warm start: the branch of fixed points through it is
+        followed from its parameters to ``model``'s (on ``lattice``, any warm-start size;
+        :func:`_follow`), which keeps to that branch next to a fold, where a plain root search
+        may slip onto the unstable branch. Where the branch ends before (a fold), a plain root
+        search from its μ is made. With ``options.require_stable`` an unstable root found that
+        way (or none) is rejected and the state relaxed from the warm start's (μ, η) as below,
+        on ``lattice`` itself when the warm start is of the same size. Otherwise the state is
         first evolved for ``options.t_pre`` from ``initial``'s μ (the last one of
         an Evolution) and its η if that fits the pre-integration lattice, else η = 0
         (default all spins down, μ = (0, 0, −1)), on a lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
-        search fails from there or finds an unstable fixed point (κ < 0), the evolution is
-        continued for ``10 * t_pre`` and the search retried.
+        search fails from there or finds an unstable fixed point (κ < 0; without κ: one whose
+        bulk correlator modes grow), the evolution is continued for ``10 * t_pre`` and the
+        search retried.
     options : SteadyOptions
 
     Returns
@@ -878,7 +1008,13 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
     const = _constants(model)
     fk = _Fourier.of(geo)
     if isinstance(initial, SteadyState):
-        found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
+        if isinstance(initial.model, Model) and initial.model.coupling == model.coupling:
+            mu, success, why = _follow(geo, fk, initial, model, options)
+            found = _checked(mu, success, why, geo, const, fk, options)
+        else:
+            found = (None, None, None, "no model to follow from")
+        if found[3]:  # no branch to follow to here: a plain root search from the warm start
+            found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
         result = _result(model, lattice, geo, const, *found, options)
         if not options.require_stable or result.stable:
             return result
@@ -905,7 +1041,9 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
         found = _fixed_point(geo, const, fk, pre.mu[-1], options)
         if not found[3]:
             result = _result(model, lattice, geo, const, *found, options)
-            if result.stable is not False:
+            # without κ, a root whose bulk correlators grow is unstable as well
+            if result.stable or (result.stable is None
+                                 and _bulk_growth(found[0], const, geo, fk) < 0):
                 return result
     return result if not found[3] else _result(model, lattice, geo, const, *found, options)
 

@@ -307,6 +307,50 @@ def test_require_stable_reports_when_no_stable_state_is_reached(fold_path_2d):
         mfqf.SteadyOptions(require_stable=True, kappa=False)
 
 
+@pytest.mark.slow
+def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
+    """A sweep step along the stable low-Δ branch towards its upper end (60², Ω = 0.5,
+    JZ = 4; the branch ends near Δ ≈ 2.22): there the reduced μ problem has further roots
+    close by, whose slaved correlators grow. A plain root search from the warm start lands
+    on one of them (unstable, κ < 0); steady_state follows the warm start's own branch to the
+    stable state (κ > 0)."""
+    from ddlib.mfqf import _constants, _Fourier, _fixed_point, _geometry, _result
+
+    lat = lattice.hypercubic(60, 2)
+    warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
+    assert warm.converged and warm.stable and warm.mu[0] > 0.1  # the low-Δ branch
+    model = warm.model.replace(Delta=2.2)
+    ss = mfqf.steady_state(model, lat, warm)
+    assert ss.converged and ss.stable and 0 < ss.kappa < 0.02  # slow: next to the end
+    assert np.abs(ss.mu - warm.mu).max() < 0.01
+    geo, const = _geometry(lat), _constants(model)
+    opts = mfqf.SteadyOptions()
+    plain = _result(model, lat, geo, const, *_fixed_point(geo, const, _Fourier.of(geo),
+                                                           warm.mu, opts), opts)
+    assert plain.converged and plain.stable is False
+    assert np.abs(plain.mu - ss.mu).max() > 1e-3
+
+
+def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
+    """The Green's-function sums Σ_k c_k (K_A + t_k K_Q)⁻¹ through the eigen-decomposition of
+    K_A⁻¹K_Q equal batched direct inverses; a singular K_A falls back to the latter."""
+    from ddlib.mfqf import _coefficients, _constants, _lyapunov, _Resolvent
+
+    rng = np.random.default_rng(7)
+    A, Q, *_ = _coefficients(np.array([0.3, 0.2, -0.7]), _constants(
+        Model(Delta=1.7, Omega=0.5, J=1.0)), 4)
+    t, C, h = rng.uniform(-4, 4, 40), rng.normal(size=(3, 40)), rng.normal(size=(6, 40))
+    for KA, KQ, eigen in ((_lyapunov(A), _lyapunov(Q), True),
+                          (np.zeros((6, 6)), np.eye(6) + 0.1 * rng.normal(size=(6, 6)), False)):
+        res = _Resolvent(KA, KQ)
+        assert res.direct is not eigen
+        Kinv = np.linalg.inv(KA[None] + t[:, None, None] * KQ[None])
+        np.testing.assert_allclose(res.sums(t, C), np.einsum("nk,kij->nij", C, Kinv),
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(res.apply(t, h), np.einsum("kij,jk->ik", Kinv, h),
+                                   rtol=1e-9, atol=1e-12)
+
+
 def test_natural_continuation_follows_stable_branches_only(fold_path_2d):
     """Sweeping Δ up through the upper fold: every point is a stable fixed point (the branch
     ends at the fold and the sweep jumps to the other one)."""
