@@ -52,9 +52,11 @@ PROFILES: dict[str, dict[str, dict]] = {
     },
     "multistability": {
         "fast": {"Delta": (1.0, 3.0, 21), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
-                 "JZ": (0.0, 10.0, 201), "jump": 0.15, "jump_tol": 0.01},
+                 "JZ": (0.0, 10.0, 201), "jump": 0.15, "jump_tol": 0.01, "far_tol": 0.01,
+                 "Delta_3d": (1.6, 2.1, 26)},
         "paper": {"Delta": (0.5, 3.5, 121), "L": {1: 400, 2: 200, 3: 40}, "n_curve": 20001,
-                  "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4},
+                  "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4, "far_tol": 0.01,
+                  "Delta_3d": (1.6, 2.1, 101)},
     },
     "ising": {
         "fast": {"Omega": (0.5, 2.5, 21), "Omega_zoom": (1.95, 2.25, 13), "L": 40,
