@@ -206,7 +206,10 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         on different branches (e.g. μ changed by more than a threshold). Each such jump is
         located by bisection between the two values, warm-starting every trial from the last
         result still on the branch, until the bracket is narrower than ``jump_tol``: the end
-        of the branch being followed (a saddle-node for a bistable window's edge). A trial
+        of the branch being followed — of its *stable* part when ``solve`` accepts only
+        stable states (e.g. ``mfqf.SteadyOptions(require_stable=True)``). That is a
+        saddle-node (fold) in mean field, but it need not be a fold: an MFQF branch can lose
+        stability before its fold (book chapter ``multistability``). A trial
         that does not converge counts as past the end. When the final bracket's two ends no
         longer differ by ``jumped``, the change was steep but continuous and no jump is
         recorded.
