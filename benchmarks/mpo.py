@@ -1,16 +1,26 @@
-"""Benchmark of ddlib.mpo: time per Trotter step versus χ against its SVD floor.
+"""Benchmark of ddlib.mpo: a Trotter step against its SVD floor, and the paper-profile cost.
 
-A Trotter step of the MPO solver is a sweep of two-site gates, each followed by a truncated
-SVD of a (4χ_l) × (4χ_r) matrix; those SVDs are the method's floor. For an N = 40 chain at the
-paper's JZ = 4, Ω = 0.5, Δ = 2 and χ = 64, 128, 256 this script times one second-order step
-(two layers, three half/full sweeps) on a state whose bonds are saturated at χ, records
-the matrices the step decomposes, and times plain ``numpy.linalg.svd`` of matrices of the same
-shapes in the same run: ratio = step / SVD floor (target ≤ 2 at χ = 256). A fourth-order
-(Suzuki) step costs ``gates(S4)/gates(S2)`` times as much; the count is printed.
+Two modes.
 
-Usage: ``python benchmarks/mpo.py [--threads T] [--chis 64 128 256] [--N 40]
-[--svd-method svd|svd:eig]``
-(the BLAS thread count is set before numpy loads).
+``step`` (default): a Trotter step of the MPO solver is a sweep of two-site gates, each
+followed by a truncated split of a (4χ_l) × (4χ_r) matrix; full SVDs of those matrices are the
+floor of the original route. For an N = 40 chain at the paper's JZ = 4, Ω = 0.5, Δ = 2 and
+χ = 64, 128, 256 this times one second-order step (two layers, three half/full sweeps) on a
+state whose bonds are saturated at χ, records the matrices the step decomposes, and times plain
+``numpy.linalg.svd`` of matrices of the same shapes in the same run: ratio = step / SVD floor
+(target ≤ 2 at χ = 256; below 1 with ``--svd-method rsvd``, which does not compute a full SVD).
+
+``projection``: the paper-profile point (N = 200, χ = 300, t = 20, order 4). On a
+right-canonical random MPS with every bond at χ, it times ``--sweeps`` gate layers (sweeps of
+N/2 gates) of an order-4 step, once with the old route (full SVD, δt = 0.1) and once with the
+profile's route (``rsvd`` at the ``"paper"`` profile's δt), and projects the run time as
+(time per sweep) × (sweeps to t = 20, Suzuki's S₄ with fused half-layers). The bonds are
+saturated from t = 0 (in a real run they grow first), so this is an upper bound. Old/new
+ratio printed.
+
+Usage: ``python benchmarks/mpo.py [step|projection] [--threads T] [--chis 64 128 256]
+[--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--sweeps 2] [--t-final 20]``
+(the BLAS thread count is set before numpy loads; the target's figure uses ``--threads 2``).
 """
 
 import argparse
@@ -18,10 +28,14 @@ import os
 import sys
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("mode", nargs="?", default="step", choices=["step", "projection"])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
-parser.add_argument("--N", type=int, default=40)
-parser.add_argument("--svd-method", default="svd", choices=["svd", "svd:eig"])
+parser.add_argument("--N", type=int, default=None, help="40 (step) or 200 (projection)")
+parser.add_argument("--svd-method", default="svd", choices=["svd", "svd:eig", "rsvd"])
+parser.add_argument("--chi", type=int, default=300)
+parser.add_argument("--sweeps", type=int, default=1)
+parser.add_argument("--t-final", type=float, default=20.0)
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[var] = str(args.threads)
@@ -33,49 +47,57 @@ import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ddlib import Model, lattice, mpo  # noqa: E402
+from ddlib import Model, lattice, mpo, profiles  # noqa: E402
+
+MODEL = Model(Delta=2.0, Omega=0.5, J=2.0)  # JZ = 4 on a chain (Fig. 2)
+OLD_DT = 0.1  # the paper profile's δt before the Trotter-error measurement of book/mpo.md
 
 
-def saturated_state(N, chi, rng):
-    """Random Pauli-coefficient MPS with every bond at min(χ, 4^k, 4^(N-k))."""
+def saturated_state(N, chi, rng, svd_method):
+    """Random right-canonical Pauli-coefficient MPS, every bond at min(χ, 4^k, 4^(N-k))."""
     dims = [1] + [min(chi, 4**k, 4 ** (N - k)) for k in range(1, N)] + [1]
-    state = mpo._PauliMPS(np.ones(4), N, chi, cutoff=0.0, scale=0.3, svd_method=args.svd_method)
-    state.tensors = [rng.standard_normal((dims[k], 4, dims[k + 1])) for k in range(N)]
+    state = mpo._PauliMPS(np.ones(4), N, chi, cutoff=0.0, scale=0.3, svd_method=svd_method)
+    for k in range(N - 1, -1, -1):
+        T = rng.standard_normal((dims[k], 4 * dims[k + 1]))
+        if k > 0:
+            T = np.linalg.qr(T.T)[0].T
+        state.tensors[k] = T.reshape(dims[k], 4, dims[k + 1])
     return state
 
 
-def main():
-    rng = np.random.default_rng(1)
-    model = Model(Delta=2.0, Omega=0.5, J=2.0)
-    lat = lattice.chain(args.N, periodic=False)
+def print_machine(mode):
     print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs; python {sys.version.split()[0]}, numpy {np.__version__}")
-    print(f"threads: OMP/OPENBLAS/MKL = {args.threads}; N = {args.N}, order-2 step, dt = 0.1, "
-          f"two-site split: quimb array_split(method={args.svd_method!r})")
-    n2 = sum(len(mpo._layers(lat)[k]) for k, _ in mpo._trotter_sequence(2, 2, 0.1, 1))
-    n4 = sum(len(mpo._layers(lat)[k]) for k, _ in mpo._trotter_sequence(2, 4, 0.1, 1))
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+          f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    print(f"mode {mode}; threads: OMP/OPENBLAS/MKL = {args.threads}")
+
+
+def step_mode():
+    rng = np.random.default_rng(1)
+    N = args.N or 40
+    lat = lattice.chain(N, periodic=False)
+    print_machine("step")
+    print(f"N = {N}, order-2 step, dt = 0.1, two-site split: {args.svd_method!r}")
+    layers = mpo._layers(lat)
+    n2 = sum(len(layers[k]) for k, _ in mpo._trotter_sequence(2, 2, 0.1, 1))
+    n4 = sum(len(layers[k]) for k, _ in mpo._trotter_sequence(2, 4, 0.1, 1))
     print(f"gates per step: order 2: {n2}, order 4 (Suzuki): {n4} (x{n4 / n2:.1f})")
 
     shapes: list[tuple] = []
-    in_split = [0.0]
-    original = mpo.array_split
+    original = mpo._PauliMPS._apply_adjacent
 
-    def recording_split(x, **kw):
-        shapes.append(x.shape)
-        t0 = time.perf_counter()
-        out = original(x, **kw)
-        in_split[0] += time.perf_counter() - t0
-        return out
+    def recording(self, k, G, absorb):
+        shapes.append((self.tensors[k].shape[0] * 4, 4 * self.tensors[k + 1].shape[2]))
+        original(self, k, G, absorb)
 
-    mpo.array_split = recording_split
+    mpo._PauliMPS._apply_adjacent = recording
     print(f"{'chi':>5} {'step [s]':>10} {'SVD floor [s]':>14} {'ratio':>6} "
-          f"{'in split [s]':>13} {'peak mem [MB]':>14}")
+          f"{'peak mem [MB]':>14}")
     for chi in args.chis:
-        stepper = mpo._Stepper(model, lat, 0.1, 2, 0.3)
-        state = saturated_state(args.N, chi, rng)
+        stepper = mpo._Stepper(MODEL, lat, 0.1, 2, 0.3)
+        state = saturated_state(N, chi, rng, args.svd_method)
         stepper.advance(state, 1)  # warm-up: gates, centre placement
         shapes.clear()
-        in_split[0] = 0.0
         tracemalloc.start()
         t0 = time.perf_counter()
         stepper.advance(state, 1)
@@ -88,12 +110,42 @@ def main():
             t0 = time.perf_counter()
             np.linalg.svd(m, full_matrices=False)
             floor += time.perf_counter() - t0
-        print(f"{chi:>5} {step:>10.3f} {floor:>14.3f} {step / floor:>6.2f} {in_split[0]:>13.3f} "
-              f"{peak:>14.1f}")
-    mpo.array_split = original
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-    print(f"max resident memory of the process: {rss:.0f} MB")
+        print(f"{chi:>5} {step:>10.3f} {floor:>14.3f} {step / floor:>6.2f} {peak:>14.1f}")
+    mpo._PauliMPS._apply_adjacent = original
+
+
+def projection_mode():
+    N, chi = args.N or 200, args.chi
+    paper = profiles.settings("mpo", "paper")
+    lat = lattice.chain(N, periodic=False)
+    print_machine("projection")
+    print(f"N = {N}, chi = {chi}, order 4 (Suzuki, fused half-layers), t = {args.t_final:g}; "
+          f"{args.sweeps} sweeps of {N // 2} gates timed per route")
+    routes = [("old: svd", "svd", OLD_DT), (f"new: {paper['svd_method']}",
+                                            paper["svd_method"], paper["dt"])]
+    print(f"{'route':>12} {'dt':>5} {'sweeps':>7} {'s/sweep':>8} {'s/gate':>7} "
+          f"{'projected [h]':>14}")
+    projected = {}
+    for name, method, dt in routes:
+        n_steps = int(round(args.t_final / dt))
+        sequence = mpo._trotter_sequence(2, 4, dt, n_steps)
+        stepper = mpo._Stepper(MODEL, lat, dt, 4, 0.3)
+        state = saturated_state(N, chi, np.random.default_rng(1), method)
+        t0 = time.perf_counter()
+        for layer, tau in sequence[:args.sweeps]:
+            stepper.sweep(state, layer, tau)
+        per_sweep = (time.perf_counter() - t0) / args.sweeps
+        assert state.max_bond() == chi
+        projected[name] = per_sweep * len(sequence) / 3600
+        print(f"{name:>12} {dt:>5g} {len(sequence):>7} {per_sweep:>8.2f} "
+              f"{per_sweep / (N // 2):>7.3f} {projected[name]:>14.2f}")
+        del state
+    old, new = projected.values()
+    print(f"ratio old/new: {old / new:.1f}; projected paper-profile point: {new:.1f} h on "
+          f"{args.threads} thread(s) (bonds saturated from t = 0: an upper bound)")
 
 
 if __name__ == "__main__":
-    main()
+    step_mode() if args.mode == "step" else projection_mode()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    print(f"max resident memory of the process: {rss:.0f} MB")
