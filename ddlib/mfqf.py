@@ -57,9 +57,15 @@ Lyapunov map :math:`X \mapsto M_kX + XM_k^{\mathsf T}` with :math:`M_k = A + J\v
 :math:`\varphi_k = 2\sum_i\cos k_i`; its lattice Green's function, evaluated at a handful of
 displacements, turns the defect sites into a small dense linear system (6(1 + D) unknowns).
 That leaves a 3-dimensional root problem for μ, solved with MINPACK's hybrid method, and the
-full field η(R) follows from one FFT. The residual of the full equations (numba kernel) is
-reported as a check. Stability and the relaxation rate κ come from the rightmost eigenvalue
-of the Jacobian of all of (μ, η) among lattice-symmetric perturbations (ARPACK on
+full field η(R) follows from one FFT (the k sums cost six scalar sums each, through the
+eigen-decomposition of the Lyapunov pencil). The residual of the full equations (numba
+kernel) is reported as a check. The slaved η has poles where a bulk correlator mode (a sum
+:math:`\alpha_i(k) + \alpha_j(k)` of eigenvalues of :math:`M_k`) crosses zero;
+near the end of a stable branch, where the uniform correlator mode softens, the μ problem
+therefore has several roots close together. A warm start (a neighbouring state of a sweep)
+is followed along its branch rather than handed to the root finder alone, so that a sweep
+does not slip onto one of them. Stability and the relaxation rate κ come from the rightmost
+eigenvalue of the Jacobian of all of (μ, η) among lattice-symmetric perturbations (ARPACK on
 Jacobian-vector products).
 
 **API.** :func:`rhs` (the closed equations), :func:`evolve` (time integration),
