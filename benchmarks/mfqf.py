@@ -17,7 +17,8 @@ Measured in one run, on this machine:
    Δ_edge − 0.05. Next to the end the reduced μ problem has further, unstable roots close
    by; the warm start follows its branch to the stable state, the one the baseline
    approaches (a result that is not is marked). Timed without and with κ (+ the stability
-   check ``require_stable=True``): κ by ARPACK is the costly part there.
+   check ``require_stable=True``): κ (ARPACK; shift-invert next to the edge) is the costly
+   part there.
 
 Usage::
 
