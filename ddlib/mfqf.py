@@ -1068,8 +1068,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     model : Model
     lattice : Lattice
         Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
-    initial : None, (mu, eta), Evolution or SteadyState
-        A :class:`SteadyState` is a warm start: the branch of fixed points through it is
+    initial : None, (mu, eta), Evolution, SteadyState or a record with ``.mu`` and ``.model``
+        A :class:`SteadyState` (or a slim record of one with its ``mu`` and ``model``, as a
+        sweep may keep) is a warm start: the branch of fixed points through it is
         followed from its parameters to ``model``'s (on ``lattice``, any warm-start size;
         :func:`_follow`), which keeps to that branch next to a fold, where a plain root search
         may slip onto the unstable branch. Where the branch ends before (a fold), a plain root
@@ -1102,17 +1103,25 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     return result
 
 
+def _is_warm(initial) -> bool:
+    """A warm start: a SteadyState, or any record of one with ``.mu`` and ``.model`` (e.g. the
+    slim form a sweep keeps)."""
+    return isinstance(initial, SteadyState) or (
+        not isinstance(initial, (tuple, Evolution)) and hasattr(initial, "mu")
+        and isinstance(getattr(initial, "model", None), Model))
+
+
 def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyState:
     """:func:`steady_state` without the final require_stable verdict."""
     geo = _geometry(lattice)
     const = _constants(model)
     fk = _Fourier.of(geo)
-    if isinstance(initial, SteadyState):
-        if isinstance(initial.model, Model) and initial.model.coupling == model.coupling:
+    if _is_warm(initial):
+        if initial.model.coupling == model.coupling:
             mu, success, why = _follow(geo, fk, initial, model, options)
             found = _checked(mu, success, why, geo, const, fk, options)
         else:
-            found = (None, None, None, "no model to follow from")
+            found = (None, None, None, "no branch to follow across couplings")
         if found[3]:  # no branch to follow to here: a plain root search from the warm start
             found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
         result = _result(model, lattice, geo, const, *found, options)
@@ -1120,7 +1129,7 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
             return result
         # relax in time from the warm start instead: on this very lattice when the warm start
         # is of it (a smaller one may have its fold elsewhere and relax to the other branch)
-        initial = (initial.mu, initial.eta)
+        initial = (initial.mu, getattr(initial, "eta", None))
         L_pre = geo.shape[0] if np.shape(initial[1]) == (3, 3, *geo.shape) else None
     else:
         L_pre = None

@@ -1,6 +1,7 @@
 """MFQF (ddlib.mfqf) checked against exact Lindblad dynamics, closed forms and itself."""
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -330,6 +331,10 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
                                                            warm.mu, opts), opts)
     assert plain.converged and plain.stable is False
     assert np.abs(plain.mu - ss.mu).max() > 1e-3
+    # a slim record of the warm start (what a sweep may keep on disk) is followed alike
+    kept = SimpleNamespace(mu=warm.mu, model=warm.model)
+    again = mfqf.steady_state(model, lat, kept, options=mfqf.SteadyOptions(kappa=False))
+    np.testing.assert_allclose(again.mu, ss.mu, atol=1e-10)
 
 
 def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
