@@ -275,20 +275,24 @@ class _PauliMPS:
         l, r = A.shape[0], B.shape[2]
         theta = np.tensordot(A, B, axes=(2, 0))
         theta = np.tensordot(theta, G, axes=((1, 2), (2, 3)))  # (l, r, o_k, o_k+1)
-        theta = theta.transpose(0, 2, 3, 1).reshape(l * 4, 4 * r)
-        if self.svd_method == "rsvd" and _sketch_size(self.chi) <= min(theta.shape) // 2:
-            U, V, weight = _randomized_split(theta, self.chi, self.cutoff, absorb, self.rng)
-            self.discarded += weight
-        else:
-            info = {"error": None}
-            method = "svd" if self.svd_method == "rsvd" else self.svd_method
-            U, _, V = array_split(theta, method=method, absorb=absorb, max_bond=self.chi,
-                                  cutoff=self.cutoff, cutoff_mode="rsum2", info=info)
-            if info["error"]:
-                self.discarded += float(info["error"]) ** 2 / float(np.vdot(theta, theta))
+        U, V = self._split(theta.transpose(0, 2, 3, 1).reshape(l * 4, 4 * r), absorb)
         self.tensors[k] = U.reshape(l, 4, -1)
         self.tensors[k + 1] = V.reshape(-1, 4, r)
         self.center = k + 1 if absorb == "right" else k
+
+    def _split(self, theta: np.ndarray, absorb: str) -> tuple[np.ndarray, np.ndarray]:
+        """Truncated θ ≈ UV by ``svd_method``, the discarded weight added to the total."""
+        if self.svd_method == "rsvd" and _sketch_size(self.chi) <= min(theta.shape) // 2:
+            U, V, weight = _randomized_split(theta, self.chi, self.cutoff, absorb, self.rng)
+            self.discarded += weight
+            return U, V
+        info = {"error": None}
+        method = "svd" if self.svd_method == "rsvd" else self.svd_method
+        U, _, V = array_split(theta, method=method, absorb=absorb, max_bond=self.chi,
+                              cutoff=self.cutoff, cutoff_mode="rsum2", info=info)
+        if info["error"]:
+            self.discarded += float(info["error"]) ** 2 / float(np.vdot(theta, theta))
+        return U, V
 
     def apply(self, i: int, j: int, G: np.ndarray) -> None:
         """Apply a two-site gate to sites i < j, swapping j next to i and back if needed.
