@@ -226,7 +226,7 @@ def _randomized_split(theta: np.ndarray, chi: int, cutoff: float, absorb: str,
     x = theta if absorb == "right" else theta.T
     omega = rng.standard_normal((x.shape[1], _sketch_size(chi)))
     Q = np.linalg.qr(x @ omega)[0]
-    Q = np.linalg.qr(x @ (x.T @ Q))[0]  # re-orthonormalised: s² (not s³) spans ≥ 1e-8 exactly
+    Q = np.linalg.qr(x @ (x.T @ Q))[0]  # QR in between: s², not s³, must beat rounding
     Ut, s, Vt = np.linalg.svd(Q.T @ x, full_matrices=False)
     norm2 = float(np.vdot(x, x))
     tail = norm2 - np.cumsum(s**2)  # discarded weight (× ‖θ‖²) when keeping 1, 2, … values
