@@ -1074,11 +1074,11 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         followed from its parameters to ``model``'s (on ``lattice``, any warm-start size;
         :func:`_follow`), which keeps to that branch next to a fold, where a plain root search
         may slip onto the unstable branch. Where the branch ends before (a fold), a plain root
-        search from its μ is made. With ``options.require_stable`` an unstable root found that
-        way (or none) is rejected and the state relaxed from the warm start's (μ, η) as below,
-        on ``lattice`` itself when the warm start is of the same size. Otherwise the state is
-        first evolved for ``options.t_pre`` from ``initial``'s μ (the last one of
-        an Evolution) and its η if that fits the pre-integration lattice, else η = 0
+        search from its μ is made. If that finds no root (or, with
+        ``options.require_stable``, only an unstable one), the state is relaxed from the warm
+        start's (μ, η) as below, on ``lattice`` itself when the warm start is of the same size.
+        Otherwise the state is first evolved for ``options.t_pre`` from ``initial``'s μ (the
+        last one of an Evolution) and its η if that fits the pre-integration lattice, else η = 0
         (default all spins down, μ = (0, 0, −1)), on a lattice of at most
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
         search fails from there or finds an unstable fixed point (κ < 0; without κ: one whose
@@ -1125,10 +1125,11 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
         if found[3]:  # no branch to follow to here: a plain root search from the warm start
             found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
         result = _result(model, lattice, geo, const, *found, options)
-        if not options.require_stable or result.stable:
+        if result.converged and (not options.require_stable or result.stable):
             return result
-        # relax in time from the warm start instead: on this very lattice when the warm start
-        # is of it (a smaller one may have its fold elsewhere and relax to the other branch)
+        # relax in time from the warm start instead (no root found from it, or only an
+        # unstable one where a stable one is required): on this very lattice when the warm
+        # start is of it (a smaller one may have its fold elsewhere and relax to the other branch)
         initial = (initial.mu, getattr(initial, "eta", None))
         L_pre = geo.shape[0] if np.shape(initial[1]) == (3, 3, *geo.shape) else None
     else:

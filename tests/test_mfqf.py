@@ -337,6 +337,19 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     np.testing.assert_allclose(again.mu, ss.mu, atol=1e-10)
 
 
+def test_a_warm_start_past_the_end_of_its_branch_relaxes_to_the_dynamical_state():
+    """From the low-Δ state at Δ = 1 straight to Δ = 3 (20², JZ = 4), beyond the end of that
+    branch: no root is found along it, so the state relaxes in time from the warm start, to
+    the single stable state there (the one reached from all spins down)."""
+    lat = lattice.hypercubic(20, 2)
+    warm = mfqf.steady_state(Model(Delta=1.0, Omega=0.5, J=1.0), lat)
+    jump = mfqf.steady_state(warm.model.replace(Delta=3.0), lat, warm)
+    cold = mfqf.steady_state(warm.model.replace(Delta=3.0), lat)
+    assert jump.converged and jump.stable and cold.stable
+    np.testing.assert_allclose(jump.mu, cold.mu, atol=1e-9)
+    assert np.abs(jump.mu - warm.mu).max() > 0.3
+
+
 def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
     """The Green's-function sums Σ_k c_k (K_A + t_k K_Q)⁻¹ through the eigen-decomposition of
     K_A⁻¹K_Q equal batched direct inverses; a singular K_A falls back to the latter."""
