@@ -1125,7 +1125,8 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
         if found[3]:  # no branch to follow to here: a plain root search from the warm start
             found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
         result = _result(model, lattice, geo, const, *found, options)
-        if result.converged and (not options.require_stable or result.stable):
+        rooted = result.residual <= options.residual_tol  # a root, if maybe a flagged one
+        if rooted and (not options.require_stable or result.stable):
             return result
         # relax in time from the warm start instead (no root found from it, or only an
         # unstable one where a stable one is required): on this very lattice when the warm
