@@ -973,13 +973,19 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
     Returns (mu, success, why): ``success`` False when the branch ends (a fold) before s = 1
     or the root search fails; ``why`` says where.
     """
-    p0 = np.array([getattr(start.model, k) for k in ("Delta", "Omega", "J", "Gamma")])
-    p1 = np.array([getattr(model, k) for k in ("Delta", "Omega", "J", "Gamma")])
+    names = ("Delta", "Omega", "J", "Gamma")
+    p0 = np.array([getattr(start.model, k) for k in names])
+    p1 = np.array([getattr(model, k) for k in names])
+
+    def const_at(s):
+        return _constants(model.replace(**dict(zip(names, (1 - s) * p0 + s * p1,
+                                                   strict=True))))
 
     def F(mu, s):
-        p = (1 - s) * p0 + s * p1
-        m = model.replace(Delta=p[0], Omega=p[1], J=p[2], Gamma=p[3])
-        return _reduced(mu, _constants(m), geo, fk)[0]
+        return _reduced(mu, const_at(s), geo, fk)[0]
+
+    def kind(mu, s, Jac):  # what may not change along a branch
+        return np.sign(np.linalg.det(Jac)), _bulk_growth(mu, const_at(s), geo, fk) < 0
 
     sol = _root(lambda m: F(m, 0.0), np.asarray(start.mu, dtype=float), options.tol)
     if not sol.success:
@@ -987,20 +993,13 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
     mu, s, h = sol.x, 0.0, 1.0
     Fmu = F(mu, s)
     Jac = _jacobian(lambda m: F(m, s), mu, Fmu)
-
-    def kind(mu, s, Jac):  # what may not change along a branch
-        p = (1 - s) * p0 + s * p1
-        const = _constants(model.replace(Delta=p[0], Omega=p[1], J=p[2], Gamma=p[3]))
-        return np.sign(np.linalg.det(Jac)), _bulk_growth(mu, const, geo, fk) < 0
-
     branch = kind(mu, s, Jac)
     while s < 1.0:
         h = min(h, 1.0 - s)
-        eps = 1e-7
-        with np.errstate(all="ignore"):
-            tangent = -np.linalg.solve(Jac, (F(mu, s + eps) - Fmu) / eps)
-        pred = mu + h * tangent
         t = 1.0 if s + h >= 1.0 - 1e-12 else s + h
+        with np.errstate(all="ignore"):
+            tangent = -np.linalg.lstsq(Jac, (F(mu, s + 1e-7) - Fmu) / 1e-7, rcond=None)[0]
+        pred = mu + (t - s) * tangent
         sol = _root(lambda m, t=t: F(m, t), pred, options.tol)
         ok = sol.success and np.all(np.isfinite(sol.x)) and \
             np.linalg.norm(sol.x - pred) <= 0.5 * np.linalg.norm(pred - mu) + 1e-9
@@ -1013,9 +1012,10 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
         else:
             h /= 2
             if h < 1e-6:
-                here = (1 - s) * p0 + s * p1
+                here = dict(zip(names, (1 - s) * p0 + s * p1, strict=True))
                 return mu, False, ("the branch of the warm start ends (a fold) near Delta = "
-                                   f"{here[0]:.6g}, Omega = {here[1]:.6g}, J = {here[2]:.6g}")
+                                   f"{here['Delta']:.6g}, Omega = {here['Omega']:.6g}, "
+                                   f"J = {here['J']:.6g}")
     return mu, True, "followed the warm start's branch"
 
 
