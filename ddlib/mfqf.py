@@ -644,7 +644,9 @@ class _Fourier:
     cos_disp: np.ndarray   # (n_disp, nk) multiplicity/N × cos(k·Δ) averaged over k_i → −k_i
 
     @staticmethod
+    @functools.lru_cache(maxsize=8)
     def of(geo: _Geometry) -> _Fourier:
+        """The wave-vector tables of ``geo`` (cached: a sweep solves on one lattice often)."""
         axes, weights = [], []
         for L in geo.shape:
             n = np.arange(L // 2 + 1)
