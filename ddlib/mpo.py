@@ -63,6 +63,7 @@ import numpy as np
 import scipy.linalg
 from quimb.tensor import MatrixProductState
 from quimb.tensor.decomp import array_split
+from threadpoolctl import threadpool_limits
 
 from .lattice import Lattice
 from .model import Model, check_model
@@ -435,6 +436,12 @@ class MPOOptions:
     keep_state : bool, default True
         Return the final MPS (``Evolution.state``); False saves memory and disk when results
         are cached (χ = 300, N = 200 is ~0.6 GB).
+    blas_threads : int or None, default 1
+        BLAS threads while the gates are applied (threadpoolctl); None leaves the process's
+        setting. A gate's matrices (at most (4χ) × (4χ)) are too small for threaded BLAS to
+        pay: on the book's 2-core machine two OpenBLAS threads made a χ = 300 gate 1.7× (4χ
+        × 4χ split) to 3.7× (2χ × 2χ) slower than one (``benchmarks/mpo.py``), so the
+        default is one thread and a second core is better spent on another parameter point.
     """
 
     cutoff: float = 1e-16
@@ -444,6 +451,7 @@ class MPOOptions:
     pauli_scale: float = 0.3
     svd_method: str = "svd"
     keep_state: bool = True
+    blas_threads: int | None = 1
 
     def __post_init__(self):
         for name in ("cutoff", "tol", "window"):
@@ -460,6 +468,9 @@ class MPOOptions:
         if r is not None and (isinstance(r, bool) or not isinstance(r, Real)
                               or not math.isfinite(r) or r <= 0):
             raise ValueError(f"record_every must be None or a number > 0, got {r!r}")
+        b = self.blas_threads
+        if b is not None and (isinstance(b, bool) or not isinstance(b, Integral) or b < 1):
+            raise ValueError(f"blas_threads must be None or an integer >= 1, got {b!r}")
 
 
 @dataclass(frozen=True)
@@ -718,19 +729,20 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
         bar = tqdm(total=n_steps, desc=f"MPO χ={chi}", leave=False)
     n = 0
     status = "reached t_final"
-    while n < n_steps:
-        n_sub = min(every, n_steps - n)
-        stepper.advance(state, n_sub)
-        n += n_sub
-        record(n)
-        if bar is not None:
-            bar.update(n_sub)
-        if not np.all(np.isfinite(mus[-1])):
-            status = f"non-finite observables at t = {n * dt:g}"
-            break
-        if stop_when_stationary and stationary():
-            status = f"stationary at t = {n * dt:g}"
-            break
+    with threadpool_limits(options.blas_threads, user_api="blas"):
+        while n < n_steps:
+            n_sub = min(every, n_steps - n)
+            stepper.advance(state, n_sub)
+            n += n_sub
+            record(n)
+            if bar is not None:
+                bar.update(n_sub)
+            if not np.all(np.isfinite(mus[-1])):
+                status = f"non-finite observables at t = {n * dt:g}"
+                break
+            if stop_when_stationary and stationary():
+                status = f"stationary at t = {n * dt:g}"
+                break
     if bar is not None:
         bar.close()
 

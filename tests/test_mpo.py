@@ -292,7 +292,30 @@ def test_fourth_order_step_fuses_half_layers():
 
 
 @pytest.mark.parametrize("field, value", [("cutoff", -1.0), ("record_every", 0.0),
-                                          ("tol", float("inf")), ("svd_method", "qr")])
+                                          ("tol", float("inf")), ("svd_method", "qr"),
+                                          ("blas_threads", 0), ("blas_threads", 1.5)])
 def test_bad_options_raise_value_error(field, value):
     with pytest.raises(ValueError, match=field):
         mpo.MPOOptions(**{field: value})
+
+
+def test_blas_threads_are_limited_while_gates_run_and_restored_after(monkeypatch):
+    """MPOOptions.blas_threads sets the BLAS thread count for the Trotter loop only (the
+    process's own setting is back afterwards), and leaves the physics unchanged."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen = []
+    advance = mpo._Stepper.advance
+    monkeypatch.setattr(mpo._Stepper, "advance",
+                        lambda self, state, n: (seen.append(blas_threads()),
+                                                advance(self, state, n))[1])
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(4, periodic=False)
+    with threadpool_limits(2, user_api="blas"):
+        runs = {b: mpo.evolve(model, lat, 16, 0.1, 0.5, options=mpo.MPOOptions(blas_threads=b))
+                for b in (1, None)}
+        assert blas_threads() == {2}
+    assert seen[:5] == [{1}] * 5 and seen[5:] == [{2}] * 5
+    np.testing.assert_allclose(runs[1].mu_sites, runs[None].mu_sites, atol=1e-12)
