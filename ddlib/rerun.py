@@ -13,19 +13,27 @@ notebook ``out/bimodality.ipynb``. Values are read as Python literals where they
 
 The chapters are MyST markdown (jupytext); papermill does not read them directly, so the source
 is converted in memory (``jupytext.read``) and handed to ``papermill.execute_notebook``, which
-injects the parameters after the cell tagged ``parameters``.
+injects the parameters after the cell tagged ``parameters``. The chapter's kernel gets one
+thread per BLAS, OpenMP and MKL library (:data:`THREAD_VARIABLES`) unless the environment
+already sets them, as the tests and the README's book build do.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 from pathlib import Path
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
-__all__ = ["BOOK", "chapters", "execute", "main"]
+__all__ = ["BOOK", "THREAD_VARIABLES", "chapters", "execute", "main"]
+
+#: Set to 1 for the kernel unless already set: with one thread per core, a chapter's threaded
+#: sparse solves (MKL PARDISO) slowed down more than tenfold whenever another job held a
+#: core of the 2-core machine (README).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def chapters() -> list[str]:
@@ -36,6 +44,9 @@ def chapters() -> list[str]:
 def execute(chapter: str, parameters: dict | None = None, output_dir: str | Path = ".",
             *, progress: bool = True):
     """Execute ``book/<chapter>.md`` with ``parameters`` and save ``<output_dir>/<chapter>.ipynb``.
+
+    The kernel runs with :data:`THREAD_VARIABLES` set to 1 where the environment leaves them
+    unset (they are set in ``os.environ``, which the kernel inherits).
 
     Returns
     -------
@@ -58,6 +69,8 @@ def execute(chapter: str, parameters: dict | None = None, output_dir: str | Path
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
+    for var in THREAD_VARIABLES:  # the kernel inherits this process's environment
+        os.environ.setdefault(var, "1")
     return papermill.execute_notebook(nb, str(output_dir / f"{chapter}.ipynb"),
                                       parameters=parameters or {}, cwd=str(BOOK),
                                       progress_bar=progress, kernel_name="python3")

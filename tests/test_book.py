@@ -1,11 +1,12 @@
 """Every chapter of the book executes in its fast profile (papermill over the MyST source)."""
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ddlib.rerun import BOOK, execute
+from ddlib.rerun import BOOK, THREAD_VARIABLES, execute
 
 ROOT = BOOK.parent
 
@@ -32,3 +33,14 @@ def test_chapter_executes_in_fast_profile(chapter, tmp_path):
               if o.get("output_type") == "error"]
     assert not errors
     assert (tmp_path / f"{chapter}.ipynb").is_file()
+
+
+@pytest.mark.book
+def test_rerun_gives_the_kernel_one_thread_unless_told_otherwise(tmp_path, monkeypatch):
+    """The kernel inherits os.environ: unset thread variables become 1, set ones are kept."""
+    kept, *unset = THREAD_VARIABLES
+    monkeypatch.setenv(kept, "2")
+    for var in unset:
+        monkeypatch.delenv(var, raising=False)
+    execute("model", {"profile": "fast"}, tmp_path, progress=False)
+    assert os.environ[kept] == "2" and all(os.environ[var] == "1" for var in unset)
