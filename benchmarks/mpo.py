@@ -23,7 +23,8 @@ times the profile's gates with one and two BLAS threads (``MPOOptions.blas_threa
 Usage: ``python benchmarks/mpo.py [step|projection] [--threads T] [--chis 64 128 256]
 [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20] [--t-probe 3]
 [--t-final 20]``
-(the BLAS thread count is set before numpy loads; the target's figure uses ``--threads 2``).
+(the BLAS thread count is set before numpy loads; one thread is the faster setting on the
+2-core machine, see ``MPOOptions.blas_threads``).
 """
 
 import argparse
