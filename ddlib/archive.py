@@ -1,0 +1,464 @@
+r"""The archive: the paper's figures at the paper's resolution, computed once and shipped as data.
+
+What takes minutes to hours at the paper's resolution is computed once, by one resumable
+command, into ``results/`` at the top of the repository — one labelled
+:class:`xarray.Dataset` per entry, written as netCDF (portable, and unlike pickle it runs no
+code when it is read) — and the book draws it beside what its default build computes itself::
+
+    python -m ddlib.archive list                 # what the archive holds, and whether it is fresh
+    python -m ddlib.archive make                 # (re)make every entry; resumes where it stopped
+    python -m ddlib.archive make fig4_fc -w 2    # one entry, points on 2 worker processes
+    python -m ddlib.archive check                # recompute a cheap sample of archived points
+
+Each file carries its **provenance** as attributes: the command that made it, the ddlib version
+and git commit, the fingerprint of the source of the solver modules that computed it (and of
+the ddlib modules they import), the options, the date, the machine (CPU model and cores) and
+the wall time. An entry is **stale** when the fingerprint of its solvers' current source
+differs from the archived one: :func:`status` says so (the book shows it on a page), and
+:func:`check` recomputes a cheap sample of its points within stated tolerances (a test runs it,
+so an archive that the current code no longer reproduces fails CI).
+
+Every point of an entry is computed through :func:`ddlib.sweep.grid`, hence cached on disk
+point by point: an interrupted ``make`` resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+
+__all__ = ["Entry", "ENTRIES", "archive_dir", "provenance", "solver_fingerprint", "save",
+           "load", "status", "check", "make", "main"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def archive_dir() -> Path:
+    """The archive directory: ``$DDLIB_ARCHIVE`` if set, else ``results/`` in the repository."""
+    where = os.environ.get("DDLIB_ARCHIVE", "")
+    return Path(where).expanduser() if where else REPO / "results"
+
+
+# ----------------------------------------------------------------------------- provenance
+
+def _ddlib_imports(module: str) -> set[str]:
+    """The ``ddlib`` modules that ``module``'s source imports (absolute or relative)."""
+    spec = find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ValueError(f"solvers: no module named {module!r}")
+    tree = ast.parse(Path(spec.origin).read_text())
+    package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                stem = ".".join(base + ([node.module] if node.module else []))
+            else:
+                stem = node.module or ""
+            if not stem.startswith("ddlib"):
+                continue
+            for alias in node.names:  # `from . import mfqf` names a module
+                sub = f"{stem}.{alias.name}"
+                found.add(sub if _is_module(sub) else stem)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("ddlib"))
+    return found
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _closure(modules: Sequence[str]) -> list[str]:
+    todo, seen = list(modules), set()
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo.extend(_ddlib_imports(m) - seen)
+    return sorted(seen)
+
+
+def solver_fingerprint(modules: Sequence[str]) -> str:
+    """Hash of the source of ``modules`` and of every ``ddlib`` module they import
+    (transitively): editing a plot label or a profile leaves a solver's results valid.
+
+    Parameters
+    ----------
+    modules : sequence of str
+        Dotted module names, e.g. ``["ddlib.exact"]``.
+    """
+    if isinstance(modules, str) or not modules:
+        raise ValueError("modules must be a non-empty sequence of module names")
+    digest = hashlib.sha256()
+    for m in _closure(modules):
+        origin = find_spec(m).origin
+        digest.update(m.encode() + b"\0" + Path(origin).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain",
+                                "--untracked-files=no", "--", "ddlib"], capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}; {os.cpu_count()} cores; {platform.system()} {platform.release()}"
+
+
+def provenance(*, command: str, solvers: Sequence[str], options: dict | None = None,
+               wall_time: float = float("nan")) -> dict:
+    """Attributes that say where an archived dataset came from (plain strings and numbers,
+    as netCDF attributes must be).
+
+    Parameters
+    ----------
+    command : str
+        The command that made it.
+    solvers : sequence of str
+        The ddlib modules whose code computed it (see :func:`solver_fingerprint`).
+    options : dict, optional
+        Parameters and solver options (stored as JSON text).
+    wall_time : float
+        Seconds.
+    """
+    return {"command": command, "ddlib_version": __version__, "git_commit": _git_commit(),
+            "solvers": ",".join(solvers), "solver_fingerprint": solver_fingerprint(solvers),
+            "options": json.dumps(options or {}, sort_keys=True, default=str),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "machine": _machine(), "wall_time_s": float(wall_time)}
+
+
+# ----------------------------------------------------------------------------- files
+
+def _path(name: str, directory: Path | None) -> Path:
+    if name not in ENTRIES:
+        raise ValueError(f"name must be one of {sorted(ENTRIES)}, got {name!r}")
+    return Path(directory or archive_dir()) / f"{name}.nc"
+
+
+def save(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` to ``path`` as netCDF, atomically (a temporary file, then a rename), so an
+    interrupted write never leaves a half-written archive file."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the archive from other users
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load(name: str, directory: str | Path | None = None) -> xr.Dataset:
+    """The archived dataset ``name`` (loaded into memory; the file is closed).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the entry has not been made (the message gives the command that makes it).
+    """
+    path = _path(name, directory)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: make it with "
+                                f"`python -m ddlib.archive make {name}`")
+    with xr.open_dataset(path) as ds:
+        return ds.load()
+
+
+# ----------------------------------------------------------------------------- entries
+
+@dataclass(frozen=True)
+class Entry:
+    """One archived dataset.
+
+    Attributes
+    ----------
+    name : str
+        File stem in ``results/``.
+    figure : str
+        The paper's figure (and panel) it reproduces.
+    description : str
+        What it holds, for the book and ``list``.
+    solvers : tuple of str
+        The ddlib modules that compute it (their fingerprint decides freshness).
+    options : dict
+        Everything the computation depends on (recorded in the provenance).
+    compute : callable
+        ``compute(options, progress) -> xarray.Dataset``.
+    sample : callable
+        ``sample(ds) -> list of (label, archived, recomputed, tol)``: a cheap sample of points
+        recomputed with the current code, for :func:`check`.
+    """
+
+    name: str
+    figure: str
+    description: str
+    solvers: tuple[str, ...]
+    options: dict
+    compute: Callable[[dict, bool], xr.Dataset]
+    sample: Callable[[xr.Dataset], list]
+
+
+def _mf_response(opt: dict, progress: bool) -> xr.Dataset:
+    from . import meanfield
+    from .model import Model
+
+    model = Model(Delta=0.0, Omega=opt["Omega"], J=opt["JZ"])
+    c = meanfield.response_curve(model, 1.0, "Delta", tuple(opt["Delta"]), n=opt["n"])
+    w = meanfield.bistable_range(opt["Omega"], opt["JZ"])
+    edges = (np.nan, np.nan) if w is None else (w.lower, w.upper)
+    jz = np.linspace(*opt["JZ_map"])
+    lower, upper = meanfield.bistable_edges(opt["Omega"], jz)
+    return xr.Dataset(
+        {"Delta": ("s", c.values, {"long_name": "detuning Δ", "units": "Γ"}),
+         "mu_x": ("s", c.mu[:, 0]), "mu_y": ("s", c.mu[:, 1]), "mu_z": ("s", c.mu[:, 2]),
+         "stable": ("s", c.stable), "kappa": ("s", c.kappa, {"units": "Γ"}),
+         "edge_lower": ("JZ", lower, {"long_name": "lower MF bistability edge Δ₋"}),
+         "edge_upper": ("JZ", upper, {"long_name": "upper MF bistability edge Δ₊"})},
+        coords={"JZ": ("JZ", jz, {"long_name": "J𝒵", "units": "Γ"})},
+        attrs={"window_lower": edges[0], "window_upper": edges[1],
+               "title": "MF response curve (all branches) at Ω = 0.5, J𝒵 = 4; MF window "
+                        "edges over J𝒵"})
+
+
+def _mf_response_sample(ds: xr.Dataset) -> list:
+    from . import meanfield
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    w = meanfield.bistable_range(opt["Omega"], opt["JZ"])
+    rows = [("window lower edge", ds.attrs["window_lower"], w.lower, 1e-9),
+            ("window upper edge", ds.attrs["window_upper"], w.upper, 1e-9)]
+    for i in np.linspace(0, ds.sizes["s"] - 1, 5).astype(int):
+        d = float(ds.Delta[i])
+        fps = meanfield.steady_states(Model(Delta=d, Omega=opt["Omega"], J=opt["JZ"]), 1.0)
+        mu = np.array([float(ds.mu_x[i]), float(ds.mu_y[i]), float(ds.mu_z[i])])
+        near = min(fps.fixed_points, key=lambda p: float(np.abs(p.mu - mu).max()))
+        rows.append((f"MF fixed point μ_z at Δ = {d:.4f}", mu[2], float(near.mu[2]), 1e-6))
+    for k in (len(ds.JZ) // 2, len(ds.JZ) - 1):
+        jz = float(ds.JZ[k])
+        lo, hi = meanfield.bistable_edges(opt["Omega"], [jz])
+        rows.append((f"Δ₋ at J𝒵 = {jz:g}", float(ds.edge_lower[k]), float(lo[0]), 1e-9))
+        rows.append((f"Δ₊ at J𝒵 = {jz:g}", float(ds.edge_upper[k]), float(hi[0]), 1e-9))
+    return rows
+
+
+def _fc_fig4(opt: dict, progress: bool) -> xr.Dataset:
+    from . import exact, lattice
+
+    parts = []
+    for N in opt["N"]:
+        ds = exact.scan(lattice.fully_connected(N), np.linspace(*opt["Delta"]), [opt["JZ"]],
+                        Omega=opt["Omega"], progress=progress)
+        parts.append(ds[["bx", "mux", "muy", "muz", "converged"]].squeeze("JZ", drop=True))
+    out = xr.concat(parts, dim=xr.DataArray(list(opt["N"]), dims="N", name="N"))
+    out["bx"].attrs.update(long_name="bimodality index b_x")
+    out["Delta"].attrs.update(long_name="detuning Δ", units="Γ")
+    out.attrs["title"] = (f"Exact b_x on the fully connected lattice, J𝒵 = {opt['JZ']}, "
+                          f"Ω = {opt['Omega']} (Fig. 4a)")
+    return out
+
+
+def _fc_fig4_sample(ds: xr.Dataset) -> list:
+    from . import exact, lattice
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    rows = []
+    N = int(ds.N[-1])
+    lat = lattice.fully_connected(N)
+    for i in np.linspace(0, ds.sizes["Delta"] - 1, 3).astype(int):
+        d = float(ds.Delta[i])
+        s = exact.steady_state(Model(Delta=d, Omega=opt["Omega"], J=opt["JZ"] / lat.Z), lat)
+        rows.append((f"FC N = {N}, Δ = {d:.4f}: b_x", float(ds.bx.sel(N=N)[i]),
+                     float(s.bimodality), 1e-7))
+        rows.append((f"FC N = {N}, Δ = {d:.4f}: μ_x", float(ds.mux.sel(N=N)[i]),
+                     float(s.mu[0]), 1e-8))
+    return rows
+
+
+ENTRIES: dict[str, Entry] = {e.name: e for e in [
+    Entry("mf_response", "Figs. 1b/c (white lines), 2a, 3a, 8 (MF curves)",
+          "Mean-field response curve μ(Δ) with every branch (stable and unstable) at Ω = 0.5, "
+          "J𝒵 = 4, and the MF bistability edges Δ±(J𝒵) for the (Δ, J𝒵) maps.",
+          ("ddlib.meanfield",),
+          {"Omega": 0.5, "JZ": 4.0, "Delta": [0.0, 6.0], "n": 20001, "JZ_map": [0.0, 10.0, 1001]},
+          _mf_response, _mf_response_sample),
+    Entry("fig4_fc", "Fig. 4a",
+          "Exact bimodality index b_x(Δ) on fully connected clusters N = 8, 9, 10 at J𝒵 = 6, "
+          "Ω = 0.5 (161 detunings in 2.5 ≤ Δ ≤ 5).",
+          ("ddlib.exact",),
+          {"N": [8, 9, 10], "JZ": 6.0, "Omega": 0.5, "Delta": [2.5, 5.0, 161]},
+          _fc_fig4, _fc_fig4_sample),
+]}
+
+
+# ----------------------------------------------------------------------------- commands
+
+def _names(names) -> list[str]:
+    names = list(ENTRIES) if not names else list(names)
+    for n in names:
+        _path(n, None)  # validates the name
+    return names
+
+
+def _make_one(name: str, directory: str, command: str, progress: bool) -> str:
+    entry = ENTRIES[name]
+    t0 = time.perf_counter()
+    ds = entry.compute(entry.options, progress)
+    ds.attrs.update(entry=name, figure=entry.figure, description=entry.description,
+                    **provenance(command=command, solvers=entry.solvers, options=entry.options,
+                                 wall_time=time.perf_counter() - t0))
+    return str(save(ds, _path(name, Path(directory))))
+
+
+def make(names: Sequence[str] | None = None, *, workers: int = 1,
+         directory: str | Path | None = None, progress: bool = True) -> list[Path]:
+    """(Re)make archive entries; points already cached (:mod:`ddlib.cache`) are not recomputed,
+    so an interrupted run resumes.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Entries to make (default: all).
+    workers : int
+        Worker processes (entries run in parallel, one BLAS thread each).
+    directory : path, optional
+        Default :func:`archive_dir`.
+    """
+    names = _names(names)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    directory = str(directory or archive_dir())
+    command = "python -m ddlib.archive make " + " ".join(names)
+    if workers == 1 or len(names) == 1:
+        return [Path(_make_one(n, directory, command, progress)) for n in names]
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_make_one, n, directory, command, False) for n in names]
+        return [Path(f.result()) for f in futures]
+
+
+def status(directory: str | Path | None = None) -> list[dict]:
+    """One row per entry: ``name``, ``figure``, ``present``, ``fresh`` (the archived solver
+    fingerprint equals the current code's; None when absent), ``created``, ``command``."""
+    rows = []
+    for name, entry in ENTRIES.items():
+        path = _path(name, directory)
+        row = {"name": name, "figure": entry.figure, "present": path.is_file(), "fresh": None,
+               "created": "", "command": ""}
+        if row["present"]:
+            with xr.open_dataset(path) as ds:
+                attrs = dict(ds.attrs)
+            row.update(fresh=attrs.get("solver_fingerprint") == solver_fingerprint(entry.solvers),
+                       created=attrs.get("created", ""), command=attrs.get("command", ""))
+        rows.append(row)
+    return rows
+
+
+def check(names: Sequence[str] | None = None, directory: str | Path | None = None) -> list[dict]:
+    """Recompute each present entry's sample of points with the current code.
+
+    Returns
+    -------
+    list of dict
+        ``entry``, ``label``, ``archived``, ``recomputed``, ``tol``, ``ok``
+        (``|archived - recomputed| <= tol``).
+    """
+    out = []
+    for name in _names(names):
+        path = _path(name, directory)
+        if not path.is_file():
+            continue
+        ds = load(name, directory)
+        for label, a, r, tol in ENTRIES[name].sample(ds):
+            out.append({"entry": name, "label": label, "archived": float(a),
+                        "recomputed": float(r), "tol": tol,
+                        "ok": bool(abs(float(a) - float(r)) <= tol)})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ddlib.archive", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="what the archive holds and whether it is fresh")
+    mk = sub.add_parser("make", help="(re)make entries; resumes where it stopped")
+    mk.add_argument("names", nargs="*", help=f"entries (default all): {', '.join(ENTRIES)}")
+    mk.add_argument("-w", "--workers", type=int, default=1)
+    ck = sub.add_parser("check", help="recompute a cheap sample of archived points")
+    ck.add_argument("names", nargs="*")
+    for p in (mk, ck):
+        p.add_argument("--dir", default=None, help="archive directory (default results/)")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "list":
+            for r in status():
+                state = ("missing" if not r["present"] else
+                         "fresh" if r["fresh"] else "STALE (solver code changed)")
+                print(f"{r['name']:14s} {r['figure']:38s} {state:28s} {r['created']}")
+        elif args.cmd == "make":
+            for p in make(args.names, workers=args.workers, directory=args.dir):
+                print(p)
+        else:
+            rows = check(args.names, args.dir)
+            for r in rows:
+                print(f"{'ok ' if r['ok'] else 'BAD'} {r['entry']:12s} {r['label']:40s} "
+                      f"{r['archived']: .10g} {r['recomputed']: .10g} (tol {r['tol']:g})")
+            return 0 if all(r["ok"] for r in rows) else 1
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

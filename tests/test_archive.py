@@ -1,0 +1,81 @@
+"""The archive: provenance on every file, freshness against the current code, resumable make."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import xarray as xr
+from badinput import case, case_id, check_rejects
+
+from ddlib import archive, exact
+
+PROVENANCE = ("command", "ddlib_version", "git_commit", "solvers", "solver_fingerprint",
+              "options", "created", "machine", "wall_time_s")
+
+
+def test_every_archived_point_is_reproduced_by_the_current_code():
+    """A sample of cheap points of each archived entry, recomputed now: a stale archive fails."""
+    rows = archive.check()
+    present = [r["name"] for r in archive.status() if r["present"]]
+    assert {r["entry"] for r in rows} == set(present)
+    bad = [r for r in rows if not r["ok"]]
+    assert not bad, "archive no longer reproduced:\n" + "\n".join(map(str, bad))
+
+
+@pytest.mark.parametrize("name", [r["name"] for r in archive.status() if r["present"]])
+def test_archived_files_carry_their_provenance(name):
+    ds = archive.load(name)
+    missing = [k for k in PROVENANCE if k not in ds.attrs]
+    assert not missing
+    assert ds.attrs["entry"] == name and ds.attrs["wall_time_s"] >= 0
+    assert ds.attrs["command"].startswith("python -m ddlib.archive make")
+
+
+def test_solver_fingerprint_follows_the_solver_and_its_ddlib_imports_only():
+    closure = archive._closure(["ddlib.meanfield"])
+    assert "ddlib.model" in closure and "ddlib.meanfield" in closure
+    assert not {"ddlib.exact", "ddlib.mpo", "ddlib.archive"} & set(closure)
+    assert archive.solver_fingerprint(["ddlib.meanfield"]) != archive.solver_fingerprint(
+        ["ddlib.exact"])
+
+
+def test_status_calls_an_entry_stale_when_its_solver_code_changed(tmp_path):
+    ds = xr.Dataset({"x": ("i", np.arange(3.0))})
+    ds.attrs.update(archive.provenance(command="test", solvers=["ddlib.meanfield"]))
+    archive.save(ds, tmp_path / "mf_response.nc")
+    row = next(r for r in archive.status(tmp_path) if r["name"] == "mf_response")
+    assert row["present"] and row["fresh"]
+    ds.attrs["solver_fingerprint"] = "0" * 16  # as if computed by other code
+    archive.save(ds, tmp_path / "mf_response.nc")
+    row = next(r for r in archive.status(tmp_path) if r["name"] == "mf_response")
+    assert row["fresh"] is False
+
+
+def test_make_resumes_from_cached_points(tmp_path, monkeypatch):
+    """A second make (as after an interruption) recomputes no point: each is cached."""
+    entry = dataclasses.replace(archive.ENTRIES["fig4_fc"],
+                                options={"N": [3], "JZ": 6.0, "Omega": 0.5,
+                                         "Delta": [2.5, 5.0, 4]})
+    monkeypatch.setitem(archive.ENTRIES, "fig4_fc", entry)
+    archive.make(["fig4_fc"], directory=tmp_path, progress=False)
+    calls = []
+    real = exact.steady_state
+    monkeypatch.setattr(exact, "steady_state", lambda *a, **k: calls.append(a) or real(*a, **k))
+    archive.make(["fig4_fc"], directory=tmp_path, progress=False)
+    assert calls == []
+    ds = archive.load("fig4_fc", tmp_path)
+    assert ds.bx.shape == (1, 4) and ds.attrs["solvers"] == "ddlib.exact"
+
+
+BAD_INPUTS = [
+    case(archive.load, "no_such_entry", param="name"),
+    case(archive.make, ["fig4_fc"], workers=0, param="workers"),
+    case(archive.solver_fingerprint, "ddlib.exact", param="modules"),
+    case(archive.provenance, command="x", solvers=["ddlib.no_such_module"], param="solvers"),
+    case(archive.save, {"x": 1}, "out.nc", param="ds"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
