@@ -290,36 +290,100 @@ def _mf_response_sample(ds: xr.Dataset) -> list:
     return rows
 
 
-def _fc_fig4(opt: dict, progress: bool) -> xr.Dataset:
-    from . import exact, lattice
+def _lattice(kind: str, N: int):
+    from . import lattice
 
+    return {"fc": lattice.fully_connected, "2d": lattice.cluster2d}[kind](N)
+
+
+def _scan(opt: dict, N: int, Delta, JZ, progress: bool, keep=("bx", "mux", "muy", "muz",
+                                                                  "converged")):
+    from . import exact
+
+    ds = exact.scan(_lattice(opt["lattice"], N), Delta, JZ, Omega=opt["Omega"],
+                    progress=progress)
+    return ds[list(keep)]
+
+
+def _labelled(ds: xr.Dataset, title: str) -> xr.Dataset:
+    for name, attrs in {"bx": {"long_name": "bimodality index b_x"},
+                        "px": {"long_name": "P(M_x = m)"},
+                        "Delta": {"long_name": "detuning Δ", "units": "Γ"},
+                        "JZ": {"long_name": "J𝒵", "units": "Γ"},
+                        "m": {"long_name": "x magnetisation per site m"}}.items():
+        if name in ds.variables:
+            ds[name].attrs.update(attrs)
+    ds.attrs["title"] = title
+    return ds
+
+
+def _by_N(opt: dict, progress: bool) -> xr.Dataset:
+    """b_x, μ over Δ at one J𝒵 for several N (Fig. 4), and P(M_x) padded to a common
+    index k (m = -1 + 2k/N) for the FC scaling."""
     parts = []
+    kmax = max(opt["N"]) + 1
     for N in opt["N"]:
-        ds = exact.scan(lattice.fully_connected(N), np.linspace(*opt["Delta"]), [opt["JZ"]],
-                        Omega=opt["Omega"], progress=progress)
-        parts.append(ds[["bx", "mux", "muy", "muz", "converged"]].squeeze("JZ", drop=True))
+        ds = _scan(opt, N, np.linspace(*opt["Delta"]), [opt["JZ"]], progress,
+                   keep=("bx", "mux", "muy", "muz", "peak1", "peak2", "converged", "px"))
+        ds = ds.squeeze("JZ", drop=True)
+        px = np.full((ds.sizes["Delta"], kmax), np.nan)
+        px[:, : N + 1] = ds.px.values
+        parts.append(ds.drop_vars(["px", "m"]).assign(px=(("Delta", "k"), px)))
     out = xr.concat(parts, dim=xr.DataArray(list(opt["N"]), dims="N", name="N"))
-    out["bx"].attrs.update(long_name="bimodality index b_x")
-    out["Delta"].attrs.update(long_name="detuning Δ", units="Γ")
-    out.attrs["title"] = (f"Exact b_x on the fully connected lattice, J𝒵 = {opt['JZ']}, "
-                          f"Ω = {opt['Omega']} (Fig. 4a)")
-    return out
+    out = out.assign_coords(m=(("N", "k"), -1 + 2 * np.arange(kmax)[None, :]
+                               / np.asarray(opt["N"], float)[:, None]))
+    where = "fully connected" if opt["lattice"] == "fc" else "periodic 2D"
+    return _labelled(out, f"Exact b_x on {where} clusters N = {opt['N']}, "
+                          f"J𝒵 = {opt['JZ']}, Ω = {opt['Omega']}")
 
 
-def _fc_fig4_sample(ds: xr.Dataset) -> list:
-    from . import exact, lattice
+def _by_N_sample(ds: xr.Dataset) -> list:
+    from . import exact
     from .model import Model
 
     opt = json.loads(ds.attrs["options"])
+    N = int(ds.N[0])
+    lat = _lattice(opt["lattice"], N)
     rows = []
-    N = int(ds.N[-1])
-    lat = lattice.fully_connected(N)
     for i in np.linspace(0, ds.sizes["Delta"] - 1, 3).astype(int):
         d = float(ds.Delta[i])
         s = exact.steady_state(Model(Delta=d, Omega=opt["Omega"], J=opt["JZ"] / lat.Z), lat)
-        rows.append((f"FC N = {N}, Δ = {d:.4f}: b_x", float(ds.bx.sel(N=N)[i]),
+        rows.append((f"N = {N}, Δ = {d:.4f}: b_x", float(ds.bx.sel(N=N)[i]),
                      float(s.bimodality), 1e-7))
-        rows.append((f"FC N = {N}, Δ = {d:.4f}: μ_x", float(ds.mux.sel(N=N)[i]),
+        rows.append((f"N = {N}, Δ = {d:.4f}: μ_x", float(ds.mux.sel(N=N)[i]),
+                     float(s.mu[0]), 1e-8))
+    return rows
+
+
+def _map(opt: dict, progress: bool) -> xr.Dataset:
+    """b_x, μ and P(M_x) over a (Δ, J𝒵) grid at one N (Figs. 1b, 1c), plus the P(M_x)
+    curves of Fig. 1a when the options name them."""
+    ds = _scan(opt, opt["N"], np.linspace(*opt["Delta"]), np.linspace(*opt["JZ"]), progress,
+               keep=("bx", "mux", "muy", "muz", "converged", "px"))
+    if "curves" in opt:
+        c = opt["curves"]
+        curves = _scan(opt, c["N"], c["Delta"], [c["JZ"]], progress, keep=("bx", "px"))
+        curves = curves.squeeze("JZ", drop=True).rename(
+            Delta="Delta_1a", m="m_1a", bx="bx_1a", px="px_1a")
+        ds = ds.merge(curves)
+    where = "fully connected" if opt["lattice"] == "fc" else "periodic 2D"
+    return _labelled(ds, f"Exact b_x over (Δ, J𝒵), {where} N = {opt['N']}, Ω = {opt['Omega']}")
+
+
+def _map_sample(ds: xr.Dataset) -> list:
+    from . import exact
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    lat = _lattice(opt["lattice"], opt["N"])
+    rows = []
+    i, j = np.argwhere(ds.bx.values == np.nanmax(ds.bx.values))[0]  # the most bimodal point
+    for a, b in ((i, j), (0, ds.sizes["JZ"] - 1), (ds.sizes["Delta"] // 2, ds.sizes["JZ"] // 2)):
+        d, jz = float(ds.Delta[a]), float(ds.JZ[b])
+        s = exact.steady_state(Model(Delta=d, Omega=opt["Omega"], J=jz / lat.Z), lat)
+        rows.append((f"Δ = {d:.3f}, J𝒵 = {jz:.2f}: b_x", float(ds.bx[a, b]),
+                     float(s.bimodality), 1e-7))
+        rows.append((f"Δ = {d:.3f}, J𝒵 = {jz:.2f}: μ_x", float(ds.mux[a, b]),
                      float(s.mu[0]), 1e-8))
     return rows
 
@@ -331,12 +395,41 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           ("ddlib.meanfield",),
           {"Omega": 0.5, "JZ": 4.0, "Delta": [0.0, 6.0], "n": 20001, "JZ_map": [0.0, 10.0, 1001]},
           _mf_response, _mf_response_sample),
-    Entry("fig4_fc", "Fig. 4a",
-          "Exact bimodality index b_x(Δ) on fully connected clusters N = 8, 9, 10 at J𝒵 = 6, "
-          "Ω = 0.5 (161 detunings in 2.5 ≤ Δ ≤ 5).",
+    Entry("fig1_fc", "Figs. 1a, 1b",
+          "Exact steady states on the fully connected graph: P(M_x) for N = 10 at J𝒵 = 6 and "
+          "five detunings (Fig. 1a); b_x, μ and P(M_x) of N = 8 over 0 ≤ Δ ≤ 8 (161) × "
+          "0 ≤ J𝒵 ≤ 10 (51) (Fig. 1b).",
           ("ddlib.exact",),
-          {"N": [8, 9, 10], "JZ": 6.0, "Omega": 0.5, "Delta": [2.5, 5.0, 161]},
-          _fc_fig4, _fc_fig4_sample),
+          {"lattice": "fc", "N": 8, "Omega": 0.5, "Delta": [0.0, 8.0, 161],
+           "JZ": [0.0, 10.0, 51],
+           "curves": {"N": 10, "JZ": 6.0, "Delta": [3.0, 3.5, 3.75, 4.0, 4.5]}},
+          _map, _map_sample),
+    Entry("fig1c_2d", "Fig. 1c",
+          "Exact b_x, μ and P(M_x) on the periodic 2D cluster N = 8 over 1 ≤ Δ ≤ 6 (101) × "
+          "0 ≤ J𝒵 ≤ 7 (36).",
+          ("ddlib.exact",),
+          {"lattice": "2d", "N": 8, "Omega": 0.5, "Delta": [1.0, 6.0, 101],
+           "JZ": [0.0, 7.0, 36]},
+          _map, _map_sample),
+    Entry("fig4_fc", "Fig. 4a",
+          "Exact b_x(Δ) on fully connected clusters N = 8, 9, 10 at J𝒵 = 6, Ω = 0.5 "
+          "(161 detunings in 2.5 ≤ Δ ≤ 5).",
+          ("ddlib.exact",),
+          {"lattice": "fc", "N": [8, 9, 10], "JZ": 6.0, "Omega": 0.5, "Delta": [2.5, 5.0, 161]},
+          _by_N, _by_N_sample),
+    Entry("fig4_2d", "Fig. 4b",
+          "Exact b_x(Δ) on periodic 2D clusters N = 8, 9, 10 at J𝒵 = 5, Ω = 0.5 "
+          "(61 detunings in 2 ≤ Δ ≤ 5).",
+          ("ddlib.exact",),
+          {"lattice": "2d", "N": [8, 9, 10], "JZ": 5.0, "Omega": 0.5, "Delta": [2.0, 5.0, 61]},
+          _by_N, _by_N_sample),
+    Entry("fc_scaling", "beyond the paper (App. A's question at large N)",
+          "Exact b_x, the peaks of P(M_x) and P(M_x) itself on fully connected clusters "
+          "N = 10 … 100 at J𝒵 = 6, Ω = 0.5 (21 detunings in 2.9 ≤ Δ ≤ 3.9).",
+          ("ddlib.exact",),
+          {"lattice": "fc", "N": [10, 20, 30, 40, 60, 80, 100], "JZ": 6.0, "Omega": 0.5,
+           "Delta": [2.9, 3.9, 21]},
+          _by_N, _by_N_sample),
 ]}
 
 

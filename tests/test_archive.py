@@ -54,7 +54,7 @@ def test_status_calls_an_entry_stale_when_its_solver_code_changed(tmp_path):
 def test_make_resumes_from_cached_points(tmp_path, monkeypatch):
     """A second make (as after an interruption) recomputes no point: each is cached."""
     entry = dataclasses.replace(archive.ENTRIES["fig4_fc"],
-                                options={"N": [3], "JZ": 6.0, "Omega": 0.5,
+                                options={"lattice": "fc", "N": [3], "JZ": 6.0, "Omega": 0.5,
                                          "Delta": [2.5, 5.0, 4]})
     monkeypatch.setitem(archive.ENTRIES, "fig4_fc", entry)
     archive.make(["fig4_fc"], directory=tmp_path, progress=False)
