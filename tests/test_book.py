@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ddlib.rerun import BOOK, THREAD_VARIABLES, execute
+from ddlib.paper.rerun import BOOK, THREAD_VARIABLES, execute
 
 ROOT = BOOK.parent
 
