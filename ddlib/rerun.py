@@ -2,9 +2,21 @@
 
 import sys
 
-from ddlib.paper.rerun import BOOK, THREAD_VARIABLES, chapters, execute, main
+from ddlib.paper.rerun import (
+    BOOK,
+    THREAD_VARIABLES,
+    Parameter,
+    chapter_path,
+    chapters,
+    check,
+    execute,
+    figures,
+    main,
+    parameters,
+)
 
-__all__ = ["BOOK", "THREAD_VARIABLES", "chapters", "execute", "main"]
+__all__ = ["BOOK", "THREAD_VARIABLES", "Parameter", "chapter_path", "chapters", "check",
+           "execute", "figures", "main", "parameters"]
 
 if __name__ == "__main__":
     sys.exit(main())
