@@ -63,8 +63,8 @@ class Parameter:
 
 
 def chapters() -> list[str]:
-    """Names of the chapters (``book/*.md``) that can be rerun."""
-    return sorted(p.stem for p in BOOK.glob("*.md"))
+    """Names of the chapters that can be rerun: the notebooks (``book/*.md`` with code cells)."""
+    return sorted(p.stem for p in BOOK.glob("*.md") if "```{code-cell}" in p.read_text())
 
 
 def chapter_path(chapter: str | Path) -> Path:
