@@ -7,6 +7,7 @@ checks what that build produced. Here: the table of contents, the ``parameters``
 
 import base64
 import os
+import re
 import subprocess
 import sys
 import time
@@ -159,3 +160,16 @@ def test_rerun_gives_the_kernel_one_thread_unless_told_otherwise(tmp_path, monke
         monkeypatch.delenv(var, raising=False)
     execute("model", {"profile": "fast"}, tmp_path, progress=False)
     assert fake_papermill["env"] == {kept: "2", **{var: "1" for var in unset}}
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_chapter_ends_with_exercises_whose_solutions_hide_behind_a_click(chapter):
+    text = (BOOK / f"{chapter}.md").read_text()
+    assert "\n## Exercises\n" in text
+    last = text.rsplit("\n## ", 1)[1]
+    assert last.startswith("Exercises"), "the exercises are the chapter's last section"
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", last)
+    assert 2 <= len(labels) <= 3
+    for label in labels:
+        assert f"```{{solution-start}} {label}\n:class: dropdown\n" in last, label
+    assert last.count("```{solution-end}") == len(labels)
