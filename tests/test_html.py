@@ -149,7 +149,7 @@ def test_no_page_loads_scripts_styles_or_fonts_from_the_network(page):
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-#: Appended to a copy of the page: once MathJax has typeset (or after 15 s of virtual time),
+#: Appended to a copy of the page: once MathJax has typeset (or after 40 s of virtual time),
 #: write what the browser sees into the DOM, which --dump-dom prints.
 _PROBE = """
 <script>
@@ -168,10 +168,12 @@ _PROBE = """
     });
     document.body.appendChild(out);
   }
+  var reported = false;
+  function once() { if (!reported) { reported = true; report(); } }
   window.addEventListener('load', function () {
     var done = window.MathJax && MathJax.startup && MathJax.startup.promise;
-    if (done) { done.then(function () { setTimeout(report, 100); }); }
-    else { setTimeout(report, 3000); }
+    if (done) { done.then(function () { setTimeout(once, 100); }); }
+    setTimeout(once, done ? 40000 : 3000);  // MathJax missing or stuck: report what is there
   });
 })();
 </script>
@@ -189,10 +191,13 @@ def _browse(page: Path, tmp_path: Path) -> dict:
            f"--user-data-dir={tmp_path / 'profile'}",
            "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: the network is gone
            "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           "--allow-file-access-from-files", "--virtual-time-budget=15000",
+           "--allow-file-access-from-files", "--virtual-time-budget=60000",
            "--dump-dom", probe_page.as_uri()]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    match = re.search(r'<pre id="ddbook-probe">(.*?)</pre>', res.stdout, re.S)
+    for _ in range(2):  # a second try: on a loaded machine the first dump may come too early
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        match = re.search(r'<pre id="ddbook-probe">(.*?)</pre>', res.stdout, re.S)
+        if match:
+            break
     assert match, f"no probe result for {page.name}: {res.stderr[-2000:]}"
     import html as html_lib
 
