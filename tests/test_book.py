@@ -173,3 +173,21 @@ def test_chapter_ends_with_exercises_whose_solutions_hide_behind_a_click(chapter
     for label in labels:
         assert f"```{{solution-start}} {label}\n:class: dropdown\n" in last, label
     assert last.count("```{solution-end}") == len(labels)
+
+
+def test_api_docstring_escapes_keep_markup_and_maths():
+    """book/api/ddlib_docstrings.py: bars and lone asterisks of prose print as written."""
+    sys.path.insert(0, str(BOOK / "api"))
+    try:
+        from ddlib_docstrings import escape_docstring
+    finally:
+        sys.path.remove(str(BOOK / "api"))
+    lines = ["Basis (|↑⟩, |↓⟩), distance |R| ≥ 2, shape (3, 3, *lattice.shape).",
+             "* a bullet with *emphasis* and **strong** and ``|literal|`` and :math:`|x|`",
+             ".. math::", "", "    |\\mu| = *a*", "after"]
+    out = escape_docstring(lines)
+    assert out[0] == ("Basis (\\|↑⟩, \\|↓⟩), distance \\|R| ≥ 2, "
+                      "shape (3, 3, \\*lattice.shape).")
+    assert out[1] == lines[1]
+    assert out[2:5] == lines[2:5]
+    assert out[5] == "after"
