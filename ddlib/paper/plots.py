@@ -1,0 +1,107 @@
+"""Figure helpers shared by the chapters: one paper-like style, consistent labels."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+__all__ = ["paper_style", "subplots", "LABELS", "COLORS"]
+
+#: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
+LABELS = {
+    "Delta": r"detuning $\Delta$ [$\Gamma$]",
+    "Omega": r"drive $\Omega$ [$\Gamma$]",
+    "JZ": r"coupling $J\mathcal{Z}$ [$\Gamma$]",
+    "t": r"time $t$ [$1/\Gamma$]",
+    "mux": r"$\mu_x^S$",
+    "muy": r"$\mu_y^S$",
+    "muz": r"$\mu_z^S$",
+    "m": r"$m$ ($x$ magnetisation per site)",
+    "Px": r"$P(M_x = m)$",
+    "bx": r"bimodality $b_x$",
+    "kappa": r"relaxation rate $\kappa$ [$\Gamma$]",
+    "gap": r"Liouvillian gap [$\Gamma$]",
+    "R": r"distance $R$ [sites]",
+}
+
+#: One colour per method, the same in every chapter.
+COLORS = {"MF": "0.35", "MFQF": "C3", "MPO": "C0", "exact": "C2", "1D": "C0", "2D": "C3",
+          "3D": "C1"}
+
+_RC = {
+    "font.family": "serif",
+    "font.size": 10,
+    "axes.labelsize": 11,
+    "axes.titlesize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "xtick.direction": "in",
+    "ytick.direction": "in",
+    "xtick.top": True,
+    "ytick.right": True,
+    "lines.linewidth": 1.6,
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "mathtext.fontset": "cm",
+}
+
+
+def paper_style() -> None:
+    """Switch matplotlib to the book's paper-like style (serif, inward ticks, no frames)."""
+    mpl.rcParams.update(_RC)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: float = 2.6,
+             **kwargs):
+    """``plt.subplots`` in the book's style, each panel ``width`` × ``height`` inches,
+    panels labelled (a), (b), … when there are several."""
+    paper_style()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+                             constrained_layout=True, **kwargs)
+    if nrows * ncols > 1:
+        for k, ax in enumerate(axes.flat):
+            ax.text(0.02, 0.97, f"({chr(97 + k)})", transform=ax.transAxes, va="top",
+                    ha="left", fontweight="bold")
+    return fig, axes
+
+
+def draw_lattice(ax, lattice, *, path: bool = False) -> None:
+    """Draw the sites and bonds of a lattice with ``dim <= 2`` (or a fully connected graph).
+
+    Bonds between geometric neighbours are solid; bonds that close a periodic boundary are drawn
+    as dashed stubs leaving the cluster. The fully connected graph is drawn on a circle. With
+    ``path=True`` the site numbering (the MPS path of a cylinder) is drawn as a grey arrow line.
+    """
+    import numpy as np
+
+    circle = lattice.coords is None or (lattice.dim == 1 and lattice.periodic[0])
+    if circle:
+        phi = 2 * np.pi * np.arange(lattice.N) / lattice.N
+        xy = np.c_[np.cos(phi), np.sin(phi)] * (1 if lattice.coords is None else lattice.N / 6)
+    else:
+        xy = np.c_[lattice.coords, np.zeros(lattice.N)][:, :2].astype(float)
+    solid = {}
+    for i, j in lattice.bonds:
+        d = xy[j] - xy[i]
+        if circle or np.isclose(np.hypot(*d), 1.0):
+            ax.plot(*xy[[i, j]].T, color="0.3", lw=1.0, zorder=1)
+            solid.setdefault(i, set()).add(tuple(np.round(d)))
+            solid.setdefault(j, set()).add(tuple(-np.round(d)))
+    if not circle:  # periodic bonds: a dashed stub in each free periodic direction
+        units = [s * np.eye(2)[k] for k in range(lattice.dim) if lattice.periodic[k]
+                 for s in (1, -1)]
+        for i in range(lattice.N):
+            for e in units:
+                if tuple(e) not in solid.get(i, set()):
+                    ax.plot(*np.c_[xy[i], xy[i] + 0.45 * e], color="0.3", lw=1.0, ls="--",
+                            zorder=1)
+    if path:
+        ax.plot(*xy.T, color="C1", lw=2.5, alpha=0.5, zorder=0)
+    ax.scatter(*xy.T, s=60, color="C0", zorder=2, edgecolor="k", linewidth=0.6)
+    for k, (x, y) in enumerate(xy):
+        ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(repr(lattice), fontsize=9)
