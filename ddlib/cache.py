@@ -46,7 +46,7 @@ import os
 import tempfile
 import types
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,8 @@ def _imports(module: str, path: Path, root: Path, package: str) -> set[str]:
     return {m for m in found if _module_file(m, root, package) is not None}
 
 
-def _closure(modules: Iterable[str], root: Path, package: str) -> list[str]:
+@functools.cache
+def _closure(modules: tuple[str, ...], root: Path, package: str) -> tuple[str, ...]:
     """``modules``, the packages containing them and every module they import inside
     ``package``, transitively (the package's own ``__init__`` only when imported from)."""
     todo, seen = list(modules), set()
@@ -146,7 +147,7 @@ def _closure(modules: Iterable[str], root: Path, package: str) -> list[str]:
         parent = m.rpartition(".")[0]
         if parent and parent != package:
             todo.append(parent)
-    return sorted(seen)
+    return tuple(sorted(seen))
 
 
 def solver_modules(solver, *, root: Path | None = None,
@@ -168,7 +169,7 @@ def solver_modules(solver, *, root: Path | None = None,
     if not names or not all(isinstance(n, str) for n in names):
         raise ValueError(f"solver must be a module name, a module or a sequence of them, "
                          f"got {solver!r}")
-    return _closure(names, root or _ROOT, package)
+    return list(_closure(tuple(names), root or _ROOT, package))
 
 
 @functools.cache
@@ -188,7 +189,8 @@ def code_fingerprint(solver=None, *, root: Path | None = None,
                      package: str = _PACKAGE) -> str:
     """Hash of the source of a solver's modules (see :func:`solver_modules`), or of every
     ``ddlib`` module when ``solver`` is None: a change of the code that computed an entry
-    makes the entry stale, whatever the version number says. Computed once per process."""
+    makes the entry stale, whatever the version number says. Computed once per process
+    (``_closure.cache_clear()``, ``_fingerprint.cache_clear()`` to re-read the sources)."""
     root = root or _ROOT
     modules = None if solver is None else tuple(solver_modules(solver, root=root,
                                                                package=package))

@@ -122,6 +122,7 @@ def test_per_solver_invalidation(tmp_path):
 
     def fp(solver):
         cache_mod._fingerprint.cache_clear()
+        cache_mod._closure.cache_clear()
         return code_fingerprint(solver, root=pkg, package="fake")
 
     assert solver_modules("fake.solver", root=pkg, package="fake") == \
