@@ -45,7 +45,7 @@ from tqdm import tqdm
 from .cache import cached
 
 __all__ = ["grid", "continuation", "with_fallback", "branch", "hysteresis", "hysteresis_many",
-           "bistable_window", "run_parallel", "DIRECTIONS", "PAIRS"]
+           "bistable_window", "describe", "run_parallel", "DIRECTIONS", "PAIRS"]
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -689,14 +689,16 @@ def _solve_point(solver, model, param, where, options, stable_only):
     return solve
 
 
-def _mu_jump(threshold: float):
+def _mu_jump(threshold: float, far_tol: float | None):
     def jumped(a, b) -> bool:
-        return float(np.abs(np.asarray(a["mu"]) - np.asarray(b["mu"])).max()) > threshold
+        if float(np.abs(np.asarray(a["mu"]) - np.asarray(b["mu"])).max()) > threshold:
+            return True
+        return far_tol is not None and (a["eta_far"] > far_tol) != (b["eta_far"] > far_tol)
     return jumped
 
 
-def _walk(solver, model, where, param, values, options, stable_only, jump, tol, jumped,
-          name, walk, progress) -> xr.Dataset:
+def _walk(solver, model, where, param, values, options, stable_only, jump, far_tol, tol,
+          jumped, name, walk, progress) -> xr.Dataset:
     """One direction of :func:`hysteresis` (a task of its own in the parallel path)."""
     store = _mfqf_record if solver == "mfqf" else None
     key = {"model": model.replace(**{param: 0.0}), "where": where, "options": options,
@@ -705,12 +707,13 @@ def _walk(solver, model, where, param, values, options, stable_only, jump, tol, 
         _solve_point(solver, model, param, where, options, stable_only), param, values,
         observables=_observables, name=name, key=key, direction=walk, store=store,
         dims={"eta_axis": ["a", "b", "R"]},
-        jumped=(jumped or _mu_jump(jump)) if (tol is not None or jumped is not None) else None,
+        jumped=(jumped or _mu_jump(jump, far_tol))
+        if (tol is not None or jumped is not None) else None,
         jump_tol=tol if tol is not None else 1.0, solver=("ddlib.sweep", f"ddlib.{solver}"),
         progress=progress)
 
 
-def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump) -> xr.Dataset:
+def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump, far_tol) -> xr.Dataset:
     ds = xr.concat(walks, dim="direction")
     ds = ds.transpose(param, "direction", ...)
     ds = ds.assign_coords(a=["x", "y", "z"], b=["x", "y", "z"]) if "eta_axis" in ds else ds
@@ -724,7 +727,7 @@ def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump) -> xr.Dataset:
         brackets = w.attrs.get("jumps", {}).get(walk, [])
         grid_jump = None
         if not brackets and tol is None:
-            grid_jump = _grid_jump(w, walk, param, jump)
+            grid_jump = _grid_jump(w, walk, param, jump, far_tol)
         if brackets:
             last.append(float(brackets[0][0]))
             off.append(float(brackets[0][1]))
@@ -748,16 +751,19 @@ def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump) -> xr.Dataset:
     return ds
 
 
-def _grid_jump(w: xr.Dataset, walk: str, param: str, jump: float):
-    """(last value on the branch, first past it) of a walk's first μ jump on the grid."""
-    x = w[param].values if walk == "up" else w[param].values[::-1]
-    mu = np.stack([w[f"mu_{c}"].sel(direction=walk).values for c in "xyz"], -1)
-    mu = mu if walk == "up" else mu[::-1]
+def _grid_jump(w: xr.Dataset, walk: str, param: str, jump: float, far_tol):
+    """(last value on the branch, first past it) of a walk's first jump on the grid."""
+    order = slice(None) if walk == "up" else slice(None, None, -1)
+    x = w[param].values[order]
+    mu = np.stack([w[f"mu_{c}"].sel(direction=walk).values for c in "xyz"], -1)[order]
+    far = w["eta_far"].sel(direction=walk).values[order]
+    test = _mu_jump(jump, far_tol)
     prev = None
     for k in range(len(x)):
         if not np.all(np.isfinite(mu[k])):
             continue
-        if prev is not None and np.abs(mu[k] - mu[prev]).max() > jump:
+        if prev is not None and test({"mu": mu[prev], "eta_far": far[prev]},
+                                     {"mu": mu[k], "eta_far": far[k]}):
             return float(x[prev]), float(x[k])
         prev = k
     return None
@@ -765,7 +771,8 @@ def _grid_jump(w: xr.Dataset, walk: str, param: str, jump: float):
 
 def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
                options=None, stable_only: bool = True, jump: float = 0.15,
-               tol: float | None = None, jumped: Callable[[dict, dict], bool] | None = None,
+               far_tol: float | None = None, tol: float | None = None,
+               jumped: Callable[[dict, dict], bool] | None = None, direction: str = "both",
                name: str | None = None, parallel: bool = False, workers: int = 2,
                client=None, progress: bool = True) -> xr.Dataset:
     r"""Sweep one parameter up and down, each sweep following its stable branch.
@@ -812,13 +819,19 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
     jump : float, default 0.15
         A sweep has left its branch when a component of μ changes by more than this between
         consecutive converged points.
+    far_tol : float, optional
+        Also count as leaving the branch the point where ``eta_far`` (max_ab |η_ab| at the
+        farthest displacement) crosses ``far_tol``: where the connected correlations start
+        (or stop) reaching across the finite lattice.
     tol : float, optional
         Locate the end of each sweep's branch (its first jump) by bisection to ``tol``, each
         trial warm-started from the last point still on the branch. None: the end is the
         last grid point before the jump.
     jumped : callable, optional
         ``jumped(a, b) -> bool`` on two kept records (dicts with ``mu``, ``kappa``,
-        ``sigma``, ``lambda``, ``eta_far``, …) replacing the ``jump`` test.
+        ``sigma``, ``lambda``, ``eta_far``, …) replacing the ``jump`` and ``far_tol`` tests.
+    direction : {"both", "up", "down"}
+        Which sweeps to make (the ``direction`` dimension then has one value).
     name : str, optional
         Cache name (default ``"sweep.hysteresis.<solver>"``).
     parallel, workers, client
@@ -829,7 +842,8 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
     Returns
     -------
     xarray.Dataset
-        Dimensions ``(param, "direction")``, ``direction`` = ["up", "down"]. Variables:
+        Dimensions ``(param, "direction")``, ``direction`` = ["up", "down"] (for
+        ``direction="both"``). Variables:
         ``mu_x``, ``mu_y``, ``mu_z``; ``kappa`` (relaxation rate κ [Γ]) and ``kappa_imag``;
         ``converged``, ``stable``, ``message``; ``sigma_ab`` = Σ_ab = Σ_{R≠0} η_ab(R) and
         ``lambda_ab`` = λ_ab (inverse correlation length [1/site]) for ab in xx, xy, …, zz
@@ -851,15 +865,36 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
         raise ValueError(f"jump must be a positive number, got {jump!r}")
     if tol is not None and not (isinstance(tol, Real) and tol > 0):
         raise ValueError(f"tol must be a positive number or None, got {tol!r}")
+    if far_tol is not None and not (isinstance(far_tol, Real) and far_tol > 0):
+        raise ValueError(f"far_tol must be a positive number or None, got {far_tol!r}")
     if jumped is not None:
         _check_callable("jumped", jumped)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     name = name or f"sweep.hysteresis.{solver}"
     tasks = [functools.partial(_walk, solver, model, where, param, grid_values, options,
-                               stable_only, jump, tol, jumped, name, walk, False)
-             for walk in ("up", "down")]
+                               stable_only, jump, far_tol, tol, jumped, name, walk, False)
+             for walk in (("up", "down") if direction == "both" else (direction,))]
     walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
                          progress=progress, desc=name)
-    return _assemble(walks, param, tol, jump)
+    return _assemble(walks, param, tol, jump, far_tol)
+
+
+def describe(ds: xr.Dataset, label: str = "") -> str:
+    """One line per sweep of a :func:`hysteresis` Dataset: where its branch ends and κ, Im λ
+    and Σ_xx of the state right there (or that it never leaves its branch)."""
+    param = next(d for d in ds.mu_x.dims if d != "direction")
+    lines = []
+    for walk in ds.direction.values:
+        end = ds.sel(direction=walk)
+        head = f"{label}, sweep {walk}" if label else f"sweep {walk}"
+        if not np.isfinite(float(end.branch_end)):
+            lines.append(f"{head}: stays on its branch over the whole range")
+            continue
+        lines.append(f"{head}: stable branch ends at {param} = {float(end.branch_end):.4f} "
+                     f"(κ = {float(end.end_kappa):.4g}, Im λ = {float(end.end_kappa_imag):.2g}, "
+                     f"Σ_xx = {float(end.end_sigma_xx):.3g})")
+    return "\n".join(lines)
 
 
 def hysteresis_many(model, lattice, param: str, values, vary: Mapping[str, Sequence[float]],
@@ -896,17 +931,18 @@ def hysteresis_many(model, lattice, param: str, values, vary: Mapping[str, Seque
                                           kwargs.pop("options", None))
     grid_values = np.sort(_values("values", values))
     tol, jumped = kwargs.pop("tol", None), kwargs.pop("jumped", None)
-    jump = kwargs.pop("jump", 0.15)
+    jump, far_tol = kwargs.pop("jump", 0.15), kwargs.pop("far_tol", None)
     stable_only = kwargs.pop("stable_only", True)
     name = kwargs.pop("name", None) or f"sweep.hysteresis.{solver}"
     if kwargs:
         raise ValueError(f"unknown keyword arguments {sorted(kwargs)}")
     tasks = [functools.partial(_walk, solver, m, where, param, grid_values, options,
-                               stable_only, jump, tol, jumped, name, walk, False)
+                               stable_only, jump, far_tol, tol, jumped, name, walk, False)
              for m in models for walk in ("up", "down")]
     walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
                          progress=progress, desc=name)
-    sets = [_assemble(walks[2 * k:2 * k + 2], param, tol, jump) for k in range(len(models))]
+    sets = [_assemble(walks[2 * k:2 * k + 2], param, tol, jump, far_tol)
+            for k in range(len(models))]
     return xr.concat(sets, dim=xr.DataArray(others, dims=other, name=other))
 
 

@@ -518,3 +518,51 @@ def test_run_parallel_serial_path_and_bad_workers():
     assert sweep.run_parallel([lambda: 1, lambda: 2], parallel=False, progress=False) == [1, 2]
     with pytest.raises(ValueError, match="workers"):
         sweep.run_parallel([lambda: 1], workers=0, progress=False)
+
+
+@pytest.mark.slow
+def test_mfqf_bistable_window_against_a_fine_grid_and_critical_slowing_down():
+    """MFQF on a periodic 10x10 lattice (Ω = 0.5, J𝒵 = 4): the window's edges, bisected to
+    1e-3, lie inside the last grid interval of a plain hysteresis sweep with steps of 0.005
+    (no bisection), and κ at each edge is small next to its values inside the branches
+    (critical slowing down at the end of a stable branch). About 90 s on one core."""
+    from ddlib import lattice
+
+    square = lattice.hypercubic(10, 2)
+    model = Model(Delta=0.0, Omega=0.5, J=1.0)
+    left, right = sweep.bistable_window(model, square, "Delta", 1.9, 2.4, tol=1e-3, n=11,
+                                        progress=False)
+    fine = sweep.hysteresis(model, square, "Delta", np.round(np.arange(1.95, 2.3001, 0.005), 6),
+                            progress=False)
+    up, down = (float(fine.branch_end.sel(direction=d)) for d in ("up", "down"))
+    assert up - 1e-3 <= right <= up + 0.005 + 1e-3
+    assert down - 0.005 - 1e-3 <= left <= down + 1e-3
+    assert 2.0 < left < right < 2.3
+    ds = sweep.hysteresis(model, square, "Delta", np.linspace(1.9, 2.4, 11), tol=1e-3,
+                          progress=False)
+    assert (float(ds.branch_end.sel(direction="down")), float(ds.branch_end.sel(
+        direction="up"))) == (left, right)  # the same bisection, read from the cache
+    assert bool((ds.end_kappa < 0.25 * ds.kappa.where(ds.converged).median()).all())
+    assert bool((ds.end_kappa_imag == 0).all())  # a real eigenvalue: no Hopf
+    assert bool(ds.stable.where(ds.converged, True).all())
+
+
+def test_one_direction_and_describe():
+    ds = sweep.hysteresis(MF_MODEL, 1.0, "Delta", np.linspace(1.0, 2.2, 7), direction="up",
+                          tol=1e-3, progress=False)
+    assert list(ds.direction.values) == ["up"] and ds.mu_x.shape == (7, 1)
+    text = sweep.describe(ds, "MF")
+    assert text.startswith("MF, sweep up: stable branch ends at Delta = 1.88")
+    whole = sweep.hysteresis(MF_MODEL.replace(J=1.0), 1.0, "Delta", [1.0, 2.0], tol=1e-3,
+                             progress=False)  # a steep crossover: bisection sees no jump
+    assert "stays on its branch" in sweep.describe(whole)
+
+
+def test_far_tol_ends_a_branch_where_correlations_cross_it():
+    """The far_tol test on kept records (eta_far crossing the threshold is a jump)."""
+    jumped = sweep._mu_jump(0.15, 0.01)
+    a = {"mu": np.zeros(3), "eta_far": 0.001}
+    assert not jumped(a, {"mu": np.full(3, 0.1), "eta_far": 0.009})
+    assert jumped(a, {"mu": np.zeros(3), "eta_far": 0.02})
+    assert jumped(a, {"mu": np.array([0.2, 0, 0]), "eta_far": 0.0})
+    assert not sweep._mu_jump(0.15, None)(a, {"mu": np.zeros(3), "eta_far": 0.5})
