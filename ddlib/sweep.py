@@ -701,7 +701,8 @@ def _walk(solver, model, where, param, values, options, stable_only, jump, far_t
           jumped, name, walk, progress) -> xr.Dataset:
     """One direction of :func:`hysteresis` (a task of its own in the parallel path)."""
     store = _mfqf_record if solver == "mfqf" else None
-    key = {"model": model.replace(**{param: 0.0}), "where": where, "options": options,
+    fixed = {k: v for k, v in model.key().items() if k != param}
+    key = {"model": fixed, "where": where, "options": options,
            "stable_only": stable_only, "record": "sweep.hysteresis/1"}
     return continuation(
         _solve_point(solver, model, param, where, options, stable_only), param, values,
@@ -871,6 +872,8 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
         _check_callable("jumped", jumped)
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if options is not None:  # stable_only needs kappa: refused here, not at every point
+        dataclasses.replace(options, require_stable=bool(stable_only))
     name = name or f"sweep.hysteresis.{solver}"
     tasks = [functools.partial(_walk, solver, model, where, param, grid_values, options,
                                stable_only, jump, far_tol, tol, jumped, name, walk, False)

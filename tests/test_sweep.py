@@ -566,3 +566,16 @@ def test_far_tol_ends_a_branch_where_correlations_cross_it():
     assert jumped(a, {"mu": np.zeros(3), "eta_far": 0.02})
     assert jumped(a, {"mu": np.array([0.2, 0, 0]), "eta_far": 0.0})
     assert not sweep._mu_jump(0.15, None)(a, {"mu": np.zeros(3), "eta_far": 0.5})
+
+
+def test_any_model_parameter_can_be_swept_and_options_are_checked_first():
+    ds = sweep.hysteresis(MF_MODEL, 1.0, "Gamma", [0.5, 1.0], progress=False)
+    assert bool(ds.converged.all())
+    from ddlib import lattice, mfqf
+
+    with pytest.raises(ValueError, match="require_stable"):
+        sweep.hysteresis(MF_MODEL, lattice.chain(8), "Delta", [1.0],
+                         options=mfqf.SteadyOptions(kappa=False), progress=False)
+    with pytest.raises(TypeError, match="options"):
+        sweep.hysteresis(MF_MODEL, lattice.chain(8), "Delta", [1.0], options={"tol": 1},
+                         progress=False)
