@@ -1,6 +1,21 @@
-"""Parameter scans: grids and continuation with warm starts, cached point by point.
+"""Parameter scans: hysteresis sweeps and bistable windows, grids and continuation with warm
+starts, cached point by point, serially or on dask.distributed workers.
 
-Any solver fits: the scan calls a function you give it and keeps, from each result, the
+For the steady states of the paper's models (MFQF on periodic hypercubic lattices, and MF):
+
+* :func:`hysteresis` — one parameter swept up and down, each sweep following its stable
+  branch; a labelled Dataset (μ, κ, Σ_ab, λ_ab, convergence) and where each branch ends.
+* :func:`bistable_window` — the interval where two stable steady states coexist, its edges
+  bisected to a tolerance.
+* :func:`hysteresis_many` — several such sweeps (e.g. at several J𝒵) as parallel tasks.
+
+For example, on a laptop and then on a cluster's scheduler::
+
+    ds = sweep.hysteresis(model, lattice.hypercubic(200, 2), "Delta", deltas, tol=1e-4)
+    maps = sweep.hysteresis_many(model, lat, "Delta", deltas, vary={"J": JZ / lat.Z})
+    maps = sweep.hysteresis_many(..., client=Client("tcp://scheduler:8786"))
+
+Generic scans of any solver: the scan calls a function you give it and keeps, from each result, the
 numbers an ``observables`` function extracts. Results are labelled :class:`xarray.Dataset`\\ s
 whose coordinates are the scanned parameters, so ``ds.mux.sel(direction="up")`` or
 ``ds.kappa.plot()`` work directly.
