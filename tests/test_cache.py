@@ -214,3 +214,13 @@ def test_foreign_class_is_not_rebuilt(tmp_path):
     (tmp_path / "e.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="not a ddlib class"):
         load(tmp_path / "e", "k")
+
+
+def test_roundtrip_steady_summary(tmp_path):
+    from ddlib.results import SteadySummary
+
+    s = SteadySummary(model=Model(1.5, 0.5, 1.0), mu=(0.1, 0.2, -0.9), converged=True,
+                      message="converged", stable=None, kappa=float("nan"), solver="mfqf",
+                      sigma=np.eye(3), lattice={"kind": "chain", "N": 8})
+    back = _roundtrip(tmp_path, {"summary": s})["summary"]
+    assert isinstance(back, SteadySummary) and back == s

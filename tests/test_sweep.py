@@ -579,3 +579,15 @@ def test_any_model_parameter_can_be_swept_and_options_are_checked_first():
     with pytest.raises(TypeError, match="options"):
         sweep.hysteresis(MF_MODEL, lattice.chain(8), "Delta", [1.0], options={"tol": 1},
                          progress=False)
+
+
+def test_a_cached_record_warm_starts_as_a_steady_summary():
+    from ddlib.results import SteadySummary
+
+    rec = sweep._failed_record("mfqf", MF_MODEL, "", 8)
+    rec.update(mu=np.array([0.1, 0.2, -0.9]), converged=True, stable=True, kappa=0.3)
+    warm = sweep._warm(rec)
+    assert isinstance(warm, SteadySummary) and warm.model == MF_MODEL
+    assert warm.mu == (0.1, 0.2, -0.9) and warm.stable is True and warm.solver == "mfqf"
+    full = object()
+    assert sweep._warm(full) is full and sweep._warm(None) is None  # results of this run
