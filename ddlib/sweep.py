@@ -898,14 +898,15 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
     return _assemble(walks, param, tol, jump, far_tol)
 
 
-def describe(ds: xr.Dataset, label: str = "") -> str:
+def describe(ds: xr.Dataset, label: str = "", indent: str = "") -> str:
     """One line per sweep of a :func:`hysteresis` Dataset: where its branch ends and κ, Im λ
-    and Σ_xx of the state right there (or that it never leaves its branch)."""
+    and Σ_xx of the state right there (or that it never leaves its branch); each line
+    starts with ``indent``, then ``label``."""
     param = next(d for d in ds.mu_x.dims if d != "direction")
     lines = []
     for walk in ds.direction.values:
         end = ds.sel(direction=walk)
-        head = f"{label}, sweep {walk}" if label else f"sweep {walk}"
+        head = indent + (f"{label}, sweep {walk}" if label else f"sweep {walk}")
         if not np.isfinite(float(end.branch_end)):
             lines.append(f"{head}: stays on its branch over the whole range")
             continue

@@ -555,7 +555,7 @@ def test_one_direction_and_describe():
     assert text.startswith("MF, sweep up: stable branch ends at Delta = 1.88")
     whole = sweep.hysteresis(MF_MODEL.replace(J=1.0), 1.0, "Delta", [1.0, 2.0], tol=1e-3,
                              progress=False)  # a steep crossover: bisection sees no jump
-    assert "stays on its branch" in sweep.describe(whole)
+    assert sweep.describe(whole, indent="  ").startswith("  sweep up: stays on its branch")
 
 
 def test_far_tol_ends_a_branch_where_correlations_cross_it():
