@@ -216,7 +216,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
                  dims: Mapping[str, Sequence[str]] | None = None,
                  jumped: Callable[[Any, Any], bool] | None = None, jump_tol: float = 1e-3,
                  store: Callable[[Any], Any] | None = None, solver=None,
-                 progress: bool = True) -> xr.Dataset:
+                 progress: bool = True, desc: str | None = None) -> xr.Dataset:
     """Follow a branch of solutions through ``values`` of one parameter, warm-starting each
     point from the previous one.
 
@@ -303,7 +303,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     records: list[dict] = []
     jumps: dict[str, list] = {}
     ends: dict[str, list] = {}
-    bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
+    bar = tqdm(total=len(walks) * grid_values.size, desc=desc or name, disable=not progress)
 
     def step(value: float, previous: _Point | None, path: list[float]) -> _Point:
         fresh = []
@@ -722,6 +722,7 @@ def _walk(solver, model, where, param, values, options, stable_only, jump, far_t
     return continuation(
         _solve_point(solver, model, param, where, options, stable_only), param, values,
         observables=_observables, name=name, key=key, direction=walk, store=store,
+        desc=f"{name} {walk}",
         dims={"eta_axis": ["a", "b", "R"]},
         jumped=(jumped or _mu_jump(jump, far_tol))
         if (tol is not None or jumped is not None) else None,
@@ -890,11 +891,13 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
     if options is not None:  # stable_only needs kappa: refused here, not at every point
         dataclasses.replace(options, require_stable=bool(stable_only))
     name = name or f"sweep.hysteresis.{solver}"
+    here = not parallel and client is None  # serial: a bar per sweep, point by point
     tasks = [functools.partial(_walk, solver, model, where, param, grid_values, options,
-                               stable_only, jump, far_tol, tol, jumped, name, walk, False)
+                               stable_only, jump, far_tol, tol, jumped, name, walk,
+                               progress and here)
              for walk in (("up", "down") if direction == "both" else (direction,))]
     walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
-                         progress=progress, desc=name)
+                         progress=progress and not here, desc=name)
     return _assemble(walks, param, tol, jump, far_tol)
 
 
