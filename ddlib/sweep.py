@@ -712,13 +712,23 @@ def _mu_jump(threshold: float, far_tol: float | None):
     return jumped
 
 
+_RECORD_VERSION = "sweep.hysteresis/1"
+"""Part of every hysteresis point's cache key: bump it when what a point computes or keeps
+changes here (``_mfqf_record``, ``_failed_record``, ``_warm``, ``_solve_point``), since an
+MFQF point is keyed by the code of ``ddlib.mfqf`` only, not by this module (whose plotting
+and reporting helpers change more often than hours of MFQF points should be recomputed)."""
+
+_CODE = {"mfqf": "ddlib.mfqf", "meanfield": ("ddlib.meanfield", "ddlib.sweep")}
+"""The code that keys each solver's points (MF points are chosen here: ``_mf_point``)."""
+
+
 def _walk(solver, model, where, param, values, options, stable_only, jump, far_tol, tol,
           jumped, name, walk, progress) -> xr.Dataset:
     """One direction of :func:`hysteresis` (a task of its own in the parallel path)."""
     store = _mfqf_record if solver == "mfqf" else None
     fixed = {k: v for k, v in model.key().items() if k != param}
     key = {"model": fixed, "where": where, "options": options,
-           "stable_only": stable_only, "record": "sweep.hysteresis/1"}
+           "stable_only": stable_only, "record": _RECORD_VERSION}
     return continuation(
         _solve_point(solver, model, param, where, options, stable_only), param, values,
         observables=_observables, name=name, key=key, direction=walk, store=store,
@@ -726,7 +736,7 @@ def _walk(solver, model, where, param, values, options, stable_only, jump, far_t
         dims={"eta_axis": ["a", "b", "R"]},
         jumped=(jumped or _mu_jump(jump, far_tol))
         if (tol is not None or jumped is not None) else None,
-        jump_tol=tol if tol is not None else 1.0, solver=("ddlib.sweep", f"ddlib.{solver}"),
+        jump_tol=tol if tol is not None else 1.0, solver=_CODE[solver],
         progress=progress)
 
 

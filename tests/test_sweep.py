@@ -591,3 +591,10 @@ def test_a_cached_record_warm_starts_as_a_steady_summary():
     assert warm.mu == (0.1, 0.2, -0.9) and warm.stable is True and warm.solver == "mfqf"
     full = object()
     assert sweep._warm(full) is full and sweep._warm(None) is None  # results of this run
+
+
+def test_mfqf_points_are_keyed_by_the_mfqf_code_not_by_this_module():
+    from ddlib.cache import solver_modules
+
+    assert "ddlib.sweep" not in solver_modules(sweep._CODE["mfqf"])
+    assert "ddlib.sweep" in solver_modules(sweep._CODE["meanfield"])  # MF points chosen here
