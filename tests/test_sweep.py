@@ -525,7 +525,7 @@ def test_mfqf_bistable_window_against_a_fine_grid_and_critical_slowing_down():
     """MFQF on a periodic 10x10 lattice (Ω = 0.5, J𝒵 = 4): the window's edges, bisected to
     1e-3, lie inside the last grid interval of a plain hysteresis sweep with steps of 0.005
     (no bisection), and κ at each edge is small next to its values inside the branches
-    (critical slowing down at the end of a stable branch). About 90 s on one core."""
+    (critical slowing down at the end of a stable branch). About 45 s on one core."""
     from ddlib import lattice
 
     square = lattice.hypercubic(10, 2)
