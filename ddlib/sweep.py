@@ -1,6 +1,21 @@
-"""Parameter scans: grids and continuation with warm starts, cached point by point.
+"""Parameter scans: hysteresis sweeps and bistable windows, grids and continuation with warm
+starts, cached point by point, serially or on dask.distributed workers.
 
-Any solver fits: the scan calls a function you give it and keeps, from each result, the
+For the steady states of the paper's models (MFQF on periodic hypercubic lattices, and MF):
+
+* :func:`hysteresis` — one parameter swept up and down, each sweep following its stable
+  branch; a labelled Dataset (μ, κ, Σ_ab, λ_ab, convergence) and where each branch ends.
+* :func:`bistable_window` — the interval where two stable steady states coexist, its edges
+  bisected to a tolerance.
+* :func:`hysteresis_many` — several such sweeps (e.g. at several J𝒵) as parallel tasks.
+
+For example, on a laptop and then on a cluster's scheduler::
+
+    ds = sweep.hysteresis(model, lattice.hypercubic(200, 2), "Delta", deltas, tol=1e-4)
+    maps = sweep.hysteresis_many(model, lat, "Delta", deltas, vary={"J": JZ / lat.Z})
+    maps = sweep.hysteresis_many(..., client=Client("tcp://scheduler:8786"))
+
+Generic scans of any solver: the scan calls a function you give it and keeps, from each result, the
 numbers an ``observables`` function extracts. Results are labelled :class:`xarray.Dataset`\\ s
 whose coordinates are the scanned parameters, so ``ds.mux.sel(direction="up")`` or
 ``ds.kappa.plot()`` work directly.
@@ -29,7 +44,11 @@ carries η_ab(R) on every site: tens of MB at 200², GBs over a scan) can be sto
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
+import os
+import types
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
 from typing import Any, NamedTuple
@@ -40,7 +59,8 @@ from tqdm import tqdm
 
 from .cache import cached
 
-__all__ = ["grid", "continuation", "with_fallback", "branch", "DIRECTIONS"]
+__all__ = ["grid", "continuation", "with_fallback", "branch", "hysteresis", "hysteresis_many",
+           "bistable_window", "describe", "run_parallel", "DIRECTIONS", "PAIRS"]
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -110,8 +130,9 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
          observables: Callable[[Any], Mapping[str, Any]], name: str,
          key: Mapping[str, Any] | None = None,
          dims: Mapping[str, Sequence[str]] | None = None,
-         store: Callable[[Any], Any] | None = None,
-         progress: bool = True) -> xr.Dataset:
+         store: Callable[[Any], Any] | None = None, solver=None,
+         progress: bool = True, parallel: bool = False, workers: int = 2,
+         client=None) -> xr.Dataset:
     """Evaluate ``solve(**point)`` on every point of a grid, each point cached.
 
     Parameters
@@ -137,8 +158,21 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
         alike, so ``kept`` must carry what it uses (and ``converged``, as an attribute or a
         key, if the result has it). The function's qualified name is part of the cache
         key: rename it (or the scan) when you change what it keeps.
+    solver : str or sequence of str, optional
+        The ddlib module(s) ``solve`` runs (e.g. ``"ddlib.mfqf"``): their code keys the cache
+        entries (:func:`ddlib.cache.cached`); default: the whole package.
     progress : bool
         Show a tqdm bar.
+    parallel : bool, default False
+        Compute the points on a dask ``LocalCluster`` of ``workers`` processes with one
+        thread each (:func:`run_parallel`); each point is cached by the worker as soon as it
+        finishes, so a killed worker or an interrupted run loses no finished point. The
+        result is the same as the serial one. ``solve``, ``observables`` and ``store`` must
+        then be picklable by cloudpickle (lambdas and closures are).
+    workers : int, default 2
+        Worker processes of the local cluster.
+    client : dask.distributed.Client, optional
+        Run on this (existing) scheduler instead, e.g. a cluster's; implies ``parallel``.
 
     Returns
     -------
@@ -159,14 +193,21 @@ def grid(solve: Callable[..., Any], axes: Mapping[str, Sequence[float]], *,
     coords = {k: _values(f"axes[{k!r}]", v) for k, v in axes.items()}
     key = dict(key or {}, **_store_key(store))
     names = tuple(coords)
-    points = list(itertools.product(*coords.values()))
-    records = []
-    for values in tqdm(points, desc=name, disable=not progress):
-        point = dict(zip(names, (float(v) for v in values), strict=True))
-        result = cached(name, lambda p=point: _kept(store, solve(**p)), **key, point=point)
-        records.append(_observe(observables, result))
+    points = [dict(zip(names, (float(v) for v in values), strict=True))
+              for values in itertools.product(*coords.values())]
+    tasks = [functools.partial(_grid_point, solve, observables, store, name, key, solver, p)
+             for p in points]
+    records = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
+                           progress=progress, desc=name)
     shape = tuple(len(v) for v in coords.values())
     return _collect(records, shape, names, coords, dims)
+
+
+def _grid_point(solve, observables, store, name, key, solver, point) -> dict:
+    """One point of :func:`grid`: computed (or read from the cache) and observed."""
+    result = cached(name, lambda: _kept(store, solve(**point)), solver=solver, **key,
+                    point=point)
+    return _observe(observables, result)
 
 
 def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequence[float], *,
@@ -174,8 +215,8 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
                  key: Mapping[str, Any] | None = None, direction: str = "both",
                  dims: Mapping[str, Sequence[str]] | None = None,
                  jumped: Callable[[Any, Any], bool] | None = None, jump_tol: float = 1e-3,
-                 store: Callable[[Any], Any] | None = None,
-                 progress: bool = True) -> xr.Dataset:
+                 store: Callable[[Any], Any] | None = None, solver=None,
+                 progress: bool = True, desc: str | None = None) -> xr.Dataset:
     """Follow a branch of solutions through ``values`` of one parameter, warm-starting each
     point from the previous one.
 
@@ -225,6 +266,9 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         warm start) and ``kept`` when it came from the cache (where a scan resumes), so
         ``solve`` must accept both. The function's qualified name is part of the cache key:
         rename it (or the scan) when you change what it keeps.
+    solver : str or sequence of str, optional
+        The ddlib module(s) ``solve`` runs, whose code keys the cache entries (default: the
+        whole package).
     progress : bool
 
     Returns
@@ -259,7 +303,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     records: list[dict] = []
     jumps: dict[str, list] = {}
     ends: dict[str, list] = {}
-    bar = tqdm(total=len(walks) * grid_values.size, desc=name, disable=not progress)
+    bar = tqdm(total=len(walks) * grid_values.size, desc=desc or name, disable=not progress)
 
     def step(value: float, previous: _Point | None, path: list[float]) -> _Point:
         fresh = []
@@ -268,7 +312,7 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
             fresh.append(solve(value, None if previous is None else previous.warm))
             return _kept(store, fresh[0])
 
-        kept = cached(name, compute, **key, param=param, path=path)
+        kept = cached(name, compute, solver=solver, **key, param=param, path=path)
         return _Point(kept, fresh[0] if fresh else kept)
 
     for walk in walks:
@@ -379,16 +423,18 @@ def with_fallback(step: Callable[[float, Any], Any],
 
 
 def branch(ds: xr.Dataset, var: str, direction: str) -> tuple[np.ndarray, np.ndarray]:
-    """One sweep of a :func:`continuation` cut at the end of the branch it followed.
+    """One sweep of a :func:`hysteresis` or :func:`continuation` cut at the end of the branch
+    it followed.
 
-    Points past the sweep's first jump are dropped and the branch end found by bisection
-    (``ds.attrs["branch_ends"]``) is appended, so a plot shows each branch up to where it
-    ends and no line across the jump.
+    Points past the sweep's first jump are dropped and the branch end (``branch_end`` and
+    ``end_<var>`` of a :func:`hysteresis` Dataset; ``ds.attrs["branch_ends"]`` of a
+    continuation) is appended, so a plot shows each branch up to where it ends and no line
+    across the jump.
 
     Parameters
     ----------
     ds : xarray.Dataset
-        A continuation result (computed with ``jumped``).
+        A :func:`hysteresis` result, or a continuation computed with ``jumped``.
     var : str
         Variable to return.
     direction : {"up", "down"}
@@ -400,20 +446,577 @@ def branch(ds: xr.Dataset, var: str, direction: str) -> tuple[np.ndarray, np.nda
     y : ndarray, shape (m, ...)
         ``var`` at those values (NaN past the jump).
     """
-    if "jumps" not in ds.attrs:
-        raise ValueError("ds must come from continuation(..., jumped=...)")
-    if direction not in ds.attrs["jumps"]:
-        raise ValueError(f"direction must be one of {list(ds.attrs['jumps'])}, "
-                         f"got {direction!r}")
     if var not in ds:
         raise ValueError(f"var must be a variable of ds, got {var!r}")
-    param = ds[var].dims[1]
-    x, y = ds[param].values, ds[var].sel(direction=direction).values
-    if not ds.attrs["jumps"][direction]:
+    if "branch_end" in ds:
+        if direction not in ds.direction.values:
+            raise ValueError(f"direction must be one of {list(ds.direction.values)}, "
+                             f"got {direction!r}")
+        param = next(d for d in ds[var].dims if d != "direction")
+        last = float(ds.branch_end.sel(direction=direction))
+        end = ds[f"end_{var}"].sel(direction=direction).values if np.isfinite(last) else None
+        y = ds[var].sel(direction=direction).transpose(param, ...).values
+    else:
+        if "jumps" not in ds.attrs:
+            raise ValueError("ds must come from hysteresis() or continuation(..., jumped=...)")
+        if direction not in ds.attrs["jumps"]:
+            raise ValueError(f"direction must be one of {list(ds.attrs['jumps'])}, "
+                             f"got {direction!r}")
+        param = ds[var].dims[1]
+        y = ds[var].sel(direction=direction).values
+        brackets = ds.attrs["jumps"][direction]
+        last = brackets[0][0] if brackets else np.nan
+        end = ds.attrs["branch_ends"][direction][0][var] if brackets else None
+    x = ds[param].values
+    if end is None:
         return x, y
-    (last, _), end = ds.attrs["jumps"][direction][0], ds.attrs["branch_ends"][direction][0]
     keep = (x < last) if direction == "up" else (x > last)
     y = np.where(keep.reshape((-1,) + (1,) * (y.ndim - 1)), y, np.nan)
-    x, y = np.append(x, last), np.concatenate([y, np.asarray(end[var], dtype=float)[None]])
+    x, y = np.append(x, last), np.concatenate([y, np.asarray(end, dtype=float)[None]])
     order = np.argsort(x, kind="stable")
     return x[order], y[order]
+
+
+# ----------------------------------------------------------------------------- parallel
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS")
+
+
+def _in_worker(task: Callable[[], Any], env: Mapping[str, str]):
+    """Run ``task`` in a worker process with the caller's cache directory and one thread
+    per BLAS/numba pool (the settings a task saw serially)."""
+    os.environ.update(env)
+    return task()
+
+
+def _worker_env() -> dict[str, str]:
+    env = {var: os.environ.get(var, "1") for var in _THREAD_VARS}
+    if "DDLIB_CACHE" in os.environ:
+        env["DDLIB_CACHE"] = os.environ["DDLIB_CACHE"]
+    return env
+
+
+def run_parallel(tasks: Sequence[Callable[[], Any]], *, parallel: bool = True,
+                 workers: int = 2, client=None, progress: bool = True,
+                 desc: str | None = None) -> list:
+    """``[task() for task in tasks]``, on dask.distributed workers or serially.
+
+    Parameters
+    ----------
+    tasks : sequence of callables
+        Independent tasks (no arguments). Each should cache what it computes (as the points
+        of :func:`grid` and :func:`hysteresis` do), so that a worker killed mid-run, whose
+        task the scheduler reruns elsewhere, or a run interrupted and started again, loses no
+        finished point.
+    parallel : bool, default True
+        False runs the tasks here, in order (the same functions: the same results).
+    workers : int, default 2
+        Processes of the ``LocalCluster`` started (and closed) for this call, one thread each.
+    client : dask.distributed.Client, optional
+        An existing scheduler's client (``Client("tcp://scheduler:8786")``, or one of a
+        ``dask_jobqueue`` cluster) to run on instead; it is left open.
+    progress : bool
+        tqdm bar over finished tasks.
+    desc : str, optional
+        Label of the bar.
+
+    Returns
+    -------
+    list
+        The tasks' values, in the order of ``tasks``.
+    """
+    tasks = list(tasks)
+    for task in tasks:
+        _check_callable("tasks[i]", task)
+    if not parallel and client is None:
+        return [task() for task in tqdm(tasks, desc=desc, disable=not progress)]
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    import logging
+
+    from dask.distributed import Client, LocalCluster, as_completed  # lazy: import ddlib fast
+
+    cluster = None
+    if client is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        env = _worker_env()
+        futures = [client.submit(_in_worker, task, env, pure=False) for task in tasks]
+        where = {f.key: i for i, f in enumerate(futures)}
+        out: list = [None] * len(tasks)
+        with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
+            for future in as_completed(futures):
+                out[where[future.key]] = future.result()
+                bar.update()
+        return out
+    finally:
+        if cluster is not None:
+            client.close()
+            cluster.close()
+
+
+# ----------------------------------------------------------------------------- hysteresis
+
+PAIRS = tuple(a + b for a in "xyz" for b in "xyz")
+"""Labels of the correlator components ab (``sigma_xy`` is Σ_xy)."""
+
+_SOLVERS = ("mfqf", "meanfield")
+_PARAMS = ("Delta", "Omega", "J", "Gamma")
+
+
+def _mfqf_record(state) -> dict:
+    """What a sweep keeps of an MFQF steady state (JSON-portable; no η field): the
+    :class:`~ddlib.results.SteadySummary` fields plus Σ_ab, λ_ab, |η| at the farthest
+    displacement and η_ab along one axis up to L/2."""
+    eta = np.asarray(state.eta)
+    half = tuple(n // 2 for n in eta.shape[2:])
+    axis = (slice(None), slice(None), slice(0, half[0] + 1)) + (0,) * (eta.ndim - 3)
+    return {"solver": "mfqf", "model": state.model, "mu": np.asarray(state.mu, float),
+            "converged": bool(state.converged), "message": str(state.message),
+            "stable": None if state.stable is None else bool(state.stable),
+            "kappa": float(state.kappa), "kappa_imag": float(state.kappa_imag),
+            "sigma": np.asarray(state.total_correlation, float),
+            "lambda": np.asarray(state.correlation_length, float),
+            "eta_far": float(np.abs(eta[(slice(None), slice(None)) + half]).max()),
+            "eta_axis": np.array(eta[axis], float)}
+
+
+def _failed_record(solver: str, model, message: str, L: int | None) -> dict:
+    rec = {"solver": solver, "model": model, "mu": np.full(3, np.nan), "converged": False,
+           "message": message, "stable": None, "kappa": np.nan, "kappa_imag": np.nan,
+           "sigma": np.full((3, 3), np.nan), "lambda": np.full((3, 3), np.nan),
+           "eta_far": np.nan}
+    if L is not None:
+        rec["eta_axis"] = np.full((3, 3, L // 2 + 1), np.nan)
+    return rec
+
+
+def _mf_point(model, Z: float, previous) -> dict:
+    """The MF fixed point on the branch followed: the stable one nearest to the previous
+    point's μ (to all spins down at the first point). Σ_ab = 0 (MF has no connected
+    correlations), λ_ab = NaN."""
+    from . import meanfield as mf
+
+    ss = mf.steady_states(model, Z)
+    stable = [p for p in ss if p.stable]
+    if not ss.converged or not stable:
+        return _failed_record("meanfield", model, f"no stable fixed point: {ss.message}", None)
+    ref = np.array([0.0, 0.0, -1.0]) if previous is None else np.asarray(previous["mu"])
+    p = min(stable, key=lambda q: float(np.linalg.norm(q.mu - ref)))
+    return {"solver": "meanfield", "model": model, "mu": np.asarray(p.mu, float),
+            "converged": True, "message": ss.message, "stable": True, "kappa": p.kappa,
+            "kappa_imag": float(abs(p.eigenvalues[0].imag)), "sigma": np.zeros((3, 3)),
+            "lambda": np.full((3, 3), np.nan), "eta_far": 0.0}
+
+
+def _warm(previous):
+    """A warm start for mfqf.steady_state from the previous point: the whole state when it
+    was computed in this run, else (a point read from the cache) a SteadySummary of the
+    kept record, or a record with ``.mu`` and ``.model`` where ddlib.results is absent."""
+    if previous is None or not isinstance(previous, Mapping):
+        return previous
+    try:
+        from .results import SteadySummary
+    except ImportError:
+        return types.SimpleNamespace(mu=np.asarray(previous["mu"]), model=previous["model"])
+    fields = {"model": previous["model"], "mu": tuple(float(m) for m in previous["mu"]),
+              "converged": bool(previous["converged"]), "message": previous["message"],
+              "stable": previous["stable"], "kappa": float(previous["kappa"]),
+              "solver": "mfqf"}
+    try:
+        return SteadySummary(**fields)
+    except TypeError:  # a contract with more fields: go through its plain-JSON form
+        return SteadySummary.from_dict({**fields, "model": previous["model"].key()})
+
+
+def _observables(rec) -> dict:
+    """The Dataset variables of one kept record: NaN (and converged False) unless
+    converged."""
+    ok = bool(rec["converged"])
+    mu = np.asarray(rec["mu"], float) if ok else np.full(3, np.nan)
+    out = {"mu_x": mu[0], "mu_y": mu[1], "mu_z": mu[2],
+           "kappa": float(rec["kappa"]) if ok else np.nan,
+           "kappa_imag": float(rec["kappa_imag"]) if ok else np.nan,
+           "converged": ok, "stable": bool(ok and rec["stable"] is True),
+           "eta_far": float(rec["eta_far"]) if ok else np.nan,
+           "message": str(rec["message"])}
+    for name, key in (("sigma", "sigma"), ("lambda", "lambda")):
+        values = np.asarray(rec[key], float).reshape(9) if ok else np.full(9, np.nan)
+        out.update({f"{name}_{ab}": float(v) for ab, v in zip(PAIRS, values, strict=True)})
+    if "eta_axis" in rec:
+        out["eta_axis"] = np.asarray(rec["eta_axis"], float) if ok \
+            else np.full(np.shape(rec["eta_axis"]), np.nan)
+    return out
+
+
+def _check_setup(model, lattice, param, solver, options):
+    from . import mfqf
+    from .lattice import Lattice
+    from .model import check_model
+
+    check_model(model)
+    if param not in _PARAMS:
+        raise ValueError(f"param must be one of {_PARAMS}, got {param!r}")
+    if solver is None:
+        solver = "mfqf" if isinstance(lattice, Lattice) else "meanfield"
+    if solver not in _SOLVERS:
+        raise ValueError(f"solver must be one of {_SOLVERS}, got {solver!r}")
+    if solver == "meanfield":
+        if options is not None:
+            raise ValueError("options must be None for solver='meanfield'")
+        if isinstance(lattice, Lattice):
+            Z = lattice.Z
+        elif isinstance(lattice, Real) and not isinstance(lattice, bool) and lattice > 0:
+            Z = float(lattice)
+        else:
+            raise ValueError(f"lattice must be a Lattice or a coordination number Z > 0, "
+                             f"got {lattice!r}")
+        return solver, Z, None
+    if not (isinstance(lattice, Lattice) and lattice.kind in ("hypercubic", "chain")
+            and all(lattice.periodic)):
+        raise ValueError(f"lattice must be a periodic hypercubic lattice or chain for "
+                         f"solver='mfqf', got {lattice!r}")
+    if options is None:
+        options = mfqf.SteadyOptions()
+    if not isinstance(options, mfqf.SteadyOptions):
+        raise TypeError(f"options must be an mfqf.SteadyOptions, got {type(options).__name__}")
+    return solver, lattice, options
+
+
+def _solve_point(solver, model, param, where, options, stable_only):
+    """The ``solve(value, previous)`` of one hysteresis walk; never raises for a point."""
+    from . import mfqf
+
+    def solve(value, previous):
+        m = model.replace(**{param: value})
+        try:
+            if solver == "meanfield":
+                return _mf_point(m, where, previous)
+            opts = dataclasses.replace(options, require_stable=stable_only)
+            return mfqf.steady_state(m, where, _warm(previous), options=opts)
+        except (ArithmeticError, ValueError, RuntimeError, np.linalg.LinAlgError) as err:
+            return _failed_record(solver, m, f"{type(err).__name__}: {err}",
+                                  None if solver == "meanfield" else where.shape[0])
+
+    return solve
+
+
+def _mu_jump(threshold: float, far_tol: float | None):
+    def jumped(a, b) -> bool:
+        if float(np.abs(np.asarray(a["mu"]) - np.asarray(b["mu"])).max()) > threshold:
+            return True
+        return far_tol is not None and (a["eta_far"] > far_tol) != (b["eta_far"] > far_tol)
+    return jumped
+
+
+_RECORD_VERSION = "sweep.hysteresis/1"
+"""Part of every hysteresis point's cache key: bump it when what a point computes or keeps
+changes here (``_mfqf_record``, ``_failed_record``, ``_warm``, ``_solve_point``), since an
+MFQF point is keyed by the code of ``ddlib.mfqf`` only, not by this module (whose plotting
+and reporting helpers change more often than hours of MFQF points should be recomputed)."""
+
+_CODE = {"mfqf": "ddlib.mfqf", "meanfield": ("ddlib.meanfield", "ddlib.sweep")}
+"""The code that keys each solver's points (MF points are chosen here: ``_mf_point``)."""
+
+
+def _walk(solver, model, where, param, values, options, stable_only, jump, far_tol, tol,
+          jumped, name, walk, progress) -> xr.Dataset:
+    """One direction of :func:`hysteresis` (a task of its own in the parallel path)."""
+    store = _mfqf_record if solver == "mfqf" else None
+    fixed = {k: v for k, v in model.key().items() if k != param}
+    key = {"model": fixed, "where": where, "options": options,
+           "stable_only": stable_only, "record": _RECORD_VERSION}
+    return continuation(
+        _solve_point(solver, model, param, where, options, stable_only), param, values,
+        observables=_observables, name=name, key=key, direction=walk, store=store,
+        desc=f"{name} {walk}",
+        dims={"eta_axis": ["a", "b", "R"]},
+        jumped=(jumped or _mu_jump(jump, far_tol))
+        if (tol is not None or jumped is not None) else None,
+        jump_tol=tol if tol is not None else 1.0, solver=_CODE[solver],
+        progress=progress)
+
+
+def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump, far_tol) -> xr.Dataset:
+    ds = xr.concat(walks, dim="direction")
+    ds = ds.transpose(param, "direction", ...)
+    ds = ds.assign_coords(a=["x", "y", "z"], b=["x", "y", "z"]) if "eta_axis" in ds else ds
+    if "eta_axis" in ds:
+        ds = ds.assign_coords(R=np.arange(ds.sizes["R"]))
+    numeric = [v for v in ds.data_vars if v not in ("message", "eta_axis")]
+    ends = {v: [] for v in numeric}
+    last, off = [], []
+    for w in walks:
+        (walk,) = w.direction.values
+        brackets = w.attrs.get("jumps", {}).get(walk, [])
+        grid_jump = None
+        if not brackets and tol is None:
+            grid_jump = _grid_jump(w, walk, param, jump, far_tol)
+        if brackets:
+            last.append(float(brackets[0][0]))
+            off.append(float(brackets[0][1]))
+            for v in numeric:
+                ends[v].append(w.attrs["branch_ends"][walk][0][v])
+        elif grid_jump is not None:
+            last.append(grid_jump[0])
+            off.append(grid_jump[1])
+            for v in numeric:
+                ends[v].append(w[v].sel({"direction": walk, param: grid_jump[0]}).item())
+        else:
+            last.append(np.nan)
+            off.append(np.nan)
+            for v in numeric:
+                ends[v].append(False if ds[v].dtype == bool else np.nan)
+    ds["branch_end"] = ("direction", np.array(last))
+    ds["jump_to"] = ("direction", np.array(off))
+    for v in numeric:
+        ds[f"end_{v}"] = ("direction", np.array(ends[v], dtype=ds[v].dtype))
+    ds.attrs = {}
+    return ds
+
+
+def _grid_jump(w: xr.Dataset, walk: str, param: str, jump: float, far_tol):
+    """(last value on the branch, first past it) of a walk's first jump on the grid."""
+    order = slice(None) if walk == "up" else slice(None, None, -1)
+    x = w[param].values[order]
+    mu = np.stack([w[f"mu_{c}"].sel(direction=walk).values for c in "xyz"], -1)[order]
+    far = w["eta_far"].sel(direction=walk).values[order]
+    test = _mu_jump(jump, far_tol)
+    prev = None
+    for k in range(len(x)):
+        if not np.all(np.isfinite(mu[k])):
+            continue
+        if prev is not None and test({"mu": mu[prev], "eta_far": far[prev]},
+                                     {"mu": mu[k], "eta_far": far[k]}):
+            return float(x[prev]), float(x[k])
+        prev = k
+    return None
+
+
+def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
+               options=None, stable_only: bool = True, jump: float = 0.15,
+               far_tol: float | None = None, tol: float | None = None,
+               jumped: Callable[[dict, dict], bool] | None = None, direction: str = "both",
+               name: str | None = None, parallel: bool = False, workers: int = 2,
+               client=None, progress: bool = True) -> xr.Dataset:
+    r"""Sweep one parameter up and down, each sweep following its stable branch.
+
+    The up sweep walks ``values`` in increasing order from the state reached at the
+    smallest value (from all spins down), the down sweep in decreasing order from the
+    largest; every point is warm-started from the previous converged point of its sweep.
+    Inside a bistable window the two sweeps stay on different branches: a hysteresis loop.
+
+    * MFQF (``lattice`` a periodic hypercubic lattice or chain): each point is
+      ``mfqf.steady_state(model', lattice, previous, options=...)`` with
+      ``require_stable=stable_only``: the branch of fixed points is followed from the previous
+      point, an unstable root is rejected and the state relaxed in time instead, as a slow
+      physical sweep does.
+    * MF (``lattice`` a number Z, or ``solver="meanfield"``): the stable fixed point of the
+      cubic (Eq. 4–6 with η = 0) nearest to the previous point's μ, i.e. the same branch
+      until it ends at a saddle-node.
+
+    Each point is cached as it finishes (:mod:`ddlib.cache`: μ, κ, Σ, λ, η along one axis,
+    the model; never the η field), under its path from the start of the sweep (a warm start
+    depends on its history), so an interrupted sweep resumes where it stopped. A point that
+    does not converge (or raises inside the solver) is recorded as missing: NaN,
+    ``converged`` False and the reason in ``message``; the sweep goes on from the last
+    converged point.
+
+    Parameters
+    ----------
+    model : Model
+        The other parameters; its value of ``param`` is replaced by each of ``values``.
+    lattice : Lattice or float
+        MFQF: periodic ``hypercubic(L, D)`` or ``chain(N)``; MF: a lattice (its Z) or Z.
+    param : {"Delta", "Omega", "J", "Gamma"}
+        The swept parameter (for J𝒵 sweep ``"J"`` with ``J = J𝒵/Z``).
+    values : 1D array
+        Its values (any order; swept sorted).
+    solver : {"mfqf", "meanfield"}, optional
+        Default: MFQF for a lattice, MF for a number.
+    options : mfqf.SteadyOptions, optional
+        MFQF options (``require_stable`` is set to ``stable_only``).
+    stable_only : bool, default True
+        Accept stable steady states only (MFQF). False follows whatever fixed point the
+        warm-started root search reaches, stable or not (tracing a branch past its loss of
+        stability).
+    jump : float, default 0.15
+        A sweep has left its branch when a component of μ changes by more than this between
+        consecutive converged points.
+    far_tol : float, optional
+        Also count as leaving the branch the point where ``eta_far`` (max_ab |η_ab| at the
+        farthest displacement) crosses ``far_tol``: where the connected correlations start
+        (or stop) reaching across the finite lattice.
+    tol : float, optional
+        Locate the end of each sweep's branch (its first jump) by bisection to ``tol``, each
+        trial warm-started from the last point still on the branch. None: the end is the
+        last grid point before the jump.
+    jumped : callable, optional
+        ``jumped(a, b) -> bool`` on two kept records (dicts with ``mu``, ``kappa``,
+        ``sigma``, ``lambda``, ``eta_far``, …) replacing the ``jump`` and ``far_tol`` tests.
+    direction : {"both", "up", "down"}
+        Which sweeps to make (the ``direction`` dimension then has one value).
+    name : str, optional
+        Cache name (default ``"sweep.hysteresis.<solver>"``).
+    parallel, workers, client
+        Run the two sweeps as two tasks on dask (see :func:`run_parallel`); the result is the
+        same as the serial one. :func:`hysteresis_many` runs several sweeps at once.
+    progress : bool
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``(param, "direction")``, ``direction`` = ["up", "down"] (for
+        ``direction="both"``). Variables:
+        ``mu_x``, ``mu_y``, ``mu_z``; ``kappa`` (relaxation rate κ [Γ]) and ``kappa_imag``;
+        ``converged``, ``stable``, ``message``; ``sigma_ab`` = Σ_ab = Σ_{R≠0} η_ab(R) and
+        ``lambda_ab`` = λ_ab (inverse correlation length [1/site]) for ab in xx, xy, …, zz
+        (MF: Σ = 0, λ = NaN); ``eta_far`` = max_ab |η_ab| at the farthest displacement
+        (L/2, …, L/2) (MF: 0); MFQF only: ``eta_axis`` (dims ``a``, ``b``, ``R``):
+        η_ab(R ê_1) for R = 0 … L/2. Per direction: ``branch_end`` (last value on the branch
+        the sweep started on, before its first jump; NaN if it never jumps), ``jump_to``
+        (the first value past it) and ``end_<var>`` (each variable at ``branch_end``).
+
+    Raises
+    ------
+    ValueError
+        For a bad ``model``, ``lattice`` (not periodic hypercubic for MFQF), ``param``,
+        ``values``, ``solver``, ``jump`` or ``tol``; TypeError for wrong ``options``.
+    """
+    solver, where, options = _check_setup(model, lattice, param, solver, options)
+    grid_values = np.sort(_values("values", values))
+    if not (isinstance(jump, Real) and jump > 0):
+        raise ValueError(f"jump must be a positive number, got {jump!r}")
+    if tol is not None and not (isinstance(tol, Real) and tol > 0):
+        raise ValueError(f"tol must be a positive number or None, got {tol!r}")
+    if far_tol is not None and not (isinstance(far_tol, Real) and far_tol > 0):
+        raise ValueError(f"far_tol must be a positive number or None, got {far_tol!r}")
+    if jumped is not None:
+        _check_callable("jumped", jumped)
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if options is not None:  # stable_only needs kappa: refused here, not at every point
+        dataclasses.replace(options, require_stable=bool(stable_only))
+    name = name or f"sweep.hysteresis.{solver}"
+    here = not parallel and client is None  # serial: a bar per sweep, point by point
+    tasks = [functools.partial(_walk, solver, model, where, param, grid_values, options,
+                               stable_only, jump, far_tol, tol, jumped, name, walk,
+                               progress and here)
+             for walk in (("up", "down") if direction == "both" else (direction,))]
+    walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
+                         progress=progress and not here, desc=name)
+    return _assemble(walks, param, tol, jump, far_tol)
+
+
+def describe(ds: xr.Dataset, label: str = "", indent: str = "") -> str:
+    """One line per sweep of a :func:`hysteresis` Dataset: where its branch ends and κ, Im λ
+    and Σ_xx of the state right there (or that it never leaves its branch); each line
+    starts with ``indent``, then ``label``."""
+    param = next(d for d in ds.mu_x.dims if d != "direction")
+    lines = []
+    for walk in ds.direction.values:
+        end = ds.sel(direction=walk)
+        head = indent + (f"{label}, sweep {walk}" if label else f"sweep {walk}")
+        if not np.isfinite(float(end.branch_end)):
+            lines.append(f"{head}: stays on its branch over the whole range")
+            continue
+        lines.append(f"{head}: stable branch ends at {param} = {float(end.branch_end):.4f} "
+                     f"(κ = {float(end.end_kappa):.4g}, Im λ = {float(end.end_kappa_imag):.2g}, "
+                     f"Σ_xx = {float(end.end_sigma_xx):.3g})")
+    return "\n".join(lines)
+
+
+def hysteresis_many(model, lattice, param: str, values, vary: Mapping[str, Sequence[float]],
+                    *, parallel: bool = True, workers: int = 2, client=None,
+                    progress: bool = True, **kwargs) -> xr.Dataset:
+    """Several independent :func:`hysteresis` sweeps, e.g. at several J𝒵, as one Dataset.
+
+    Parameters
+    ----------
+    model, lattice, param, values
+        As for :func:`hysteresis`.
+    vary : mapping of one model parameter to its values
+        E.g. ``{"J": JZ / lattice.Z}``; one sweep (up and down) per value.
+    parallel, workers, client
+        Each direction of each sweep is one dask task (default: 2 local worker processes);
+        ``parallel=False`` runs them here.
+    **kwargs
+        Passed to :func:`hysteresis` (``solver``, ``options``, ``jump``, ``tol``, ``name``…).
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`hysteresis`, with the varied parameter as a leading dimension.
+    """
+    if not isinstance(vary, Mapping) or len(vary) != 1:
+        raise ValueError(f"vary must map one model parameter to its values, got {vary!r}")
+    ((other, others),) = vary.items()
+    if other not in _PARAMS or other == param:
+        raise ValueError(f"vary must name a model parameter other than {param!r}, "
+                         f"got {other!r}")
+    others = _values(f"vary[{other!r}]", others)
+    models = [model.replace(**{other: float(v)}) for v in others]
+    solver, where, options = _check_setup(model, lattice, param, kwargs.pop("solver", None),
+                                          kwargs.pop("options", None))
+    grid_values = np.sort(_values("values", values))
+    tol, jumped = kwargs.pop("tol", None), kwargs.pop("jumped", None)
+    jump, far_tol = kwargs.pop("jump", 0.15), kwargs.pop("far_tol", None)
+    stable_only = kwargs.pop("stable_only", True)
+    name = kwargs.pop("name", None) or f"sweep.hysteresis.{solver}"
+    if kwargs:
+        raise ValueError(f"unknown keyword arguments {sorted(kwargs)}")
+    tasks = [functools.partial(_walk, solver, m, where, param, grid_values, options,
+                               stable_only, jump, far_tol, tol, jumped, name, walk, False)
+             for m in models for walk in ("up", "down")]
+    walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
+                         progress=progress, desc=name)
+    sets = [_assemble(walks[2 * k:2 * k + 2], param, tol, jump, far_tol)
+            for k in range(len(models))]
+    return xr.concat(sets, dim=xr.DataArray(others, dims=other, name=other))
+
+
+def bistable_window(model, lattice, param: str, lo: float, hi: float, tol: float = 1e-3, *,
+                    n: int = 21, **kwargs) -> tuple[float, float] | None:
+    """The interval inside [lo, hi] where two stable steady states coexist.
+
+    A :func:`hysteresis` sweep over ``n`` values from ``lo`` to ``hi``, up and down, with
+    each sweep's first jump bisected to ``tol``: the up sweep's branch ends at the window's
+    right edge, the down sweep's at its left edge. A window narrower than the grid is still
+    found (both sweeps jump inside the same grid interval, and the bisections separate the
+    edges); a steep but continuous change is not a jump (its bisected bracket closes).
+
+    Parameters
+    ----------
+    model, lattice, param
+        As for :func:`hysteresis` (MFQF on a periodic hypercubic lattice, or MF).
+    lo, hi : float
+        The search interval.
+    tol : float, default 1e-3
+        Each edge is the last point on its branch of a bracket narrower than ``tol``: within
+        ``tol`` of the true branch end (inside the window).
+    n : int, default 21
+        Grid of the sweeps.
+    **kwargs
+        Passed to :func:`hysteresis` (``solver``, ``options``, ``jump``, ``parallel``…).
+
+    Returns
+    -------
+    (left, right) or None
+        None when the sweeps do not both leave their branch inside [lo, hi], or their ends do
+        not overlap (no coexistence).
+    """
+    if not (isinstance(lo, Real) and isinstance(hi, Real) and lo < hi):
+        raise ValueError(f"lo and hi must be numbers with lo < hi, got {lo!r}, {hi!r}")
+    if not (isinstance(tol, Real) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    ds = hysteresis(model, lattice, param, np.linspace(lo, hi, n), tol=tol, **kwargs)
+    right = float(ds.branch_end.sel(direction="up"))
+    left = float(ds.branch_end.sel(direction="down"))
+    if not (np.isfinite(left) and np.isfinite(right)) or left >= right:
+        return None
+    return left, right
