@@ -25,26 +25,23 @@ point by point: an interrupted ``make`` resumes where it stopped.
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as _dt
-import hashlib
 import json
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from . import __version__
+from .cache import _write_atomic, code_fingerprint
 
 __all__ = ["Entry", "ENTRIES", "archive_dir", "provenance", "solver_fingerprint", "save",
            "load", "status", "check", "make", "main"]
@@ -60,53 +57,10 @@ def archive_dir() -> Path:
 
 # ----------------------------------------------------------------------------- provenance
 
-def _ddlib_imports(module: str) -> set[str]:
-    """The ``ddlib`` modules that ``module``'s source imports (absolute or relative)."""
-    spec = find_spec(module)
-    if spec is None or spec.origin is None:
-        raise ValueError(f"solvers: no module named {module!r}")
-    tree = ast.parse(Path(spec.origin).read_text())
-    package = module if spec.submodule_search_locations else module.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                stem = ".".join(base + ([node.module] if node.module else []))
-            else:
-                stem = node.module or ""
-            if not stem.startswith("ddlib"):
-                continue
-            for alias in node.names:  # `from . import mfqf` names a module
-                sub = f"{stem}.{alias.name}"
-                found.add(sub if _is_module(sub) else stem)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("ddlib"))
-    return found
-
-
-def _is_module(name: str) -> bool:
-    try:
-        return find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _closure(modules: Sequence[str]) -> list[str]:
-    todo, seen = list(modules), set()
-    while todo:
-        m = todo.pop()
-        if m in seen:
-            continue
-        seen.add(m)
-        todo.extend(_ddlib_imports(m) - seen)
-    return sorted(seen)
-
-
 def solver_fingerprint(modules: Sequence[str]) -> str:
     """Hash of the source of ``modules`` and of every ``ddlib`` module they import
-    (transitively): editing a plot label or a profile leaves a solver's results valid.
+    (transitively; :func:`ddlib.cache.code_fingerprint`, the key of cached points too):
+    editing a plot label or a profile leaves a solver's archived results fresh.
 
     Parameters
     ----------
@@ -115,11 +69,10 @@ def solver_fingerprint(modules: Sequence[str]) -> str:
     """
     if isinstance(modules, str) or not modules:
         raise ValueError("modules must be a non-empty sequence of module names")
-    digest = hashlib.sha256()
-    for m in _closure(modules):
-        origin = find_spec(m).origin
-        digest.update(m.encode() + b"\0" + Path(origin).read_bytes())
-    return digest.hexdigest()[:16]
+    try:
+        return code_fingerprint(tuple(modules))
+    except ValueError as err:
+        raise ValueError(f"modules: {err}") from None
 
 
 def _git_commit() -> str:
@@ -162,8 +115,12 @@ def provenance(*, command: str, solvers: Sequence[str], options: dict | None = N
     wall_time : float
         Seconds.
     """
+    try:
+        fingerprint = solver_fingerprint(solvers)
+    except ValueError as err:
+        raise ValueError(f"solvers: {err}") from None
     return {"command": command, "ddlib_version": __version__, "git_commit": _git_commit(),
-            "solvers": ",".join(solvers), "solver_fingerprint": solver_fingerprint(solvers),
+            "solvers": ",".join(solvers), "solver_fingerprint": fingerprint,
             "options": json.dumps(options or {}, sort_keys=True, default=str),
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "machine": _machine(), "wall_time_s": float(wall_time)}
@@ -184,15 +141,12 @@ def save(ds: xr.Dataset, path: str | Path) -> Path:
         raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         ds.to_netcdf(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep the archive from other users
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.chmod(0o644)  # mkstemp's 0600 would keep the archive from other users
+
+    _write_atomic(path, write)
     return path
 
 
