@@ -49,7 +49,7 @@ the two spins, coupled through their neighbours; the :math:`\delta_{|R|,1}` term
 three-point strings whose sites coincide (the paper's :math:`\mathcal Z - \delta_{|R|,1}`) and
 add their on-site products :math:`\sigma^c\sigma^b = \delta_{cb} + i\epsilon_{cbf}\sigma^f`.
 These equations are checked against exact Lindblad dynamics and against the brute-force Pauli
-string engine :mod:`ddlib.cumulants` in ``tests/test_mfqf.py``.
+string engine of :mod:`ddlib.reference` in ``tests/test_mfqf.py``.
 
 **Steady states.** For fixed μ the correlator equations are linear and translation invariant
 up to the 1 + 2D sites R = 0, ±e_i. In Fourier space the bulk operator is, per wave vector k, the
