@@ -42,6 +42,8 @@ import numpy as np
 import scipy.integrate
 
 from ddlib import Model, lattice, mfqf
+from ddlib.mfqf.equations import _constants, _geometry, _pack, _rhs_flat
+from ddlib.mfqf.green import _bulk_growth, _Fourier
 
 EPS = np.zeros((3, 3, 3))
 for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
@@ -163,9 +165,9 @@ def bench_rhs(model, lat, n_eval):
     y = np.concatenate([mu, eta.ravel()])
     dmu, deta = mfqf.rhs(model, lat, mu, eta)  # compile / load the numba cache
     # what evolve() and the Jacobian products call: packed state, geometry computed once
-    geo, const = mfqf._geometry(lat), mfqf._constants(model)
-    y6 = np.concatenate([mu, mfqf._pack(eta).ravel()])
-    t_numba, _ = timed(lambda: [mfqf._rhs_flat(y6, geo, const) for _ in range(n_eval)][-1], 3)
+    geo, const = _geometry(lat), _constants(model)
+    y6 = np.concatenate([mu, _pack(eta).ravel()])
+    t_numba, _ = timed(lambda: [_rhs_flat(y6, geo, const) for _ in range(n_eval)][-1], 3)
     t_numpy, ref = timed(lambda: [numpy_rhs(model, shape, y) for _ in range(n_eval)][-1], 3)
     err = max(np.abs(ref[:3] - dmu).max(), np.abs(ref[3:] - deta.ravel()).max())
     return n_eval / t_numba, n_eval / t_numpy, err
@@ -178,8 +180,8 @@ def on_branch(model, lat, prev):
     past the softening of the uniform correlator mode a finite lattice still has fixed
     points, with Σ ~ N, that are no state of the infinite lattice)."""
     ss = mfqf.steady_state(model, lat, prev, options=mfqf.SteadyOptions(kappa=False))
-    geo = mfqf._geometry(lat)
-    growth = mfqf._bulk_growth(ss.mu, mfqf._constants(model), geo, mfqf._Fourier.of(geo))
+    geo = _geometry(lat)
+    growth = _bulk_growth(ss.mu, _constants(model), geo, _Fourier.of(geo))
     far = np.abs(ss.eta[(slice(None), slice(None)) + tuple(n // 2 for n in lat.shape)]).max()
     ok = ss.converged and np.abs(ss.mu - prev.mu).max() < 0.02 and growth < 0 and far <= 0.01
     return ss if ok else None

@@ -317,7 +317,9 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     close by, whose slaved correlators grow. A plain root search from the warm start lands
     on one of them (unstable, κ < 0); steady_state follows the warm start's own branch to the
     stable state (κ > 0)."""
-    from ddlib.mfqf import _constants, _fixed_point, _Fourier, _geometry, _result
+    from ddlib.mfqf.equations import _constants, _geometry
+    from ddlib.mfqf.green import _Fourier
+    from ddlib.mfqf.steady import _fixed_point, _result
 
     lat = lattice.hypercubic(60, 2)
     warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
@@ -354,7 +356,8 @@ def test_a_warm_start_past_the_end_of_its_branch_relaxes_to_the_dynamical_state(
 def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
     """The Green's-function sums Σ_k c_k (K_A + t_k K_Q)⁻¹ through the eigen-decomposition of
     K_A⁻¹K_Q equal batched direct inverses; a singular K_A falls back to the latter."""
-    from ddlib.mfqf import _coefficients, _constants, _lyapunov, _Resolvent
+    from ddlib.mfqf.equations import _coefficients, _constants
+    from ddlib.mfqf.green import _lyapunov, _Resolvent
 
     rng = np.random.default_rng(7)
     A, Q, *_ = _coefficients(np.array([0.3, 0.2, -0.7]), _constants(
@@ -374,7 +377,8 @@ def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
 def test_sparse_jacobian_equals_the_jacobian_vector_products():
     """The coloured finite-difference assembly of the symmetric-sector Jacobian reproduces
     its columns J e_i one by one (2D 12², 3D 6³, a chain)."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_jvp, _pack, _sparse_jacobian
+    from ddlib.mfqf.equations import _constants, _geometry, _pack
+    from ddlib.mfqf.stability import _orbit_jvp, _sparse_jacobian
 
     for lat in (lattice.hypercubic(12, 2), lattice.hypercubic(6, 3), lattice.chain(15)):
         model = Model(Delta=1.7, Omega=0.5, J=4.0 / lat.Z)
@@ -390,7 +394,9 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
     """Near the end of the stable 2D branch (40², Δ = 2.2, κ ≈ 0.01) the rightmost eigenvalue
     sits in a cluster of slow modes; the shift-invert route (forced here) gives the same κ
     as dense diagonalisation of the symmetric-sector Jacobian."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_jvp, _pack
+    from ddlib.mfqf import stability
+    from ddlib.mfqf.equations import _constants, _geometry, _pack
+    from ddlib.mfqf.stability import _orbit_jvp
 
     lat = lattice.hypercubic(40, 2)
     opts = mfqf.SteadyOptions(kappa=False)
@@ -401,8 +407,8 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
     n = 3 + 6 * orb.N
     keep = np.setdiff1d(np.arange(n), origin)
     ev = np.linalg.eigvals(np.column_stack([jvp(e) for e in np.eye(n)])[np.ix_(keep, keep)])
-    monkeypatch.setattr(mfqf, "_LR_RESTARTS", 1)
-    fast = mfqf._jacobian_spectrum(ss.mu, _pack(ss.eta), geo, const, 1e-9)
+    monkeypatch.setattr(stability, "_LR_RESTARTS", 1)
+    fast = stability._jacobian_spectrum(ss.mu, _pack(ss.eta), geo, const, 1e-9)
     assert 0 < -ev.real.max() < 0.05
     assert fast[0] == pytest.approx(ev[ev.real.argmax()], abs=1e-8)
 
@@ -410,7 +416,7 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
 def test_determinant_sign_counts_positive_real_eigenvalues():
     """The LU determinant sign tells an odd number of positive real eigenvalues (the check
     behind the shift-invert route): random real matrices against their eigenvalues."""
-    from ddlib.mfqf import _odd_positive
+    from ddlib.mfqf.stability import _odd_positive
 
     rng = np.random.default_rng(11)
     for _ in range(100):
@@ -472,13 +478,14 @@ def test_a_root_outside_the_bloch_ball_is_flagged_unphysical():
 def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     """κ is computed on the lattice-symmetric sector (one value per orbit of R): for a
     symmetric state its right-hand side must be the full lattice's, orbit by orbit."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_tables, _pack, _rhs_flat
+    from ddlib.mfqf.equations import _PAIR, _constants, _geometry, _pack, _rhs_flat
+    from ddlib.mfqf.stability import _orbit_tables
 
     geo = _geometry(lat)
     const = _constants(Model(Delta=0.7, Omega=0.4, J=0.9))
     x = np.random.default_rng(3).normal(size=(6, geo.rep.size))[:, geo.orbit]
     x[:, 0] = 0.0
-    eta = _symmetrised(x[mfqf._PAIR].reshape(3, 3, *lat.shape), lat.dim)
+    eta = _symmetrised(x[_PAIR].reshape(3, 3, *lat.shape), lat.dim)
     for perm in itertools.permutations(range(2, 2 + lat.dim)):
         assert np.allclose(eta, eta.transpose(0, 1, *perm))  # point-group symmetric
     mu = np.array([0.2, -0.3, -0.6])
