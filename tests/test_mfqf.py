@@ -317,9 +317,7 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     close by, whose slaved correlators grow. A plain root search from the warm start lands
     on one of them (unstable, κ < 0); steady_state follows the warm start's own branch to the
     stable state (κ > 0)."""
-    from ddlib.mfqf.equations import _constants, _geometry
-    from ddlib.mfqf.green import _Fourier
-    from ddlib.mfqf.steady import _fixed_point, _result
+    from ddlib.mfqf.steady import _fixed_point, _Problem, _result
 
     lat = lattice.hypercubic(60, 2)
     warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
@@ -328,10 +326,8 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     ss = mfqf.steady_state(model, lat, warm)
     assert ss.converged and ss.stable and 0 < ss.kappa < 0.02  # slow: next to the end
     assert np.abs(ss.mu - warm.mu).max() < 0.01
-    geo, const = _geometry(lat), _constants(model)
-    opts = mfqf.SteadyOptions()
-    plain = _result(model, lat, geo, const, *_fixed_point(geo, const, _Fourier.of(geo),
-                                                           warm.mu, opts), opts)
+    prob = _Problem.of(model, lat, mfqf.SteadyOptions())
+    plain = _result(prob, *_fixed_point(prob, warm.mu))
     assert plain.converged and plain.stable is False
     assert np.abs(plain.mu - ss.mu).max() > 1e-3
     # a slim record of the warm start (what a sweep may keep on disk) is followed alike

@@ -12,9 +12,7 @@ from tqdm import tqdm
 
 from ..lattice import Lattice
 from ..model import Model
-from .equations import _constants, _geometry
-from .green import _Fourier, _reduced
-from .steady import SteadyOptions, _checked, _result, steady_state
+from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
 @dataclass(frozen=True)
@@ -96,8 +94,7 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("values must be a 1-d array of at least 2 finite numbers")
-    geo = _geometry(lattice)
-    _constants(model)
+    prob = _Problem.of(model, lattice, options)
     points = []
     if method == "natural":
         prev = initial
@@ -109,8 +106,7 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
             prev = res if res.converged else prev
         reached = values
     else:
-        points, reached = _arclength(model, lattice, geo, param, values, initial, max_points,
-                                     progress, options)
+        points, reached = _arclength(prob, param, values, initial, max_points, progress)
     converged = all(p.converged for p in points)
     return Continuation(param, np.asarray(reached), tuple(points),
                         np.array([p.mu for p in points]),
@@ -119,15 +115,15 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
                         f"{sum(not p.converged for p in points)} point(s) did not converge")
 
 
-def _arclength(model, lattice, geo, param, values, initial, max_points, progress, options):
+def _arclength(prob: _Problem, param, values, initial, max_points, progress):
     """Pseudo-arclength continuation of F(μ, p) = ∂_t μ = 0 (η slaved), secant predictor."""
-    fk = _Fourier.of(geo)
+    model, lattice, options = prob.model, prob.lattice, prob.options
     lo, hi = values.min(), values.max()
     ds0 = abs(values[-1] - values[0]) / (values.size - 1)
     sign = 1.0 if values[-1] >= values[0] else -1.0
 
     def F(mu, p):
-        return _reduced(mu, _constants(model.replace(**{param: p})), geo, fk)[0]
+        return prob.at(model.replace(**{param: p})).reduced(mu)[0]
 
     first = steady_state(model.replace(**{param: float(values[0])}), lattice, initial,
                          options=options)
@@ -153,10 +149,8 @@ def _arclength(model, lattice, geo, param, values, initial, max_points, progress
             continue
         z = sol.x
         p = float(z[3])
-        m = model.replace(**{param: p})
-        const = _constants(m)
-        res = _result(m, lattice, geo, const, *_checked(z[:3], True, "", geo, const, fk,
-                                                        options), options)
+        here = prob.at(model.replace(**{param: p}))
+        res = _result(here, *_checked(here, z[:3], True, ""))
         points.append(res)
         reached.append(p)
         bar.update()

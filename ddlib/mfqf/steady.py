@@ -19,6 +19,7 @@ from .equations import (
     PAIRS,
     Evolution,
     EvolveOptions,
+    _Const,
     _constants,
     _Geometry,
     _geometry,
@@ -160,10 +161,41 @@ def _correlation_length(x: np.ndarray, geo: _Geometry) -> np.ndarray:
     return lam[_PAIR]
 
 
-def _fixed_point(geo, const, fk, mu_start, options: SteadyOptions):
+@dataclass(frozen=True, eq=False)
+class _Problem:
+    """One MFQF fixed-point problem: a model on a lattice, with what is derived from them once
+    (geometry and neighbour tables, the model's μ-independent coefficients, the wave-vector
+    tables of the Green's functions) and the solver options."""
+
+    model: Model
+    lattice: Lattice
+    geo: _Geometry
+    const: _Const
+    fk: _Fourier
+    options: SteadyOptions
+
+    @classmethod
+    def of(cls, model: Model, lattice: Lattice, options: SteadyOptions) -> _Problem:
+        geo = _geometry(lattice)
+        return cls(model, lattice, geo, _constants(model), _Fourier.of(geo), options)
+
+    def at(self, model: Model) -> _Problem:
+        """The same lattice and options at another model."""
+        return dataclasses.replace(self, model=model, const=_constants(model))
+
+    def reduced(self, mu, full: bool = False):
+        """∂_t μ with η slaved (:func:`~ddlib.mfqf.green._reduced`)."""
+        return _reduced(mu, self.const, self.geo, self.fk, full)
+
+    def bulk_growth(self, mu) -> float:
+        """Growth rate of the bulk correlator modes (:func:`~ddlib.mfqf.green._bulk_growth`)."""
+        return _bulk_growth(mu, self.const, self.geo, self.fk)
+
+
+def _fixed_point(prob: _Problem, mu_start):
     """Root of the reduced μ problem from mu_start, then the full state and its checks."""
-    sol = _root(lambda m: _reduced(m, const, geo, fk)[0], mu_start, options.tol)
-    return _checked(sol.x, sol.success, sol.message, geo, const, fk, options)
+    sol = _root(lambda m: prob.reduced(m)[0], mu_start, prob.options.tol)
+    return _checked(prob, sol.x, sol.success, sol.message)
 
 
 def _root(f, x0, tol):
@@ -177,8 +209,9 @@ def _jacobian(f, x, fx, h=1e-7):
     return np.column_stack([(f(x + h * e) - fx) / h for e in np.eye(x.size)])
 
 
-def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
-    r"""Follow the branch of fixed points through a warm start to ``model``.
+def _follow(prob: _Problem, start_model: Model, start_mu):
+    r"""Follow the branch of fixed points through a warm start (``start_model``,
+    ``start_mu``) to ``prob.model``.
 
     The reduced root problem :math:`F(\vec\mu, s) = \partial_t\vec\mu = 0` is tracked along
     the straight homotopy :math:`p(s) = (1 - s)\,p_{\rm start} + s\,p` of the model
@@ -196,20 +229,21 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
     or the root search fails; ``why`` says where.
     """
     names = ("Delta", "Omega", "J", "Gamma")
-    p0 = np.array([getattr(start.model, k) for k in names])
-    p1 = np.array([getattr(model, k) for k in names])
+    p0 = np.array([getattr(start_model, k) for k in names])
+    p1 = np.array([getattr(prob.model, k) for k in names])
+    tol = prob.options.tol
 
-    def const_at(s):
-        return _constants(model.replace(**dict(zip(names, (1 - s) * p0 + s * p1,
-                                                   strict=True))))
+    def at(s):
+        return prob.at(prob.model.replace(**dict(zip(names, (1 - s) * p0 + s * p1,
+                                                      strict=True))))
 
     def F(mu, s):
-        return _reduced(mu, const_at(s), geo, fk)[0]
+        return at(s).reduced(mu)[0]
 
     def kind(mu, s, Jac):  # what may not change along a branch
-        return np.sign(np.linalg.det(Jac)), _bulk_growth(mu, const_at(s), geo, fk) < 0
+        return np.sign(np.linalg.det(Jac)), at(s).bulk_growth(mu) < 0
 
-    sol = _root(lambda m: F(m, 0.0), np.asarray(start.mu, dtype=float), options.tol)
+    sol = _root(lambda m: F(m, 0.0), np.asarray(start_mu, dtype=float), tol)
     if not sol.success:
         return sol.x, False, f"no fixed point next to the warm start ({sol.message})"
     mu, s, h = sol.x, 0.0, 1.0
@@ -222,7 +256,7 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
         with np.errstate(all="ignore"):
             tangent = -np.linalg.lstsq(Jac, (F(mu, s + 1e-7) - Fmu) / 1e-7, rcond=None)[0]
         pred = mu + (t - s) * tangent
-        sol = _root(lambda m, t=t: F(m, t), pred, options.tol)
+        sol = _root(lambda m, t=t: F(m, t), pred, tol)
         ok = sol.success and np.all(np.isfinite(sol.x)) and \
             np.linalg.norm(sol.x - pred) <= 0.5 * np.linalg.norm(pred - mu) + 1e-9
         if ok:
@@ -241,19 +275,20 @@ def _follow(geo, fk, start: SteadyState, model: Model, options: SteadyOptions):
     return mu, True, "followed the warm start's branch"
 
 
-def _checked(mu, success, why, geo, const, fk, options):
+def _checked(prob: _Problem, mu, success, why):
     """(mu, x, residual, problem) at a root candidate mu; problem is "" when all is well."""
     with np.errstate(all="ignore"):
-        _, x = _reduced(mu, const, geo, fk, full=True)
+        _, x = prob.reduced(mu, full=True)
     if x is None or not np.all(np.isfinite(mu)) or not np.all(np.isfinite(x)):
-        return mu, np.zeros((6, geo.N)), np.inf, f"no fixed point found ({why})"
-    residual = float(np.abs(_rhs_flat(np.concatenate([mu, x.ravel()]), geo, const)).max())
+        return mu, np.zeros((6, prob.geo.N)), np.inf, f"no fixed point found ({why})"
+    residual = float(np.abs(_rhs_flat(np.concatenate([mu, x.ravel()]), prob.geo,
+                                      prob.const)).max())
     if not success:
         return mu, x, residual, f"root finder failed: {why}"
     if np.linalg.norm(mu) > 1 + 1e-9:
         return mu, x, residual, (f"unphysical fixed point |mu| = {np.linalg.norm(mu):.6g} > 1 "
                                  "(physical=False)")
-    if residual > options.residual_tol:
+    if residual > prob.options.residual_tol:
         return mu, x, residual, f"residual {residual:.3g} > residual_tol"
     return mu, x, residual, ""
 
@@ -315,7 +350,7 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`, or (with
         ``options.require_stable``) only an unstable fixed point was found.
     """
-    result = _steady_state(model, lattice, initial, options)
+    result = _steady_state(_Problem.of(model, lattice, options), initial)
     if options.require_stable and result.converged and result.stable is not True:
         why = ("its stability is unknown (kappa did not converge)" if result.stable is None
                else f"it is unstable (kappa = {result.kappa:.3g})")
@@ -333,20 +368,17 @@ def _is_warm(initial) -> bool:
         and isinstance(getattr(initial, "model", None), Model))
 
 
-def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyState:
+def _steady_state(prob: _Problem, initial) -> SteadyState:
     """:func:`steady_state` without the final require_stable verdict."""
-    geo = _geometry(lattice)
-    const = _constants(model)
-    fk = _Fourier.of(geo)
+    model, lattice, geo, options = prob.model, prob.lattice, prob.geo, prob.options
     if _is_warm(initial):
         if initial.model.coupling == model.coupling:
-            mu, success, why = _follow(geo, fk, initial, model, options)
-            found = _checked(mu, success, why, geo, const, fk, options)
+            found = _checked(prob, *_follow(prob, initial.model, initial.mu))
         else:
             found = (None, None, None, "no branch to follow across couplings")
         if found[3]:  # no branch to follow to here: a plain root search from the warm start
-            found = _fixed_point(geo, const, fk, np.asarray(initial.mu, dtype=float), options)
-        result = _result(model, lattice, geo, const, *found, options)
+            found = _fixed_point(prob, np.asarray(initial.mu, dtype=float))
+        result = _result(prob, *found)
         rooted = result.residual <= options.residual_tol  # a root, if maybe a flagged one
         if rooted and (not options.require_stable or result.stable):
             return result
@@ -369,37 +401,35 @@ def _steady_state(model, lattice, initial, options: SteadyOptions) -> SteadyStat
         pre = evolve(model, pre_lattice, t_pre, pre, options=EvolveOptions(n_times=2))
         if not pre.converged:
             problem = f"pre-integration failed: {pre.message}"
-            return _result(model, lattice, geo, const, pre.mu[-1], np.zeros((6, geo.N)),
-                           np.inf, problem, options)
-        found = _fixed_point(geo, const, fk, pre.mu[-1], options)
+            return _result(prob, pre.mu[-1], np.zeros((6, geo.N)), np.inf, problem)
+        found = _fixed_point(prob, pre.mu[-1])
         if not found[3]:
-            result = _result(model, lattice, geo, const, *found, options)
+            result = _result(prob, *found)
             # without κ, a root whose bulk correlators grow is unstable as well
-            if result.stable or (result.stable is None
-                                 and _bulk_growth(found[0], const, geo, fk) < 0):
+            if result.stable or (result.stable is None and prob.bulk_growth(found[0]) < 0):
                 return result
-    return result if not found[3] else _result(model, lattice, geo, const, *found, options)
+    return result if not found[3] else _result(prob, *found)
 
 
-def _result(model, lattice, geo, const, mu, x, residual, problem, options) -> SteadyState:
+def _result(prob: _Problem, mu, x, residual, problem) -> SteadyState:
     """Assemble a SteadyState: κ and stability, correlation length, total correlation."""
     converged = not problem
     kappa = kappa_imag = np.nan
     stable = None
     physical, note = _physicality(mu, x)
     message = problem or "converged" + note
-    if converged and options.kappa:
+    if converged and prob.options.kappa:
         try:
-            ev = _jacobian_spectrum(mu, x, geo, const, options.eigs_tol)
+            ev = _jacobian_spectrum(mu, x, prob.geo, prob.const, prob.options.eigs_tol)
             kappa, kappa_imag = -float(ev[0].real), float(abs(ev[0].imag))
             stable = kappa > 0
         except scipy.sparse.linalg.ArpackNoConvergence:
             message = ("converged; the Jacobian's leading eigenvalue (kappa) did not converge"
                        + note)
-    eta = _unpack(x, geo.shape)
+    eta = _unpack(x, prob.geo.shape)
     return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable, physical,
-                       _correlation_length(x, geo), eta.reshape(3, 3, -1).sum(axis=2),
-                       message, model, lattice)
+                       _correlation_length(x, prob.geo), eta.reshape(3, 3, -1).sum(axis=2),
+                       message, prob.model, prob.lattice)
 
 
 def _same_kind(lattice: Lattice, L: int) -> Lattice:
