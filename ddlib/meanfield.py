@@ -53,6 +53,7 @@ from scipy.integrate import solve_ivp
 
 from .lattice import Lattice
 from .model import Model, _real, check_model
+from .results import SteadySummary, check_options
 
 __all__ = ["FixedPoint", "SteadyStates", "Window", "ResponseCurve", "EvolveOptions",
            "Trajectory", "effective_coupling", "rhs", "jacobian", "steady_states",
@@ -212,12 +213,40 @@ class SteadyStates:
     converged : bool
         The residual is below 1e-10.
     message : str
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     fixed_points: tuple
     residual: float
     converged: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+
+    def summary(self, index: int | None = None) -> SteadySummary:
+        """The portable summary (:mod:`ddlib.results`) of one fixed point, as a warm start.
+
+        Parameters
+        ----------
+        index : int, optional
+            Which fixed point (in the order of ``fixed_points``); default the only stable
+            one (a ValueError naming ``index`` when there are several or none).
+        """
+        if index is None:
+            stable = [i for i, p in enumerate(self.fixed_points) if p.stable]
+            if len(stable) != 1:
+                raise ValueError(f"index must be given: {len(stable)} stable fixed points")
+            index = stable[0]
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) \
+                or not -len(self) <= index < len(self):
+            raise ValueError(f"index must be an integer below {len(self)}, got {index!r}")
+        p = self.fixed_points[index]
+        return SteadySummary(model=self.model, mu=tuple(map(float, p.mu)),
+                             converged=bool(self.converged), message=self.message,
+                             stable=bool(p.stable), kappa=p.kappa, solver="meanfield",
+                             lattice=None if self.lattice is None else self.lattice.key())
 
     def __len__(self) -> int:
         return len(self.fixed_points)
@@ -299,7 +328,8 @@ def steady_states(model: Model, Z) -> SteadyStates:
     n_stable = sum(p.stable for p in points)
     message = (f"{len(points)} fixed point(s), {n_stable} stable; residual {residual:.1e}"
                if converged else f"fixed points not resolved (residual {residual:.1e})")
-    return SteadyStates(points, residual, converged, message)
+    return SteadyStates(points, residual, converged, message, model,
+                        Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- bistability
@@ -568,15 +598,27 @@ class Trajectory:
         In units of 1/Γ.
     mu : ndarray, shape (n_times, 3)
         :math:`\\vec\\mu(t)`.
-    converged : bool
-        The integrator succeeded and :math:`|\\vec\\mu| \\le 1` throughout.
+    success : bool
+        The integrator reached ``t_final`` and :math:`|\\vec\\mu| \\le 1` throughout
+        (``converged`` is a read-only alias kept for earlier code: a trajectory does not
+        converge, it reaches its end time).
     message : str
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     times: np.ndarray
     mu: np.ndarray
-    converged: bool
+    success: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+
+    @property
+    def converged(self) -> bool:
+        """Alias of ``success`` (earlier name)."""
+        return self.success
 
 
 def evolve(model: Model, Z, t_final: float, initial=None, *,
@@ -602,9 +644,7 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     t_final = _real("t_final", t_final)
     if t_final <= 0:
         raise ValueError(f"t_final must be > 0, got {t_final!r}")
-    options = EvolveOptions() if options is None else options
-    if not isinstance(options, EvolveOptions):
-        raise ValueError(f"options must be an EvolveOptions, got {type(options).__name__}")
+    options = check_options(options, EvolveOptions)
     mu0 = np.array([0.0, 0.0, -1.0]) if initial is None else np.asarray(initial, dtype=float)
     if mu0.shape != (3,) or not np.all(np.isfinite(mu0)):
         raise ValueError(f"initial must be a finite vector of shape (3,), got {initial!r}")
@@ -617,9 +657,10 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     sol = solve_ivp(lambda t, m: _rhs(m, *args), (0.0, t_final), mu0, method=options.method,
                     t_eval=times, rtol=options.rtol, atol=options.atol, **extra)
     mu = sol.y.T
+    lattice = Z if isinstance(Z, Lattice) else None
     if not sol.success:
-        return Trajectory(sol.t, mu, False, f"integration failed: {sol.message}")
+        return Trajectory(sol.t, mu, False, f"integration failed: {sol.message}", model, lattice)
     bloch = np.linalg.norm(mu, axis=1).max()
     if bloch > 1 + 1e-6:
-        return Trajectory(times, mu, False, f"|mu| reached {bloch:.6f} > 1")
-    return Trajectory(times, mu, True, "integrated to t_final")
+        return Trajectory(times, mu, False, f"|mu| reached {bloch:.6f} > 1", model, lattice)
+    return Trajectory(times, mu, True, "integrated to t_final", model, lattice)

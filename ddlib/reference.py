@@ -317,15 +317,21 @@ class MagnetisationTrajectory:
         [1/Γ].
     mu : ndarray, shape (n_t, 3)
         :math:`\vec\mu(t)` (exact: the site average of :math:`\langle\sigma^a_R\rangle`).
-    converged : bool
-        The integrator reached the final time with finite values and |μ| ≤ 1 + 1e-6.
+    success : bool
+        The integrator reached the final time with finite values and |μ| ≤ 1 + 1e-6
+        (``converged`` is a read-only alias kept for earlier code).
     message : str
     """
 
     times: np.ndarray
     mu: np.ndarray
-    converged: bool
+    success: bool
     message: str
+
+    @property
+    def converged(self) -> bool:
+        """Alias of ``success`` (earlier name)."""
+        return self.success
 
 
 def _times(t_final, n_times) -> np.ndarray:

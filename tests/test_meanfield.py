@@ -198,3 +198,17 @@ def test_ising_needs_strong_coupling_for_bistability_at_zero_detuning():
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_results_carry_model_and_lattice_and_trajectories_say_success():
+    """One solver shape: Z may be a number or a lattice; results carry both (lattice None for
+    a bare Z); a trajectory that reached t_final is ``success`` (``converged`` its alias)."""
+    model = Model(Delta=1.6, Omega=0.5, J=1.0)
+    ring = lattice.chain(8)
+    traj = mf.evolve(model, ring, 5.0)
+    assert traj.success and traj.converged and traj.model == model and traj.lattice == ring
+    assert mf.evolve(model, 2, 5.0, options=None).lattice is None
+    ss = mf.steady_states(model, ring)
+    assert ss.model == model and ss.lattice == ring
+    with pytest.raises(TypeError, match="options"):
+        mf.evolve(model, 2, 5.0, options={"n_times": 3})

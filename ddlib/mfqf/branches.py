@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from ..lattice import Lattice
 from ..model import Model
+from ..results import check_options
 from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
@@ -32,6 +33,9 @@ class Continuation:
     converged : bool
         Every point converged.
     message : str
+    model : Model
+        The model given (its value of ``param`` is that of the first point).
+    lattice : Lattice
     """
 
     param: str
@@ -41,6 +45,8 @@ class Continuation:
     stable: np.ndarray
     converged: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
 
 
 # --------------------------------------------------------------------------------- continuation
@@ -50,7 +56,7 @@ _PARAMS = ("Delta", "Omega", "J")
 
 def continuation(model: Model, lattice: Lattice, param: str, values, initial=None, *,
                  method: str = "natural", max_points: int = 400, progress: bool = False,
-                 options: SteadyOptions = SteadyOptions()) -> Continuation:  # noqa: B008
+                 options: SteadyOptions | None = None) -> Continuation:
     r"""Follow a branch of MFQF steady states as Δ, Ω or J varies.
 
     Parameters
@@ -81,7 +87,8 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
         Bound on the number of arclength steps.
     progress : bool
         Show a tqdm progress bar.
-    options : SteadyOptions
+    options : SteadyOptions, optional
+        None: the defaults.
 
     Returns
     -------
@@ -94,6 +101,7 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("values must be a 1-d array of at least 2 finite numbers")
+    options = check_options(options, SteadyOptions)
     prob = _Problem.of(model, lattice, options)
     points = []
     if method == "natural":
@@ -112,7 +120,8 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
                         np.array([p.mu for p in points]),
                         np.array([p.stable for p in points], dtype=object), converged,
                         "all points converged" if converged else
-                        f"{sum(not p.converged for p in points)} point(s) did not converge")
+                        f"{sum(not p.converged for p in points)} point(s) did not converge",
+                        model.replace(**{param: float(reached[0])}), lattice)
 
 
 def _arclength(prob: _Problem, param, values, initial, max_points, progress):

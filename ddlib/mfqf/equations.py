@@ -22,6 +22,7 @@ import scipy.integrate
 from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
+from ..results import check_options
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -78,19 +79,27 @@ class Evolution:
         Nearest-neighbour correlator :math:`\\eta_{ab}(\\hat e_1, t)`.
     eta : ndarray, shape (3, 3, *lattice.shape)
         Final correlators, layout as in :class:`SteadyState`.
-    converged : bool
-        The integration reached ``t_final`` with finite values and :math:`|\\vec\\mu| \\le 1`.
+    success : bool
+        The integration reached ``t_final`` with finite values and :math:`|\\vec\\mu| \\le 1`
+        (``converged`` is a read-only alias kept for earlier code).
     message : str
+    model : Model
+    lattice : Lattice
     """
 
     times: np.ndarray
     mu: np.ndarray
     eta_nn: np.ndarray
     eta: np.ndarray
-    converged: bool
+    success: bool
     message: str
     model: Model
     lattice: Lattice
+
+    @property
+    def converged(self) -> bool:
+        """Alias of ``success`` (earlier name)."""
+        return self.success
 
 
 # --------------------------------------------------------------------------------- geometry
@@ -339,7 +348,7 @@ def _positive(name, value) -> float:
 # --------------------------------------------------------------------------------- evolve
 
 def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, times=None,
-           options: EvolveOptions = EvolveOptions()) -> Evolution:
+           options: EvolveOptions | None = None) -> Evolution:
     r"""Integrate the MFQF equations (module docstring) in time.
 
     Parameters
@@ -355,14 +364,16 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
         from it.
     times : array_like, optional
         Output times in [0, t_final]; default ``options.n_times`` evenly spaced.
-    options : EvolveOptions
+    options : EvolveOptions, optional
+        None: the defaults.
 
     Returns
     -------
     Evolution
-        ``converged`` is False (with the reason in ``message``) when the integrator failed,
+        ``success`` is False (with the reason in ``message``) when the integrator failed,
         a value became non-finite or :math:`|\vec\mu|` exceeded ``options.max_norm``.
     """
+    options = check_options(options, EvolveOptions)
     geo = _geometry(lattice)
     const = _constants(model)
     t_final = _positive("t_final", t_final)

@@ -13,7 +13,7 @@ import scipy.sparse.linalg
 
 from ..lattice import Lattice
 from ..model import Model
-from ..results import SteadySummary
+from ..results import SteadySummary, check_options
 from .equations import (
     _PAIR,
     PAIRS,
@@ -311,7 +311,7 @@ def _physicality(mu, x) -> tuple[bool, str]:
 
 
 def steady_state(model: Model, lattice: Lattice, initial=None, *,
-                 options: SteadyOptions = SteadyOptions()) -> SteadyState:
+                 options: SteadyOptions | None = None) -> SteadyState:
     r"""MFQF steady state: ∂_t μ = 0 and ∂_t η_ab(R) = 0 for all R ≠ 0.
 
     The route (module docstring): η is slaved to μ by one lattice Green's-function solve, so
@@ -341,7 +341,8 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         search fails from there or finds an unstable fixed point (κ < 0; without κ: one whose
         bulk correlator modes grow), the evolution is continued for ``10 * t_pre`` and the
         search retried.
-    options : SteadyOptions
+    options : SteadyOptions, optional
+        None: the defaults.
 
     Returns
     -------
@@ -350,6 +351,7 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`, or (with
         ``options.require_stable``) only an unstable fixed point was found.
     """
+    options = check_options(options, SteadyOptions)
     result = _steady_state(_Problem.of(model, lattice, options), initial)
     if options.require_stable and result.converged and result.stable is not True:
         why = ("its stability is unknown (kappa did not converge)" if result.stable is None
@@ -399,7 +401,7 @@ def _steady_state(prob: _Problem, initial) -> SteadyState:
     # the one the dynamics is heading for, evolve longer and retry
     for t_pre in (options.t_pre, 10 * options.t_pre):
         pre = evolve(model, pre_lattice, t_pre, pre, options=EvolveOptions(n_times=2))
-        if not pre.converged:
+        if not pre.success:
             problem = f"pre-integration failed: {pre.message}"
             return _result(prob, pre.mu[-1], np.zeros((6, geo.N)), np.inf, problem)
         found = _fixed_point(prob, pre.mu[-1])
