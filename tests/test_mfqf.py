@@ -1,6 +1,7 @@
 """MFQF (ddlib.mfqf) checked against exact Lindblad dynamics, closed forms and itself."""
 
 import itertools
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,6 +11,7 @@ import scipy.sparse.linalg
 
 from ddlib import Model, lattice, mfqf
 from ddlib.model import liouvillian, single_spin_steady_state
+from ddlib.results import SteadySummary
 
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
@@ -330,8 +332,9 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     plain = _result(prob, *_fixed_point(prob, warm.mu))
     assert plain.converged and plain.stable is False
     assert np.abs(plain.mu - ss.mu).max() > 1e-3
-    # a slim record of the warm start (what a sweep may keep on disk) is followed alike
-    kept = SimpleNamespace(mu=warm.mu, model=warm.model)
+    # the summary of the warm start (what a sweep keeps on disk, read back from JSON) is
+    # followed alike
+    kept = SteadySummary.from_dict(json.loads(json.dumps(warm.summary().to_dict())))
     again = mfqf.steady_state(model, lat, kept, options=mfqf.SteadyOptions(kappa=False))
     np.testing.assert_allclose(again.mu, ss.mu, atol=1e-10)
 
@@ -491,3 +494,37 @@ def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     np.testing.assert_allclose(orb[:3], full[:3], atol=1e-14)
     np.testing.assert_allclose(orb[3:].reshape(6, -1),
                                full[3:].reshape(6, -1)[:, geo.rep], atol=1e-14)
+
+
+def test_a_summary_read_back_from_json_warm_starts_onto_the_same_stable_branch():
+    """The warm-start contract: a sweep step next to the upper end of the stable low-Δ branch
+    (16², Ω = 0.5, JZ = 4, Δ 2.15 → 2.21, the fold near 2.235) from the full result and from
+    its SteadySummary after a JSON round trip reach the same stable state on that branch,
+    which differs from the state reached from all spins down."""
+    lat = lattice.hypercubic(16, 2)
+    warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
+    assert warm.converged and warm.stable and warm.mu[0] > 0.1  # the low-Δ branch
+    kept = SteadySummary.from_dict(json.loads(json.dumps(warm.summary().to_dict(),
+                                                         allow_nan=False)))
+    assert kept == warm.summary() and kept.solver == "mfqf"
+    model = warm.model.replace(Delta=2.21)
+    full = mfqf.steady_state(model, lat, warm)
+    slim = mfqf.steady_state(model, lat, kept)
+    assert full.converged and full.stable and slim.converged and slim.stable
+    np.testing.assert_allclose(slim.mu, full.mu, atol=1e-10)
+    assert np.abs(full.mu - warm.mu).max() < 0.05  # stayed on the branch
+
+
+@pytest.mark.parametrize("initial", [SimpleNamespace(mu=(0.1, 0.2, -0.9),
+                                                     model=Model(Delta=1.0, Omega=0.5, J=1.0)),
+                                     {"mu": (0.0, 0.0, -1.0)}, np.array([0.0, 0.0, -1.0])],
+                         ids=["duck", "dict", "array"])
+def test_duck_typed_warm_starts_are_refused(initial):
+    """Only a SteadySummary or an MFQF result warm-starts; a record that merely has .mu and
+    .model (which used to be followed silently) is refused before any work."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=1.0), lattice.hypercubic(8, 2)
+    for call in (lambda: mfqf.steady_state(model, lat, initial),
+                 lambda: mfqf.evolve(model, lat, 1.0, initial),
+                 lambda: mfqf.continuation(model, lat, "Delta", [1.5, 1.6], initial)):
+        with pytest.raises(TypeError, match="initial"):
+            call()

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from ..lattice import Lattice
 from ..model import Model
 from ..results import check_options
+from .equations import _check_initial
 from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
@@ -71,9 +72,10 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
         or decreasing: a sweep up and a sweep down show hysteresis). ``"arclength"``: the
         path starts at ``values[0]`` and is traced until the parameter leaves
         [min(values), max(values)]; the typical step is the mean spacing of ``values``.
-    initial : None or result
+    initial : None, (mu, eta), Evolution, SteadyState or SteadySummary
         Start of the first point, as in :func:`steady_state` (default: all spins down, which
-        picks the dynamically reached branch).
+        picks the dynamically reached branch); anything else is a TypeError naming
+        ``initial``.
     method : {"natural", "arclength"}
         ``"natural"``: each point is warm-started from the previous one, with
         ``require_stable=True`` when ``options.kappa`` (an unstable root is rejected and the
@@ -102,6 +104,7 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("values must be a 1-d array of at least 2 finite numbers")
     options = check_options(options, SteadyOptions)
+    initial = _check_initial(initial)
     prob = _Problem.of(model, lattice, options)
     points = []
     if method == "natural":

@@ -22,7 +22,7 @@ import scipy.integrate
 from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
-from ..results import check_options
+from ..results import SteadySummary, as_initial, check_options
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -326,12 +326,35 @@ def _check_state(mu, eta, geo: _Geometry):
     return mu, eta
 
 
+def _check_initial(initial):
+    """The start state, checked before any work (the warm-start contract, :mod:`ddlib.results`).
+
+    None (all spins down), an explicit ``(mu, eta)`` pair, an MFQF result (:class:`Evolution`:
+    its last state; :class:`~ddlib.mfqf.SteadyState`) or a
+    :class:`~ddlib.results.SteadySummary` (of any solver; a result of another solver with
+    ``.summary()`` is turned into one). Anything else, e.g. a record that merely has ``.mu``
+    and ``.model``, is a TypeError naming ``initial``.
+    """
+    from .steady import SteadyState
+
+    if isinstance(initial, tuple):
+        if len(initial) != 2:
+            raise ValueError(f"initial as a tuple must be a (mu, eta) pair, got {len(initial)} "
+                             "items")
+    elif not isinstance(initial, Evolution | SteadyState | SteadySummary):
+        initial = as_initial(initial, solver="ddlib.mfqf")
+    _initial_mu(initial)
+    return initial
+
+
 def _initial_state(initial, geo: _Geometry):
-    """(mu, packed x) from None (all spins down), a result, or a (mu, eta) pair."""
+    """(mu, packed x) from a start state of :func:`_check_initial` (a summary: η = 0)."""
     if initial is None:
         return np.array([0.0, 0.0, -1.0]), np.zeros((6, geo.N))
     mu = _initial_mu(initial)
-    eta = initial[1] if isinstance(initial, tuple) else getattr(initial, "eta", None)
+    if isinstance(initial, SteadySummary):
+        return mu, np.zeros((6, geo.N))
+    eta = initial[1] if isinstance(initial, tuple) else initial.eta
     mu, eta = _check_state(mu, eta, geo)
     x = _pack(eta)
     x[:, 0] = 0.0
@@ -358,10 +381,11 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
         Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
     t_final : float
         Final time (1/Γ).
-    initial : None, (mu, eta) or a result
+    initial : None, (mu, eta), Evolution, SteadyState or SteadySummary
         Start state; default all spins down, μ = (0, 0, −1), η = 0. A result of
         :func:`evolve` (its last state) or :func:`steady_state` on the same lattice continues
-        from it.
+        from it; a :class:`~ddlib.results.SteadySummary` starts from its μ with η = 0.
+        Anything else is a TypeError naming ``initial``.
     times : array_like, optional
         Output times in [0, t_final]; default ``options.n_times`` evenly spaced.
     options : EvolveOptions, optional
@@ -374,6 +398,7 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
         a value became non-finite or :math:`|\vec\mu|` exceeded ``options.max_norm``.
     """
     options = check_options(options, EvolveOptions)
+    initial = _check_initial(initial)
     geo = _geometry(lattice)
     const = _constants(model)
     t_final = _positive("t_final", t_final)
@@ -418,17 +443,17 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
 
 
 def _initial_mu(initial) -> np.ndarray:
-    """μ of a start state given as None (all spins down), (mu, eta) or a result."""
+    """μ of a start state of :func:`_check_initial` (None: all spins down)."""
     if initial is None:
         return np.array([0.0, 0.0, -1.0])
-    if isinstance(initial, tuple) and len(initial) == 2:
+    if isinstance(initial, tuple):
         mu = initial[0]
-    elif hasattr(initial, "mu"):
-        mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
     else:
-        raise ValueError("initial must be None, a (mu, eta) pair or an mfqf result, "
-                         f"got {initial!r}")
-    mu = np.asarray(mu, dtype=float)
+        mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
+    try:
+        mu = np.asarray(mu, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"initial's mu must be 3 real numbers, got {mu!r}") from None
     if mu.shape != (3,) or not np.all(np.isfinite(mu)):
         raise ValueError(f"initial's mu must be a finite array of shape (3,), got {mu!r}")
     return mu

@@ -17,8 +17,8 @@ from ..results import SteadySummary, check_options
 from .equations import (
     _PAIR,
     PAIRS,
-    Evolution,
     EvolveOptions,
+    _check_initial,
     _Const,
     _constants,
     _Geometry,
@@ -325,9 +325,10 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
     model : Model
     lattice : Lattice
         Periodic ``hypercubic(L, dim)`` or ``chain(N)``.
-    initial : None, (mu, eta), Evolution, SteadyState or a record with ``.mu`` and ``.model``
-        A :class:`SteadyState` (or a slim record of one with its ``mu`` and ``model``, as a
-        sweep may keep) is a warm start: the branch of fixed points through it is
+    initial : None, (mu, eta), Evolution, SteadyState or SteadySummary
+        A :class:`SteadyState` or a :class:`~ddlib.results.SteadySummary` (what a sweep
+        keeps, ``state.summary()``; of any solver, read back from JSON alike) is a warm
+        start: the branch of fixed points through it is
         followed from its parameters to ``model``'s (on ``lattice``, any warm-start size;
         :func:`_follow`), which keeps to that branch next to a fold, where a plain root search
         may slip onto the unstable branch. Where the branch ends before (a fold), a plain root
@@ -340,7 +341,8 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         ``options.pre_sites`` sites, which selects the branch reached dynamically; if the root
         search fails from there or finds an unstable fixed point (κ < 0; without κ: one whose
         bulk correlator modes grow), the evolution is continued for ``10 * t_pre`` and the
-        search retried.
+        search retried. Anything else (e.g. a record that merely has ``.mu`` and ``.model``)
+        is a TypeError naming ``initial``, before any work.
     options : SteadyOptions, optional
         None: the defaults.
 
@@ -352,6 +354,7 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         ``options.require_stable``) only an unstable fixed point was found.
     """
     options = check_options(options, SteadyOptions)
+    initial = _check_initial(initial)
     result = _steady_state(_Problem.of(model, lattice, options), initial)
     if options.require_stable and result.converged and result.stable is not True:
         why = ("its stability is unknown (kappa did not converge)" if result.stable is None
@@ -363,11 +366,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
 
 
 def _is_warm(initial) -> bool:
-    """A warm start: a SteadyState, or any record of one with ``.mu`` and ``.model`` (e.g. the
-    slim form a sweep keeps)."""
-    return isinstance(initial, SteadyState) or (
-        not isinstance(initial, (tuple, Evolution)) and hasattr(initial, "mu")
-        and isinstance(getattr(initial, "model", None), Model))
+    """A warm start, whose branch is followed: a SteadyState or a SteadySummary (both carry the
+    model they were solved at; checked by :func:`~ddlib.mfqf.equations._check_initial`)."""
+    return isinstance(initial, SteadyState | SteadySummary)
 
 
 def _steady_state(prob: _Problem, initial) -> SteadyState:
