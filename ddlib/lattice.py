@@ -117,7 +117,10 @@ class Lattice:
         return hash(tuple(sorted(self.key().items())))
 
     def adjacency(self) -> np.ndarray:
-        """Dense boolean adjacency matrix, shape (N, N)."""
+        """Dense boolean adjacency matrix, shape (N, N) (refused when N² bytes do not fit)."""
+        fits = int(math.sqrt(available_memory() / 2))
+        check_memory(2.0 * self.N**2, param="lattice", what=f"the adjacency matrix of {self!r}",
+                     counted="N x N booleans and a transposed copy", largest=f"N = {fits}")
         A = np.zeros((self.N, self.N), dtype=bool)
         A[self.bonds[:, 0], self.bonds[:, 1]] = True
         return A | A.T
@@ -144,6 +147,7 @@ class Lattice:
             If the group has more than ``limit`` elements (e.g. the fully connected graph,
             whose group S_N is better handled by permutation-symmetric methods).
         """
+        limit = _int("limit", limit, 1)
         A = self.adjacency()
         N = self.N
         order = _bfs_order(A)

@@ -73,6 +73,19 @@ def _coordination(Z) -> float:
     return Z
 
 
+def _mu_array(mu, first: bool) -> np.ndarray:
+    """mu as a finite float array with its 3 components first (``first``) or last."""
+    try:
+        mu = np.asarray(mu, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"mu must be an array of real numbers, got {mu!r}") from None
+    axis = 0 if first else -1
+    if mu.ndim == 0 or mu.shape[axis] != 3 or not np.all(np.isfinite(mu)):
+        where = "shape (3,) or (3, n)" if first else "shape (..., 3)"
+        raise ValueError(f"mu must be finite, of {where}, got shape {mu.shape}")
+    return mu
+
+
 def effective_coupling(model: Model, Z) -> float:
     r"""The MF coupling :math:`g` in :math:`\Delta_{\rm eff} = \Delta + g\mu_z`.
 
@@ -106,7 +119,8 @@ def rhs(mu, model: Model, Z) -> np.ndarray:
     ndarray, same shape as ``mu``, in units of Γ.
     """
     g = effective_coupling(model, Z)
-    return _rhs(np.asarray(mu, dtype=float), model.Delta, model.Omega, g, model.Gamma)
+    mu = _mu_array(mu, first=True)
+    return _rhs(mu, model.Delta, model.Omega, g, model.Gamma)
 
 
 def _rhs(mu, Delta, Omega, g, Gamma):
@@ -137,7 +151,8 @@ def jacobian(mu, model: Model, Z) -> np.ndarray:
     ndarray, shape (..., 3, 3)
     """
     g = effective_coupling(model, Z)
-    return _jacobian(np.asarray(mu, dtype=float), model.Delta, model.Omega, g, model.Gamma)
+    mu = _mu_array(mu, first=False)
+    return _jacobian(mu, model.Delta, model.Omega, g, model.Gamma)
 
 
 def _jacobian(mu, Delta, Omega, g, Gamma):
@@ -438,6 +453,7 @@ def bistable_range(Omega: float, JZ: float, coupling: str = "xy", *,
         the discriminant admits several windows (not met at the paper's parameters) the
         widest is returned; :func:`bistable_windows` lists them all (and scans Ω too).
     """
+    JZ = _real("JZ", JZ)
     model = Model(Delta=0.0, Omega=Omega, J=JZ, Gamma=Gamma, coupling=coupling)
     windows = bistable_windows(model, 1.0, over="Delta")
     return max(windows, key=lambda w: w.upper - w.lower) if windows else None
@@ -459,7 +475,11 @@ def bistable_edges(Omega: float, JZ, coupling: str = "xy", *,
     lower, upper : ndarray, shape (n,)
         :math:`\Delta_-(J\mathcal Z)`, :math:`\Delta_+(J\mathcal Z)`; NaN where not bistable.
     """
-    JZ = np.atleast_1d(np.asarray(JZ, dtype=float))
+    try:
+        JZ = np.atleast_1d(np.asarray(JZ, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"JZ must be a finite 1D array of couplings, got {JZ!r}") from None
+    Model(Delta=0.0, Omega=Omega, J=0.0, Gamma=Gamma, coupling=coupling)  # validates them
     if JZ.ndim != 1 or not np.all(np.isfinite(JZ)):
         raise ValueError("JZ must be a finite 1D array of couplings")
     out = np.full((2, JZ.size), np.nan)

@@ -95,6 +95,10 @@ class Model:
     def replace(self, **changes) -> Model:
         """A copy with some parameters changed (validated again)."""
         fields = {k: getattr(self, k) for k in ("Delta", "Omega", "J", "Gamma", "coupling")}
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise TypeError(f"{', '.join(sorted(unknown))}: not a Model parameter "
+                            f"(one of {tuple(fields)})")
         fields.update(changes)
         return Model(**fields)
 
@@ -172,6 +176,8 @@ def onsite_terms(model) -> dict:
         ``{"x": Ω, "z": Δ/2}``: the single-site Hamiltonian is
         :math:`\sum_a c_a\sigma^a`.
     """
+    if not (hasattr(model, "Delta") and hasattr(model, "Omega")):
+        raise TypeError(f"model must be a Model (or have Delta and Omega), got {model!r}")
     return {"x": model.Omega, "z": 0.5 * model.Delta}
 
 
@@ -194,22 +200,27 @@ def bond_terms(model) -> dict:
         ``{(a, b): c}`` with the bond Hamiltonian :math:`\sum c\,\sigma^a_R\sigma^b_{R'}`:
         ``{("x", "x"): −J/2, ("y", "y"): −J/2}`` or ``{("z", "z"): −J/2}``.
     """
+    if not (hasattr(model, "J") and getattr(model, "coupling", None) in BOND_AXES):
+        raise TypeError(f"model must be a Model (or have J and a coupling in "
+                        f"{tuple(BOND_AXES)}), got {model!r}")
     return {(a, a): -0.5 * model.J for a in BOND_AXES[model.coupling]}
 
 
 def jump_rate(model) -> float:
     r"""Rate Γ of the jump operator :math:`\sigma^-_R` on every site, Eq. (3)
     (:data:`SIGMA_MINUS`; the Lindblad operator is :math:`\sqrt\Gamma\sigma^-_R`)."""
-    return model.Gamma
+    return check_model(model).Gamma
 
 
 def onsite_matrix(model: Model) -> np.ndarray:
     """The single-site Hamiltonian of :func:`onsite_terms` as a dense 2×2 array."""
+    check_model(model)
     return sum(c * PAULI[a] for a, c in onsite_terms(model).items())
 
 
 def bond_matrix(model: Model) -> np.ndarray:
     """One bond's Hamiltonian of :func:`bond_terms` as a dense 4×4 array (site R first)."""
+    check_model(model)
     return sum(c * np.kron(PAULI[a], PAULI[b]) for (a, b), c in bond_terms(model).items())
 
 
@@ -272,7 +283,21 @@ def collapse_operators(model: Model, lattice: Lattice) -> list:
 
 
 def liouvillian(model: Model, lattice: Lattice):
-    """Full Liouvillian superoperator (QuTiP, 4^N × 4^N) — the brute-force reference route."""
+    """Full Liouvillian superoperator (QuTiP, 4^N × 4^N) — the brute-force reference route.
+
+    Refused (naming ``lattice``) when its sparse storage would not fit in memory: ~24 bytes
+    per stored entry, 4^N rows of ~(2 + 4N + 4 n_bonds) entries each.
+    """
     import qutip
+
+    from .resources import available_memory, check_memory
+
+    check_model(model)
+    N = _full_space_sites(lattice)
+    per_row = 24 * (2 + 4 * N + 4 * len(lattice.bonds))
+    fits = int(math.log(max(available_memory() / per_row, 1.0), 4))
+    check_memory(4.0**N * per_row, param="lattice", what=f"the Liouvillian of {lattice!r}",
+                 counted=f"4^{N} rows of ~{per_row // 24} sparse entries of 24 bytes",
+                 largest=f"N = {fits} sites (fewer with more bonds)")
 
     return qutip.liouvillian(hamiltonian(model, lattice), collapse_operators(model, lattice))

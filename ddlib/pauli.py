@@ -34,7 +34,7 @@ Conventions: axes a ∈ (x, y, z) = (0, 1, 2); σ⁻ lowers, the decay drives sp
 from __future__ import annotations
 
 from fractions import Fraction
-from numbers import Number
+from numbers import Integral, Number
 from types import SimpleNamespace
 
 import numpy as np
@@ -69,6 +69,9 @@ class Poly:
 
     @classmethod
     def symbol(cls, name: str) -> Poly:
+        """The polynomial ``name`` (a symbol of coefficient 1)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty str, got {name!r}")
         return cls({(name,): 1.0})
 
     @staticmethod
@@ -117,6 +120,9 @@ class Poly:
 
     def subs(self, values: dict) -> Poly:
         """Replace symbols by numbers or polynomials (``values``: name → value)."""
+        if not isinstance(values, dict):
+            raise TypeError(f"values must be a dict of symbol name -> value, got "
+                            f"{type(values).__name__}")
         out = Poly()
         for m, c in self.terms.items():
             term = Poly({(): c})
@@ -127,6 +133,8 @@ class Poly:
 
     def split(self, predicate) -> tuple[Poly, Poly]:
         """(terms whose monomial satisfies ``predicate``, the others)."""
+        if not callable(predicate):
+            raise TypeError(f"predicate must be callable, got {type(predicate).__name__}")
         yes = {m: c for m, c in self.terms.items() if predicate(m)}
         return Poly(yes), Poly({m: c for m, c in self.terms.items() if m not in yes})
 
@@ -223,11 +231,20 @@ class PauliSum:
     @classmethod
     def sigma(cls, site, a: int, coeff=1.0) -> PauliSum:
         """:math:`c\\,\\sigma^a_{site}`."""
+        _check_factor(site, a)
+        _check_coeff(coeff)
         return cls({((site, a),): coeff})
 
     @classmethod
     def string(cls, factors, coeff=1.0) -> PauliSum:
         """:math:`c\\prod\\sigma^{a}_{site}`, ``factors`` = [(site, a), ...] on distinct sites."""
+        try:
+            factors = [(s, a) for s, a in factors]
+        except (TypeError, ValueError):
+            raise ValueError(f"factors must be (site, a) pairs, got {factors!r}") from None
+        for s, a in factors:
+            _check_factor(s, a)
+        _check_coeff(coeff)
         factors = sorted(factors, key=lambda f: f[0])
         if len({s for s, _ in factors}) != len(factors):
             raise ValueError(f"factors must sit on distinct sites, got {factors!r}")
@@ -235,6 +252,8 @@ class PauliSum:
 
     @classmethod
     def identity(cls, coeff=1.0) -> PauliSum:
+        """:math:`c\\,\\mathbb 1`."""
+        _check_coeff(coeff)
         return cls({(): coeff})
 
     @property
@@ -277,7 +296,14 @@ class PauliSum:
 
     def to_matrix(self, n_sites: int) -> np.ndarray:
         """Dense matrix on :math:`2^{n}` states, site 0 the leftmost factor, basis (|↑⟩, |↓⟩)
-        (QuTiP's ordering, as in :mod:`ddlib.model`). Numeric coefficients only."""
+        (QuTiP's ordering, as in :mod:`ddlib.model`). Numeric coefficients only; sites must
+        be the integers 0 … n_sites − 1 (n_sites ≤ 14: a dense 2^n × 2^n matrix)."""
+        if isinstance(n_sites, bool) or not isinstance(n_sites, Integral) \
+                or not 1 <= n_sites <= 14:
+            raise ValueError(f"n_sites must be an integer in 1 … 14, got {n_sites!r}")
+        if any(not (isinstance(s, Integral) and 0 <= s < n_sites) for s in self.support):
+            raise ValueError(f"n_sites = {n_sites} does not cover the sites "
+                             f"{sorted(self.support)}")
         out = np.zeros((2**n_sites, 2**n_sites), dtype=complex)
         for key, c in self.terms.items():
             factors = [_PAULI[3]] * n_sites
@@ -323,7 +349,25 @@ def _string_product(k1: tuple, k2: tuple) -> tuple[complex, tuple]:
 
 def commutator(A: PauliSum, B: PauliSum) -> PauliSum:
     """:math:`[A, B] = AB - BA`."""
+    for name, op in (("A", A), ("B", B)):
+        if not isinstance(op, PauliSum):
+            raise TypeError(f"{name} must be a PauliSum, got {type(op).__name__}")
     return A * B - B * A
+
+
+def _check_coeff(coeff) -> None:
+    if isinstance(coeff, bool) or not isinstance(coeff, Number | Poly):
+        raise TypeError(f"coeff must be a number or a Poly, got {coeff!r}")
+
+
+def _check_factor(site, a) -> None:
+    if a not in (0, 1, 2) or isinstance(a, bool):
+        raise ValueError(f"a must be an axis 0, 1 or 2 (x, y, z), got {a!r}")
+    try:
+        hash(site)
+        site < site  # noqa: B015 - sites must be sortable
+    except TypeError:
+        raise TypeError(f"site must be a sortable label, got {site!r}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,8 +464,9 @@ def adjoint_lindbladian(model: Model, lattice: Lattice, op: PauliSum) -> PauliSu
     op : PauliSum
         Observable on sites ``0 … lattice.N − 1``.
     """
+    _check_model_lattice(model, lattice)
     if not isinstance(op, PauliSum):
-        raise ValueError(f"op must be a PauliSum, got {type(op).__name__}")
+        raise TypeError(f"op must be a PauliSum, got {type(op).__name__}")
     if any(not (0 <= s < lattice.N) for s in op.support):
         raise ValueError(f"op acts on sites {sorted(op.support)} outside the lattice "
                          f"(N = {lattice.N})")
@@ -448,6 +493,11 @@ def closed_expectation(op: PauliSum, one, two):
 
     Values may be numbers or :class:`Poly`; so is the result.
     """
+    if not isinstance(op, PauliSum):
+        raise TypeError(f"op must be a PauliSum, got {type(op).__name__}")
+    for name, f in (("one", one), ("two", two)):
+        if not callable(f):
+            raise TypeError(f"{name} must be callable, got {type(f).__name__}")
     total = 0
     for key, c in op.terms.items():
         if len(key) == 0:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 
-from .lattice import Lattice
+from .lattice import Lattice, check_lattice
 from .model import Model
 from .pauli import (
     _PAULI,
@@ -30,6 +31,7 @@ from .pauli import (
     closed_expectation,
     hamiltonian_paulis,
 )
+from .resources import available_memory, check_memory
 
 __all__ = ["mfqf_rhs_reference", "symmetric_pair_amplitudes", "correlated_product_state",
            "ExactRates", "exact_rates", "MagnetisationTrajectory", "lindblad_evolution",
@@ -95,8 +97,7 @@ def mfqf_rhs_reference(model: Model, lattice: Lattice, mu, eta) -> tuple[np.ndar
         wrong shape or not finite and real.
     """
     _check_model_lattice(model, lattice)
-    if lattice.kind not in ("chain", "hypercubic") or not all(lattice.periodic):
-        raise ValueError(f"lattice must be a periodic chain or hypercubic lattice, got {lattice!r}")
+    _check_reference_lattice(lattice)
     shape = tuple(lattice.shape)
     mu = _real_array("mu", mu, (3,))
     eta = _real_array("eta", eta, (3, 3, *shape))
@@ -187,8 +188,15 @@ def correlated_product_state(lattice: Lattice, mu, c, eps: float) -> np.ndarray:
     -------
     ndarray, shape (2^N, 2^N)
     """
+    check_lattice(lattice)
+    if lattice.coords is None:
+        raise ValueError(f"lattice must have site coordinates (a periodic lattice), got "
+                         f"{lattice!r}")
     N = lattice.N
     mu = _real_array("mu", mu, (3,))
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not np.isfinite(eps):
+        raise ValueError(f"eps must be a real number, got {eps!r}")
+    _check_dense_state(lattice)
     if np.linalg.norm(mu) > 1 + 1e-12:
         raise ValueError(f"mu must satisfy |mu| <= 1, got |mu| = {np.linalg.norm(mu)}")
     c = _real_array("c", c, (3, 3, *lattice.shape))
@@ -259,8 +267,12 @@ def exact_rates(model: Model, lattice: Lattice, rho) -> ExactRates:
     import qutip
 
     _check_model_lattice(model, lattice)
+    _check_reference_lattice(lattice)
     N = lattice.N
-    rho = np.asarray(rho, dtype=complex)
+    try:
+        rho = np.asarray(rho, dtype=complex)
+    except (TypeError, ValueError):
+        raise ValueError("rho must be a complex 2^N x 2^N matrix") from None
     if rho.shape != (2**N, 2**N):
         raise ValueError(f"rho must have shape {(2**N, 2**N)}, got {rho.shape}")
     dims = [[2] * N, [2] * N]
@@ -294,6 +306,12 @@ def symmetric_pair_amplitudes(lattice: Lattice, seed: int = 0, scale: float = 0.
     ndarray, shape (3, 3, *lattice.shape)
         For :func:`correlated_product_state`.
     """
+    check_lattice(lattice)
+    if lattice.coords is None:
+        raise ValueError(f"lattice must have site coordinates (a periodic lattice), got "
+                         f"{lattice!r}")
+    if isinstance(scale, bool) or not isinstance(scale, Real) or not np.isfinite(scale):
+        raise ValueError(f"scale must be a real number, got {scale!r}")
     rng = np.random.default_rng(seed)
     M = rng.normal(size=(3, 3))
     M = M + M.T
@@ -335,11 +353,40 @@ class MagnetisationTrajectory:
 
 
 def _times(t_final, n_times) -> np.ndarray:
-    if not (np.isfinite(t_final) and t_final > 0):
+    if isinstance(t_final, bool) or not isinstance(t_final, Real) \
+            or not (np.isfinite(t_final) and t_final > 0):
         raise ValueError(f"t_final must be a positive number, got {t_final!r}")
-    if int(n_times) < 2:
-        raise ValueError(f"n_times must be >= 2, got {n_times!r}")
+    if isinstance(n_times, bool) or not isinstance(n_times, Integral) or n_times < 2:
+        raise ValueError(f"n_times must be an integer >= 2, got {n_times!r}")
     return np.linspace(0.0, float(t_final), int(n_times))
+
+
+def _check_tolerances(rtol, atol) -> None:
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if isinstance(tol, bool) or not isinstance(tol, Real) or not tol > 0:
+            raise ValueError(f"{name} must be a positive number, got {tol!r}")
+
+
+#: Largest lattice of the brute-force Pauli reference (it treats each of the N − 1
+#: displacements separately: ~9N images of L† built once, then evaluated term by term).
+MAX_REFERENCE_SITES = 512
+
+
+def _check_reference_lattice(lattice) -> None:
+    if lattice.kind not in ("chain", "hypercubic") or not all(lattice.periodic):
+        raise ValueError(f"lattice must be a periodic chain or hypercubic lattice, got "
+                         f"{lattice!r}")
+    if lattice.N > MAX_REFERENCE_SITES:
+        raise ValueError(f"lattice has {lattice.N} sites: the brute-force reference is meant "
+                         f"for small lattices (at most {MAX_REFERENCE_SITES}; use ddlib.mfqf)")
+
+
+def _check_dense_state(lattice) -> None:
+    """Dense 2^N × 2^N complex matrices, a few at a time: refused when they would not fit."""
+    fits = int(np.log2(max(available_memory() / 64, 1.0)) / 2)
+    check_memory(64.0 * 4.0**lattice.N, param="lattice",
+                 what=f"dense density matrices of {lattice!r}",
+                 counted="4 complex 2^N x 2^N matrices", largest=f"N = {fits}")
 
 
 def _trajectory(times, mu, success, why) -> MagnetisationTrajectory:
@@ -359,11 +406,13 @@ def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: 
 
     _check_model_lattice(model, lattice)
     times = _times(t_final, n_times)
+    _check_tolerances(rtol, atol)
+    L = _liouvillian(model, lattice)  # refused here when it would not fit
     N = lattice.N
     e_ops = [qutip.Qobj(sum(_string_matrix({s: a}, N) for s in range(N)) / N,
                         dims=[[2] * N, [2] * N]) for a in range(3)]
     down = qutip.tensor([qutip.basis(2, 1)] * N)
-    result = qutip.mesolve(_liouvillian(model, lattice), down, times, e_ops=e_ops,
+    result = qutip.mesolve(L, down, times, e_ops=e_ops,
                            options={"rtol": rtol, "atol": atol, "progress_bar": False})
     mu = np.real(np.array(result.expect)).T
     return _trajectory(times, mu, True, "non-finite or unphysical magnetisation")
@@ -380,7 +429,9 @@ def reference_evolution(model: Model, lattice: Lattice, t_final: float, n_times:
     from scipy.integrate import solve_ivp
 
     _check_model_lattice(model, lattice)
+    _check_reference_lattice(lattice)
     times = _times(t_final, n_times)
+    _check_tolerances(rtol, atol)
     shape = (3, 3, *lattice.shape)
 
     def f(t, y):

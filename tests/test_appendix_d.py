@@ -117,6 +117,17 @@ BAD_INPUTS = [
     case(appendix_d.derived_equations, "heisenberg", param="coupling"),
     case(appendix_d.closure_error_scan, Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(5),
          [0.01], param="epsilons"),
+    case(appendix_d.printed_equations, "heisenberg", param="coupling"),
+    case(appendix_d.misprints, "dm", param="coupling"),
+    case(appendix_d.closure_error_scan, "model", lattice.chain(5), [0.01, 0.02],
+         param="model"),
+    case(appendix_d.closure_error_scan, Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(5),
+         ["a", "b"], param="epsilons"),
+    case(appendix_d.derived_equations("xy").evaluate, Model(1.0, 0.5, 1.0, coupling="ising"),
+         lattice.chain(5), [0, 0, -1], np.zeros((3, 3, 5)), param="coupling"),
+    case(appendix_d.derived_equations("xy").coupling_part, "xx", "middle", param="case"),
+    case(appendix_d.derived_equations("xy").theta_rhs, "xw", "far", param="ab"),
+    case(appendix_d.derived_equations("ising").theta_rhs, "zz", "near", param="case"),
 ]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 import scipy.sparse.linalg
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, lattice, mfqf
 from ddlib.model import liouvillian, single_spin_steady_state
@@ -209,24 +210,6 @@ def test_failures_are_flagged_not_returned_as_data():
     assert np.all(np.linalg.norm(run.mu, axis=1) <= 1.0 + 1e-6)
     strict = mfqf.steady_state(model, lat, options=mfqf.SteadyOptions(residual_tol=0.0))
     assert not strict.converged and "residual" in strict.message and strict.stable is None
-
-
-@pytest.mark.parametrize("call", [
-    lambda m: mfqf.evolve(m, lattice.cylinder(4, 4), 1.0),
-    lambda m: mfqf.evolve(m, lattice.chain(6, periodic=False), 1.0),
-    lambda m: mfqf.steady_state(m, lattice.fully_connected(5)),
-    lambda m: mfqf.evolve(m, lattice.chain(6), -1.0),
-    lambda m: mfqf.evolve(m, lattice.chain(6), 1.0, ((0, 0, -1), np.zeros((3, 3, 5)))),
-    lambda m: mfqf.rhs(m, lattice.chain(6), (0, 0), np.zeros((3, 3, 6))),
-    lambda m: mfqf.continuation(m, lattice.chain(6), "Gamma", [1, 2]),
-    lambda m: mfqf.continuation(m, lattice.chain(6), "Delta", [1, 2], method="newton"),
-    lambda m: mfqf.steady_state("model", lattice.chain(6)),
-    lambda m: mfqf.SteadyOptions(t_pre=-1.0),
-    lambda m: mfqf.EvolveOptions(n_times=1),
-])
-def test_bad_input_raises_value_error(call):
-    with pytest.raises(ValueError):
-        call(Model(Delta=1.0, Omega=0.5, J=1.0))
 
 
 @pytest.mark.slow
@@ -528,3 +511,70 @@ def test_duck_typed_warm_starts_are_refused(initial):
                  lambda: mfqf.continuation(model, lat, "Delta", [1.5, 1.6], initial)):
         with pytest.raises(TypeError, match="initial"):
             call()
+
+
+# ------------------------------------------------------------------------------- bad input
+
+BAD_MODEL = Model(Delta=1.0, Omega=0.5, J=1.0)
+RING6 = lattice.chain(6)
+ETA6 = np.zeros((3, 3, 6))
+DUCK = SimpleNamespace(mu=(0.0, 0.0, -1.0), model=BAD_MODEL)
+BAD_INPUTS = [
+    case(mfqf.rhs, BAD_MODEL, RING6, (0, 0), ETA6, param="mu"),
+    case(mfqf.rhs, BAD_MODEL, RING6, (0, 0, -1), np.zeros((3, 3, 5)), param="eta"),
+    case(mfqf.rhs, BAD_MODEL, lattice.cylinder(4, 4), (0, 0, -1), ETA6, param="lattice"),
+    case(mfqf.rhs, "model", RING6, (0, 0, -1), ETA6, param="model"),
+    case(mfqf.evolve, BAD_MODEL, lattice.cylinder(4, 4), 1.0, param="lattice"),
+    case(mfqf.evolve, BAD_MODEL, lattice.chain(6, periodic=False), 1.0, param="lattice"),
+    case(mfqf.evolve, BAD_MODEL, RING6, -1.0, param="t_final"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, ((0, 0, -1), np.zeros((3, 3, 5))),
+         param="initial"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, DUCK, param="initial"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, times=[0.0, 2.0], param="times"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, options=mfqf.SteadyOptions(), param="options"),
+    case(mfqf.steady_state, "model", RING6, param="model"),
+    case(mfqf.steady_state, BAD_MODEL, lattice.fully_connected(5), param="lattice"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, DUCK, param="initial"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, ((0, 0, np.nan), ETA6), param="initial"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, options={"kappa": False}, param="options"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Gamma", [1, 2], param="param"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], method="newton",
+         param="method"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1], param="values"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], max_points=0,
+         param="max_points"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], DUCK, param="initial"),
+    case(mfqf.continuation, None, RING6, "Delta", [1, 2], param="model"),
+    case(mfqf.SteadyOptions, t_pre=-1.0, param="t_pre"),
+    case(mfqf.SteadyOptions, pre_sites=2, param="pre_sites"),
+    case(mfqf.SteadyOptions, kappa=False, require_stable=True, param="require_stable"),
+    case(mfqf.EvolveOptions, n_times=1, param="n_times"),
+    case(mfqf.EvolveOptions, method="euler", param="method"),
+    case(mfqf.EvolveOptions, rtol=0.0, param="rtol"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, lat: mfqf.steady_state(m, lat),
+    lambda m, lat: mfqf.evolve(m, lat, 1.0),
+    lambda m, lat: mfqf.continuation(m, lat, "Delta", [1.0, 1.1]),
+    lambda m, lat: mfqf.rhs(m, lat, (0, 0, -1), np.zeros((3, 3, *lat.shape))),
+], ids=["steady_state", "evolve", "continuation", "rhs"])
+def test_a_lattice_that_does_not_fit_is_refused_with_an_estimate(call, monkeypatch):
+    """With 20 MB available (DDLIB_MEMORY_LIMIT), 300² (90 000 sites: the steady state needs
+    ~65 MB of correlators and work arrays) is refused at once, naming the lattice, with the
+    estimate in GB and the largest L that fits."""
+    lat = lattice.hypercubic(300, 2)
+    monkeypatch.setenv("DDLIB_MEMORY_LIMIT", "20M")
+    check_rejects(case(call, BAD_MODEL, lat, param="lattice"))  # fast, names the lattice
+    with pytest.raises(MemoryError, match=r"lattice: MFQF .* needs about .* GB .* largest "
+                                          r"that fits is L = \d+ in 2D") as info:
+        call(BAD_MODEL, lat)
+    assert isinstance(info.value, ValueError)
+    fits = int(str(info.value).split("L = ")[-1].split()[0])
+    assert 3 <= fits < 300  # 20 MB: ~150² for a steady state, ~30² for 201 saved times

@@ -98,6 +98,24 @@ RING = lattice.chain(5)
 BAD_INPUTS = [
     case(PauliSum.string, [(0, 1), (0, 2)], param="distinct sites"),
     case(pauli.adjoint_lindbladian, MODEL, RING, PauliSum.sigma(7, 0), param="outside the lattice"),
+    case(PauliSum.sigma, 0, 3, param="a"),
+    case(PauliSum.sigma, [0], 1, param="site"),
+    case(PauliSum.string, [0, 1], param="factors"),
+    case(PauliSum.sigma(3, 0).to_matrix, 2, param="n_sites"),
+    case(PauliSum.sigma(0, 0).to_matrix, 40, param="n_sites"),
+    case(pauli.commutator, 1.0, PauliSum(), param="A"),
+    case(pauli.commutator, PauliSum(), "B", param="B"),
+    case(pauli.hamiltonian_paulis, "model", RING, param="model"),
+    case(pauli.hamiltonian_paulis, MODEL, "ring", param="lattice"),
+    case(pauli.adjoint_lindbladian, MODEL, RING, "sigma_x", param="op"),
+    case(pauli.adjoint_lindbladian, None, RING, PauliSum.sigma(0, 0), param="model"),
+    case(pauli.closed_expectation, "op", len, len, param="op"),
+    case(pauli.closed_expectation, PauliSum.sigma(0, 0), 0.5, len, param="one"),
+    case(pauli.Poly.symbol, 3, param="name"),
+    case(PauliSum.identity, "one", param="coeff"),
+    case(PauliSum.sigma, 0, 1, coeff=None, param="coeff"),
+    case(pauli.Poly.symbol("x").subs, [("x", 1.0)], param="values"),
+    case(pauli.Poly.symbol("x").split, "x", param="predicate"),
 ]
 
 

@@ -128,6 +128,22 @@ BAD_INPUTS = [
     case(reference.mfqf_rhs_reference, "xy", RING, [0, 0, -1], ETA, param="model"),
     case(reference.correlated_product_state, RING, [1.0, 1.0, 0.0], ETA, 0.1, param="mu"),
     case(reference.reference_evolution, MODEL, RING, -1.0, param="t_final"),
+    case(reference.mfqf_rhs_reference, MODEL, lattice.chain(600), [0, 0, -1],
+         np.zeros((3, 3, 600)), param="lattice"),
+    case(reference.symmetric_pair_amplitudes, lattice.fully_connected(4), param="lattice"),
+    case(reference.symmetric_pair_amplitudes, RING, scale="big", param="scale"),
+    case(reference.correlated_product_state, RING, [0, 0, -1], ETA, "eps", param="eps"),
+    case(reference.correlated_product_state, lattice.chain(24), [0, 0, -1],
+         np.zeros((3, 3, 24)), 0.1, param="lattice"),
+    case(reference.exact_rates, MODEL, RING, np.eye(4), param="rho"),
+    case(reference.exact_rates, MODEL, lattice.fully_connected(3), np.eye(8), param="lattice"),
+    case(reference.lindblad_evolution, MODEL, RING, 1.0, n_times=1, param="n_times"),
+    case(reference.lindblad_evolution, MODEL, RING, "long", param="t_final"),
+    case(reference.lindblad_evolution, MODEL, lattice.chain(16), 1.0, param="lattice"),
+    case(reference.lindblad_evolution, MODEL, RING, 1.0, rtol=0, param="rtol"),
+    case(reference.reference_evolution, MODEL, RING, 1.0, n_times=2.5, param="n_times"),
+    case(reference.reference_evolution, MODEL, lattice.chain(4, periodic=False), 1.0,
+         param="lattice"),
 ]
 
 

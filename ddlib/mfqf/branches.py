@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import scipy.optimize
 from tqdm import tqdm
 
 from ..lattice import Lattice
-from ..model import Model
+from ..model import Model, check_model
 from ..results import check_options
-from .equations import _check_initial
+from .equations import _FLOATS_PER_SITE, _check_fits, _check_initial, _check_lattice
 from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
@@ -96,15 +97,22 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     -------
     Continuation
     """
+    check_model(model)
     if param not in _PARAMS:
         raise ValueError(f"param must be one of {_PARAMS}, got {param!r}")
     if method not in ("natural", "arclength"):
         raise ValueError(f"method must be 'natural' or 'arclength', got {method!r}")
-    values = np.asarray(values, dtype=float)
+    if isinstance(max_points, bool) or not isinstance(max_points, Integral) or max_points < 2:
+        raise ValueError(f"max_points must be an integer >= 2, got {max_points!r}")
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"values must be numbers, got {values!r}") from None
     if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("values must be a 1-d array of at least 2 finite numbers")
     options = check_options(options, SteadyOptions)
     initial = _check_initial(initial)
+    _check_fits(_check_lattice(lattice), "continuation", _FLOATS_PER_SITE["steady_state"])
     prob = _Problem.of(model, lattice, options)
     points = []
     if method == "natural":

@@ -22,6 +22,7 @@ import scipy.integrate
 from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
+from ..resources import available_memory, check_memory
 from ..results import SteadySummary, as_initial, check_options
 
 #: The six independent components ab of η, in the order of the packed arrays.
@@ -33,6 +34,10 @@ _EPS = np.zeros((3, 3, 3))
 for _i, _j, _k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
     _EPS[_i, _j, _k], _EPS[_j, _i, _k] = 1.0, -1.0
 _GAMMA_RATES = np.array([0.5, 0.5, 1.0])  # decay rates of σˣ, σʸ, σᶻ in units of Γ
+
+
+#: ``scipy.integrate.solve_ivp`` methods.
+_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +65,8 @@ class EvolveOptions:
     def __post_init__(self):
         for name in ("rtol", "atol", "max_norm"):
             _positive(name, getattr(self, name))
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
         if isinstance(self.n_times, bool) or not isinstance(self.n_times, int) \
                 or self.n_times < 2:
             raise ValueError(f"n_times must be an integer >= 2, got {self.n_times!r}")
@@ -118,18 +125,47 @@ class _Geometry:
     nn_weight: int = 1  # sites per entry of nn (2D on the orbit geometry, _orbit_tables)
 
 
-def _geometry(lattice) -> _Geometry:
-    """Neighbour tables, inversion and point-group orbits of a periodic L^D lattice."""
+def _check_lattice(lattice) -> Lattice:
+    """A periodic hypercubic or chain lattice (translation invariance), else a ValueError."""
     if not isinstance(lattice, Lattice):
         raise ValueError(f"lattice must be a ddlib.lattice.Lattice, got {lattice!r}")
-    return _geometry_of(lattice)
+    if lattice.kind not in ("hypercubic", "chain") or not all(lattice.periodic):
+        raise ValueError("lattice must be a periodic hypercubic(L, dim) or chain(N) "
+                         f"(translation invariance), got {lattice!r}")
+    return lattice
+
+
+#: Peak memory in float64 numbers per lattice site, measured with tracemalloc
+#: (``benchmarks/mfqf.py --memory``; 2D 128², 256², 3D 32³): ``steady_state`` ~76 (η packed
+#: and unpacked, its Fourier transform (complex), the force field, the residual, the
+#: symmetric-sector Jacobian), ``rhs`` ~21, ``evolve`` ~210 + 12 per output time (the DOP853
+#: stages and the trajectory of the whole state that solve_ivp keeps). Rounded up, plus the
+#: neighbour tables (2D + 6 integers per site).
+_FLOATS_PER_SITE = {"steady_state": 80, "rhs": 24}
+
+
+def _evolve_floats(n_times: int) -> int:
+    return 220 + 12 * n_times
+
+
+def _check_fits(lattice: Lattice, what: str, floats: int) -> None:
+    """Refuse (naming ``lattice``, in well under a second) a computation whose arrays would not
+    fit in the memory available now: ``floats`` float64 per site plus the neighbour tables."""
+    per_site = 8 * (floats + 2 * lattice.dim + 6)
+    check_memory(lattice.N * per_site, param="lattice", what=f"MFQF {what} on {lattice!r}",
+                 counted=f"~{per_site} bytes per site x {lattice.N:,} sites: the correlator "
+                         "field and its work arrays",
+                 largest=f"L = {int((available_memory() / per_site) ** (1 / lattice.dim))} "
+                         f"in {lattice.dim}D")
+
+
+def _geometry(lattice) -> _Geometry:
+    """Neighbour tables, inversion and point-group orbits of a periodic L^D lattice."""
+    return _geometry_of(_check_lattice(lattice))
 
 
 @functools.lru_cache(maxsize=8)
 def _geometry_of(lattice: Lattice) -> _Geometry:
-    if lattice.kind not in ("hypercubic", "chain") or not all(lattice.periodic):
-        raise ValueError("lattice must be a periodic hypercubic(L, dim) or chain(N) "
-                         f"(translation invariance), got {lattice!r}")
     shape = tuple(int(n) for n in lattice.shape)
     dim = len(shape)
     idx = np.arange(math.prod(shape)).reshape(shape)
@@ -305,20 +341,28 @@ def rhs(model: Model, lattice: Lattice, mu, eta):
     deta : ndarray, shape (3, 3, *lattice.shape)
         With ``deta[:, :, 0, ..., 0] = 0``.
     """
-    geo = _geometry(lattice)
     const = _constants(model)
-    mu, eta = _check_state(mu, eta, geo)
+    mu, eta = _check_state(mu, eta, _check_lattice(lattice))
+    _check_fits(lattice, "right-hand side", _FLOATS_PER_SITE["rhs"])
+    geo = _geometry(lattice)
     x = _pack(eta)
     x[:, 0] = 0.0
     dy = _rhs_flat(np.concatenate([mu, x.ravel()]), geo, const)
     return dy[:3], _unpack(dy[3:].reshape(6, geo.N), geo.shape)
 
 
-def _check_state(mu, eta, geo: _Geometry):
-    mu = np.asarray(mu, dtype=float)
+def _check_state(mu, eta, geo: _Geometry | Lattice):
+    """(mu, eta) as float arrays of shapes (3,) and (3, 3, *geo.shape), finite."""
+    try:
+        mu = np.asarray(mu, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"mu must be 3 real numbers, got {mu!r}") from None
     if mu.shape != (3,) or not np.all(np.isfinite(mu)):
         raise ValueError(f"mu must be a finite array of shape (3,), got {mu!r}")
-    eta = np.asarray(eta, dtype=float)
+    try:
+        eta = np.asarray(eta, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"eta must be a real array of shape {(3, 3, *geo.shape)}") from None
     if eta.shape != (3, 3, *geo.shape):
         raise ValueError(f"eta must have shape {(3, 3, *geo.shape)}, got {eta.shape}")
     if not np.all(np.isfinite(eta)):
@@ -326,14 +370,15 @@ def _check_state(mu, eta, geo: _Geometry):
     return mu, eta
 
 
-def _check_initial(initial):
+def _check_initial(initial, lattice: Lattice | None = None):
     """The start state, checked before any work (the warm-start contract, :mod:`ddlib.results`).
 
     None (all spins down), an explicit ``(mu, eta)`` pair, an MFQF result (:class:`Evolution`:
     its last state; :class:`~ddlib.mfqf.SteadyState`) or a
     :class:`~ddlib.results.SteadySummary` (of any solver; a result of another solver with
     ``.summary()`` is turned into one). Anything else, e.g. a record that merely has ``.mu``
-    and ``.model``, is a TypeError naming ``initial``.
+    and ``.model``, is a TypeError naming ``initial``. With ``lattice``, the correlators of
+    a full state must be of its shape (:func:`evolve` continues from them).
     """
     from .steady import SteadyState
 
@@ -343,7 +388,15 @@ def _check_initial(initial):
                              "items")
     elif not isinstance(initial, Evolution | SteadyState | SteadySummary):
         initial = as_initial(initial, solver="ddlib.mfqf")
-    _initial_mu(initial)
+    mu = _initial_mu(initial)
+    if lattice is not None and initial is not None and not isinstance(initial, SteadySummary):
+        eta = initial[1] if isinstance(initial, tuple) else initial.eta
+        try:
+            _check_state(mu, eta, lattice)
+        except ValueError as exc:
+            raise ValueError(f"initial: {exc} (its correlators must be of the lattice "
+                             f"{lattice!r}; a SteadySummary starts from its mu with eta = 0)") \
+                from None
     return initial
 
 
@@ -397,17 +450,23 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
         ``success`` is False (with the reason in ``message``) when the integrator failed,
         a value became non-finite or :math:`|\vec\mu|` exceeded ``options.max_norm``.
     """
-    options = check_options(options, EvolveOptions)
-    initial = _check_initial(initial)
-    geo = _geometry(lattice)
     const = _constants(model)
+    _check_lattice(lattice)
     t_final = _positive("t_final", t_final)
+    options = check_options(options, EvolveOptions)
     if times is None:
         times = np.linspace(0.0, t_final, options.n_times)
-    times = np.asarray(times, dtype=float)
-    if times.ndim != 1 or times.size < 1 or times.min() < 0 or times.max() > t_final \
-            or np.any(np.diff(times) <= 0):
+    try:
+        times = np.asarray(times, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"times must be an array of numbers, got {times!r}") from None
+    if times.ndim != 1 or times.size < 1 or not np.all(np.isfinite(times)) \
+            or times.min() < 0 or times.max() > t_final or np.any(np.diff(times) <= 0):
         raise ValueError("times must be increasing and within [0, t_final]")
+    initial = _check_initial(initial, lattice)
+    _check_fits(lattice, f"time evolution ({times.size} output times)",
+                _evolve_floats(times.size))
+    geo = _geometry(lattice)
     mu0, x0 = _initial_state(initial, geo)
     y0 = np.concatenate([mu0, x0.ravel()])
 

@@ -15,10 +15,13 @@ from ..lattice import Lattice
 from ..model import Model
 from ..results import SteadySummary, check_options
 from .equations import (
+    _FLOATS_PER_SITE,
     _PAIR,
     PAIRS,
     EvolveOptions,
+    _check_fits,
     _check_initial,
+    _check_lattice,
     _Const,
     _constants,
     _Geometry,
@@ -354,7 +357,9 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         ``options.require_stable``) only an unstable fixed point was found.
     """
     options = check_options(options, SteadyOptions)
+    _constants(model)
     initial = _check_initial(initial)
+    _check_fits(_check_lattice(lattice), "steady state", _FLOATS_PER_SITE["steady_state"])
     result = _steady_state(_Problem.of(model, lattice, options), initial)
     if options.require_stable and result.converged and result.stable is not True:
         why = ("its stability is unknown (kappa did not converge)" if result.stable is None

@@ -50,6 +50,14 @@ __all__ = ["Equations", "derived_equations", "printed_equations", "Misprint", "m
 _PAIRS = ("xx", "yy", "zz", "xy", "xz", "yz")
 
 
+def _pair(ab) -> str:
+    """The component pair ab in the sorted form of the keys (``"zx"`` → ``"xz"``)."""
+    key = "".join(sorted(ab)) if isinstance(ab, str) else None
+    if key not in _PAIRS:
+        raise ValueError(f"ab must be a pair of axes such as 'xz', got {ab!r}")
+    return key
+
+
 def _mu(a: str) -> Poly:
     return Poly.symbol(f"mu_{a}")
 
@@ -104,7 +112,7 @@ class Equations:
     def coupling_part(self, ab: str, case: str) -> Poly:
         r""":math:`f_{ab}` for ``case="far"`` (|R| ≥ 2: δ = 0) or ``"nn"`` (|R| = 1: δ = 1 and
         ϑ(R) = ϑ(1), where only the sum of the δ- and [Z − δ]-terms is meaningful)."""
-        ab = "".join(sorted(ab))
+        ab = _pair(ab)
         Z = Poly.symbol("Z")
         if case == "far":
             return Z * self.f_Z[ab] + self.f_sum[ab]
@@ -115,7 +123,9 @@ class Equations:
     def theta_rhs(self, ab: str, case: str) -> Poly:
         r"""Full :math:`\partial_t\vartheta_{ab}(R)` at |R| ≥ 2 (``"far"``) or |R| = 1
         (``"nn"``), see :meth:`coupling_part`."""
-        ab = "".join(sorted(ab))
+        ab = _pair(ab)
+        if case not in ("far", "nn"):
+            raise ValueError(f"case must be 'far' or 'nn', got {case!r}")
         local = self.local[ab] + self.g[ab]
         return (local if case == "far" else _nearest(local)) + self.coupling_part(ab, case)
 
@@ -456,7 +466,11 @@ def closure_error_scan(model: Model, lattice: Lattice, epsilons, *, mu=(0.3, -0.
     seed, scale
         For :func:`symmetric_pair_amplitudes`.
     """
-    epsilons = np.asarray(epsilons, dtype=float)
+    _check_model_lattice(model, lattice)
+    try:
+        epsilons = np.asarray(epsilons, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"epsilons must be positive numbers, got {epsilons!r}") from None
     if epsilons.ndim != 1 or len(epsilons) < 2 or not (epsilons > 0).all():
         raise ValueError("epsilons must be at least two positive numbers")
     c = symmetric_pair_amplitudes(lattice, seed, scale)
