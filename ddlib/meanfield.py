@@ -507,6 +507,9 @@ class ResponseCurve:
     stable : ndarray of bool, shape (n,)
     kappa : ndarray, shape (n,)
         :math:`-\max\mathrm{Re}\,\lambda` of the Jacobian [Γ] (vanishes at the folds).
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     over: str
@@ -514,6 +517,8 @@ class ResponseCurve:
     mu: np.ndarray
     stable: np.ndarray
     kappa: np.ndarray
+    model: Model | None = None
+    lattice: Lattice | None = None
 
 
 def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
@@ -570,7 +575,8 @@ def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
     mu = _mu_from_z(u, delta, omega, g, G)
     ev = np.stack([_spectrum(m, d, o, g, G) for m, d, o in zip(mu, delta, omega, strict=True)])
     kappa = -ev[:, 0].real if len(ev) else np.zeros(0)
-    return ResponseCurve(over, x, mu, kappa > _STABLE_TOL, kappa)
+    return ResponseCurve(over, x, mu, kappa > _STABLE_TOL, kappa, model,
+                         Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- dynamics

@@ -339,12 +339,16 @@ class MagnetisationTrajectory:
         The integrator reached the final time with finite values and |μ| ≤ 1 + 1e-6
         (``converged`` is a read-only alias kept for earlier code).
     message : str
+    model : Model
+    lattice : Lattice
     """
 
     times: np.ndarray
     mu: np.ndarray
     success: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
 
     @property
     def converged(self) -> bool:
@@ -389,10 +393,10 @@ def _check_dense_state(lattice) -> None:
                  counted="4 complex 2^N x 2^N matrices", largest=f"N = {fits}")
 
 
-def _trajectory(times, mu, success, why) -> MagnetisationTrajectory:
+def _trajectory(times, mu, success, why, model, lattice) -> MagnetisationTrajectory:
     ok = bool(success) and np.isfinite(mu).all() and len(mu) == len(times)
     ok = ok and np.linalg.norm(mu, axis=1).max() <= 1 + 1e-6
-    return MagnetisationTrajectory(times[:len(mu)], mu, ok, "ok" if ok else why)
+    return MagnetisationTrajectory(times[:len(mu)], mu, ok, "ok" if ok else why, model, lattice)
 
 
 def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
@@ -415,7 +419,8 @@ def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: 
     result = qutip.mesolve(L, down, times, e_ops=e_ops,
                            options={"rtol": rtol, "atol": atol, "progress_bar": False})
     mu = np.real(np.array(result.expect)).T
-    return _trajectory(times, mu, True, "non-finite or unphysical magnetisation")
+    return _trajectory(times, mu, True, "non-finite or unphysical magnetisation", model,
+                       lattice)
 
 
 def reference_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
@@ -441,4 +446,5 @@ def reference_evolution(model: Model, lattice: Lattice, t_final: float, n_times:
     y0 = np.concatenate([[0.0, 0.0, -1.0], np.zeros(int(np.prod(shape)))])
     sol = solve_ivp(f, (0.0, times[-1]), y0, t_eval=times, method="DOP853", rtol=rtol,
                     atol=atol)
-    return _trajectory(times, sol.y[:3].T, sol.success, f"solve_ivp: {sol.message}")
+    return _trajectory(times, sol.y[:3].T, sol.success, f"solve_ivp: {sol.message}", model,
+                       lattice)

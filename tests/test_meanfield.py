@@ -191,6 +191,8 @@ def test_results_carry_model_and_lattice_and_trajectories_say_success():
     assert mf.evolve(model, 2, 5.0, options=None).lattice is None
     ss = mf.steady_states(model, ring)
     assert ss.model == model and ss.lattice == ring
+    curve = mf.response_curve(model, ring)
+    assert curve.model == model and curve.lattice == ring
     with pytest.raises(TypeError, match="options"):
         mf.evolve(model, 2, 5.0, options={"n_times": 3})
 

@@ -107,7 +107,8 @@ def test_uncoupled_dynamics_of_reference_mfqf_and_lindblad_agree():
     lat = lattice.chain(3)
     exact = reference.lindblad_evolution(model, lat, 15.0, 31, rtol=1e-9, atol=1e-11)
     mfqf = reference.reference_evolution(model, lat, 15.0, 31)
-    assert exact.converged and mfqf.converged
+    assert exact.success and mfqf.success and exact.converged  # converged: the old name
+    assert exact.model == model and mfqf.lattice == lat
     np.testing.assert_allclose(mfqf.mu, exact.mu, atol=1e-6)
     np.testing.assert_allclose(exact.mu[-1], single_spin_steady_state(model), atol=1e-4)
 

@@ -68,6 +68,14 @@ does not slip onto one of them. Stability and the relaxation rate κ come from t
 eigenvalue of the Jacobian of all of (μ, η) among lattice-symmetric perturbations (ARPACK on
 Jacobian-vector products).
 
+**Layout.** :mod:`~ddlib.mfqf.equations` (geometry, coefficients, numba kernel, :func:`rhs`,
+:func:`evolve`), :mod:`~ddlib.mfqf.green` (η slaved to μ), :mod:`~ddlib.mfqf.stability` (κ),
+:mod:`~ddlib.mfqf.steady` (:func:`steady_state`, branch following),
+:mod:`~ddlib.mfqf.branches` (:func:`continuation`); this package re-exports the API.
+Warm starts follow :mod:`ddlib.results`: ``initial`` is an MFQF result or a
+:class:`~ddlib.results.SteadySummary` (anything else is a TypeError); a lattice whose arrays
+would not fit in memory is refused before any work, with the estimate.
+
 **API.** :func:`rhs` (the closed equations), :func:`evolve` (time integration),
 :func:`steady_state` (fixed point, κ, stability, λ_ab, Σ_ab) and :func:`continuation` (in Δ,
 Ω or J; natural sweeps for hysteresis, pseudo-arclength through the folds and along the
