@@ -25,6 +25,13 @@ Usage::
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/mfqf.py
     python benchmarks/mfqf.py --quick      # smaller lattices (60², 16³)
     python benchmarks/mfqf.py --cap 600    # wall-time cap of each baseline run (s)
+    python benchmarks/mfqf.py --memory     # peak memory per site vs. the refusal estimate
+
+``--memory`` measures, with tracemalloc, the peak array memory per lattice site of
+``steady_state`` (with κ), ``rhs`` and ``evolve`` (2 and 201 output times) on 2D and 3D
+lattices, and prints it next to the estimate MFQF uses to refuse a lattice that would not fit
+(``ddlib.mfqf.equations._FLOATS_PER_SITE``, ``_evolve_floats``): the estimate must not be
+below the measurement.
 
 Parameters: Ω = 0.5, JZ = 4 (Fig. 3), Δ = 1.5 unless stated; Γ = 1.
 """
@@ -42,6 +49,15 @@ import numpy as np
 import scipy.integrate
 
 from ddlib import Model, lattice, mfqf
+from ddlib.mfqf.equations import (
+    _FLOATS_PER_SITE,
+    _constants,
+    _evolve_floats,
+    _geometry,
+    _pack,
+    _rhs_flat,
+)
+from ddlib.mfqf.green import _bulk_growth, _Fourier
 
 EPS = np.zeros((3, 3, 3))
 for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
@@ -163,9 +179,9 @@ def bench_rhs(model, lat, n_eval):
     y = np.concatenate([mu, eta.ravel()])
     dmu, deta = mfqf.rhs(model, lat, mu, eta)  # compile / load the numba cache
     # what evolve() and the Jacobian products call: packed state, geometry computed once
-    geo, const = mfqf._geometry(lat), mfqf._constants(model)
-    y6 = np.concatenate([mu, mfqf._pack(eta).ravel()])
-    t_numba, _ = timed(lambda: [mfqf._rhs_flat(y6, geo, const) for _ in range(n_eval)][-1], 3)
+    geo, const = _geometry(lat), _constants(model)
+    y6 = np.concatenate([mu, _pack(eta).ravel()])
+    t_numba, _ = timed(lambda: [_rhs_flat(y6, geo, const) for _ in range(n_eval)][-1], 3)
     t_numpy, ref = timed(lambda: [numpy_rhs(model, shape, y) for _ in range(n_eval)][-1], 3)
     err = max(np.abs(ref[:3] - dmu).max(), np.abs(ref[3:] - deta.ravel()).max())
     return n_eval / t_numba, n_eval / t_numpy, err
@@ -178,8 +194,8 @@ def on_branch(model, lat, prev):
     past the softening of the uniform correlator mode a finite lattice still has fixed
     points, with Σ ~ N, that are no state of the infinite lattice)."""
     ss = mfqf.steady_state(model, lat, prev, options=mfqf.SteadyOptions(kappa=False))
-    geo = mfqf._geometry(lat)
-    growth = mfqf._bulk_growth(ss.mu, mfqf._constants(model), geo, mfqf._Fourier.of(geo))
+    geo = _geometry(lat)
+    growth = _bulk_growth(ss.mu, _constants(model), geo, _Fourier.of(geo))
     far = np.abs(ss.eta[(slice(None), slice(None)) + tuple(n // 2 for n in lat.shape)]).max()
     ok = ss.converged and np.abs(ss.mu - prev.mu).max() < 0.02 and growth < 0 and far <= 0.01
     return ss if ok else None
@@ -217,12 +233,42 @@ def upper_edge(lat, step=0.005, tol=1e-4):
     return edge, on_branch(Model(Delta=edge - 0.05, Omega=0.5, J=J), lat, before)
 
 
+def memory_runs(m, lat) -> dict:
+    """name -> (call, estimated float64 per site) of the MFQF entry points on ``lat``."""
+    ss = mfqf.steady_state(m, lat, options=mfqf.SteadyOptions(kappa=False))
+    two = mfqf.EvolveOptions(n_times=2)
+    return {"steady_state": (lambda: mfqf.steady_state(m, lat),
+                             _FLOATS_PER_SITE["steady_state"]),
+            "rhs": (lambda: mfqf.rhs(m, lat, ss.mu, ss.eta), _FLOATS_PER_SITE["rhs"]),
+            "evolve, 2 times": (lambda: mfqf.evolve(m, lat, 1.0, options=two),
+                                _evolve_floats(2)),
+            "evolve, 201 times": (lambda: mfqf.evolve(m, lat, 1.0), _evolve_floats(201))}
+
+
+def memory():
+    """Peak float64 per site, measured vs. estimated (see the module docstring)."""
+    model = Model(Delta=1.5, Omega=0.5, J=1.0)
+    mfqf.steady_state(model, lattice.hypercubic(8, 2))  # numba cache warm
+    for lat in (lattice.hypercubic(128, 2), lattice.hypercubic(256, 2),
+                lattice.hypercubic(32, 3)):
+        for name, (run, estimate) in memory_runs(model.replace(J=4.0 / lat.Z), lat).items():
+            t, _, peak = traced(run)
+            floats = peak * 2**20 / 8 / lat.N
+            print(f"[{lat!r}] {name}: {floats:.0f} float64 per site measured, {estimate} "
+                  f"estimated (ratio {floats / estimate:.2f}), {t:.2f} s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small lattices (a smoke run)")
     parser.add_argument("--cap", type=float, default=None,
                         help="wall-time cap of each baseline run in s (default 60, quick 20)")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak memory per site vs. the estimate used to refuse lattices")
     args = parser.parse_args()
+    if args.memory:
+        print(f"machine: {platform.platform()}, {os.cpu_count()} cpus")
+        return memory()
     L2, L3 = (60, 16) if args.quick else (200, 40)
     cap = args.cap or (20.0 if args.quick else 60.0)
 

@@ -21,11 +21,13 @@ sites are numbered along a snake path (see :func:`cylinder`).
 
 from __future__ import annotations
 
-import itertools
+import math
 from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
+
+from .resources import available_memory, check_memory
 
 __all__ = ["Lattice", "check_lattice", "fully_connected", "chain", "hypercubic", "cluster2d",
            "cylinder"]
@@ -58,7 +60,9 @@ class Lattice:
     Z : int
         Coordination number :math:`\\mathcal Z` of a bulk site (the paper's rescaling JZ).
     bonds : ndarray of int, shape (n_bonds, 2)
-        Each pair of coupled sites once, with ``i < j``, sorted.
+        Each pair of coupled sites once, with ``i < j``, sorted. For the fully connected graph
+        (N(N − 1)/2 bonds) built on first use, so that a large N costs nothing until a solver
+        needs the bonds.
     shape : tuple of int
         Linear sizes per dimension (``(N,)`` for the fully connected graph).
     periodic : tuple of bool
@@ -72,11 +76,26 @@ class Lattice:
     kind: str
     N: int
     Z: int
-    bonds: np.ndarray
+    _bonds: np.ndarray | None
     shape: tuple
     periodic: tuple
     coords: np.ndarray | None = None
     params: dict = field(default_factory=dict)
+
+    @property
+    def bonds(self) -> np.ndarray:
+        """Bond list, shape (n_bonds, 2) (see the class docstring)."""
+        if self._bonds is None:  # the fully connected graph: every pair
+            n_bonds = self.N * (self.N - 1) // 2
+            fits = int(math.sqrt(2 * available_memory() / _FC_BYTES_PER_BOND))
+            check_memory(n_bonds * _FC_BYTES_PER_BOND, param="lattice",
+                         what=f"the bond list of {self!r} ({n_bonds:.3g} bonds)",
+                         counted=f"~{_FC_BYTES_PER_BOND} bytes per bond: pairs and their "
+                                 "index arrays",
+                         largest=f"N = {fits}")
+            i, j = np.triu_indices(self.N, 1)
+            object.__setattr__(self, "_bonds", _frozen(np.stack([i, j], axis=1)))
+        return self._bonds
 
     @property
     def dim(self) -> int:
@@ -98,7 +117,10 @@ class Lattice:
         return hash(tuple(sorted(self.key().items())))
 
     def adjacency(self) -> np.ndarray:
-        """Dense boolean adjacency matrix, shape (N, N)."""
+        """Dense boolean adjacency matrix, shape (N, N) (refused when N² bytes do not fit)."""
+        fits = int(math.sqrt(available_memory() / 2))
+        check_memory(2.0 * self.N**2, param="lattice", what=f"the adjacency matrix of {self!r}",
+                     counted="N x N booleans and a transposed copy", largest=f"N = {fits}")
         A = np.zeros((self.N, self.N), dtype=bool)
         A[self.bonds[:, 0], self.bonds[:, 1]] = True
         return A | A.T
@@ -125,6 +147,7 @@ class Lattice:
             If the group has more than ``limit`` elements (e.g. the fully connected graph,
             whose group S_N is better handled by permutation-symmetric methods).
         """
+        limit = _int("limit", limit, 1)
         A = self.adjacency()
         N = self.N
         order = _bfs_order(A)
@@ -187,41 +210,74 @@ def _sorted_bonds(pairs) -> np.ndarray:
     return _frozen(sorted(pairs)).reshape(-1, 2)
 
 
+#: Peak bytes per bond of the fully connected bond list (np.triu_indices and the stacked pairs).
+_FC_BYTES_PER_BOND = 48
+
+
 def fully_connected(N: int) -> Lattice:
-    """Fully connected (FC) graph: every pair of the N sites is a bond, Z = N − 1."""
+    """Fully connected (FC) graph: every pair of the N sites is a bond, Z = N − 1.
+
+    Its N(N − 1)/2 bonds are listed on first use of ``.bonds`` (solvers that use the
+    permutation symmetry only need N)."""
     N = _int("N", N, 2)
-    return Lattice("fully_connected", N, N - 1, _sorted_bonds(itertools.combinations(range(N), 2)),
-                   (N,), (False,), None, {"N": N})
+    return Lattice("fully_connected", N, N - 1, None, (N,), (False,), None, {"N": N})
+
+
+#: Peak bytes per site and dimension of building a grid lattice (coordinates, bond pairs and
+#: their sort; tracemalloc: 80, 144, 208 B per site for a ring, 300², 40³: ~64 D + 16).
+_GRID_BYTES = (96, 48)  # per site and dimension, per site
+
+
+def _check_size(param: str, what: str, N: int, per_site: float, largest) -> None:
+    """Refuse a lattice whose arrays would not fit in memory (before building it)."""
+    check_memory(N * per_site, param=param, what=f"building {what} ({N:.3g} sites)",
+                 counted=f"~{per_site:.0f} bytes per site: coordinates, bonds and their sort",
+                 largest=largest(available_memory() / per_site))
 
 
 def _grid(kind: str, shape: tuple, periodic: tuple, params: dict) -> Lattice:
-    coords = np.array(list(itertools.product(*(range(n) for n in shape))), dtype=np.int64)
-    index = np.arange(coords.shape[0]).reshape(shape)
+    """Sites in row-major order of their coordinates; a bond to the next site along each axis
+    (wrapping around where periodic), vectorised."""
+    dim = len(shape)
+    index = np.arange(math.prod(shape)).reshape(shape)
+    coords = np.indices(shape).reshape(dim, -1).T
     pairs = []
     for d, (n, per) in enumerate(zip(shape, periodic, strict=True)):
-        shifted = coords.copy()
-        shifted[:, d] += 1
-        ok = shifted[:, d] < n
         if per:
-            shifted[:, d] %= n
-            ok[:] = True
-        pairs += zip(np.flatnonzero(ok), index[tuple(shifted[ok].T)], strict=True)
-    bonds = _sorted_bonds(pairs)
+            a, b = index, np.roll(index, -1, axis=d)
+        else:
+            a = index[(slice(None),) * d + (slice(0, n - 1),)]
+            b = index[(slice(None),) * d + (slice(1, n),)]
+        pairs.append(np.stack([a.ravel(), b.ravel()], axis=1))
+    pairs = np.sort(np.concatenate(pairs), axis=1)
+    key = np.sort(pairs[:, 0] * index.size + pairs[:, 1])  # sorted (i, j), each once
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    key = key[key // index.size != key % index.size]
+    bonds = _frozen(np.stack([key // index.size, key % index.size], axis=1))
     Z = sum(2 if (n > 2 or not per) else 1 for n, per in zip(shape, periodic, strict=True))
-    return Lattice(kind, coords.shape[0], Z, bonds, tuple(shape), tuple(periodic),
+    return Lattice(kind, index.size, Z, bonds, tuple(shape), tuple(periodic),
                    _frozen(coords), params)
 
 
 def chain(N: int, periodic: bool = True) -> Lattice:
     """Chain of N sites: a ring (``periodic=True``, N ≥ 3) or an open chain (N ≥ 2). Z = 2."""
+    if not isinstance(periodic, bool | np.bool_):
+        raise ValueError(f"periodic must be a bool, got {periodic!r}")
     N = _int("N", N, 3 if periodic else 2)
+    per_site = _GRID_BYTES[0] + _GRID_BYTES[1]
+    _check_size("N", f"chain(N={N})", N, per_site, lambda n: f"N = {int(n):,}")
     return _grid("chain", (N,), (bool(periodic),), {"N": N, "periodic": bool(periodic)})
 
 
 def hypercubic(L: int, dim: int, periodic: bool = True) -> Lattice:
     """Simple hypercubic lattice of :math:`L^D` sites, Z = 2D (periodic needs L ≥ 3)."""
+    if not isinstance(periodic, bool | np.bool_):
+        raise ValueError(f"periodic must be a bool, got {periodic!r}")
     dim = _int("dim", dim, 1)
     L = _int("L", L, 3 if periodic else 2)
+    per_site = _GRID_BYTES[0] * dim + _GRID_BYTES[1]
+    _check_size("L", f"hypercubic(L={L}, dim={dim})", L**dim, per_site,
+                lambda n: f"L = {int(n ** (1 / dim))}")
     return _grid("hypercubic", (L,) * dim, (bool(periodic),) * dim,
                  {"L": L, "dim": dim, "periodic": bool(periodic)})
 
@@ -266,6 +322,9 @@ def cluster2d(N: int) -> Lattice:
     graph as ``fully_connected(5)``).
     """
     N = _int("N", N, 5)
+    if N > 10_000:
+        raise ValueError(f"N must be <= 10000 for cluster2d (a cluster for exact "
+                         f"diagonalisation; the search for its shape is O(N^2)), got {N}")
     a, b, d = _cluster_hnf(N)
     hnf = [(x, y) for y in range(d) for x in range(a)]
     index = {c: i for i, c in enumerate(hnf)}
@@ -285,6 +344,10 @@ def cluster2d(N: int) -> Lattice:
                    {"N": N})
 
 
+#: Peak bytes per site of building a cylinder (Python tuples; tracemalloc: ~770 B at 100²).
+_CYLINDER_BYTES = 1000
+
+
 def cylinder(Lx: int, Ly: int) -> Lattice:
     """Square lattice of Lx × Ly sites, open along x and periodic along y (circumference Ly).
 
@@ -295,6 +358,8 @@ def cylinder(Lx: int, Ly: int) -> Lattice:
     """
     Lx = _int("Lx", Lx, 2)
     Ly = _int("Ly", Ly, 2)
+    _check_size("Lx", f"cylinder(Lx={Lx}, Ly={Ly})", Lx * Ly, _CYLINDER_BYTES,
+                lambda n: f"Lx * Ly = {int(n):,}")
     coords = np.array([(x, k if x % 2 == 0 else Ly - 1 - k) for x in range(Lx) for k in range(Ly)],
                       dtype=np.int64)
     index = {tuple(c): i for i, c in enumerate(coords)}

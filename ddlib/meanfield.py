@@ -53,6 +53,7 @@ from scipy.integrate import solve_ivp
 
 from .lattice import Lattice
 from .model import Model, _real, check_model
+from .results import SteadySummary, check_options
 
 __all__ = ["FixedPoint", "SteadyStates", "Window", "ResponseCurve", "EvolveOptions",
            "Trajectory", "effective_coupling", "rhs", "jacobian", "steady_states",
@@ -70,6 +71,19 @@ def _coordination(Z) -> float:
     if Z < 0:
         raise ValueError(f"Z (coordination number) must be >= 0, got {Z!r}")
     return Z
+
+
+def _mu_array(mu, first: bool) -> np.ndarray:
+    """mu as a finite float array with its 3 components first (``first``) or last."""
+    try:
+        mu = np.asarray(mu, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"mu must be an array of real numbers, got {mu!r}") from None
+    axis = 0 if first else -1
+    if mu.ndim == 0 or mu.shape[axis] != 3 or not np.all(np.isfinite(mu)):
+        where = "shape (3,) or (3, n)" if first else "shape (..., 3)"
+        raise ValueError(f"mu must be finite, of {where}, got shape {mu.shape}")
+    return mu
 
 
 def effective_coupling(model: Model, Z) -> float:
@@ -105,7 +119,8 @@ def rhs(mu, model: Model, Z) -> np.ndarray:
     ndarray, same shape as ``mu``, in units of Γ.
     """
     g = effective_coupling(model, Z)
-    return _rhs(np.asarray(mu, dtype=float), model.Delta, model.Omega, g, model.Gamma)
+    mu = _mu_array(mu, first=True)
+    return _rhs(mu, model.Delta, model.Omega, g, model.Gamma)
 
 
 def _rhs(mu, Delta, Omega, g, Gamma):
@@ -136,7 +151,8 @@ def jacobian(mu, model: Model, Z) -> np.ndarray:
     ndarray, shape (..., 3, 3)
     """
     g = effective_coupling(model, Z)
-    return _jacobian(np.asarray(mu, dtype=float), model.Delta, model.Omega, g, model.Gamma)
+    mu = _mu_array(mu, first=False)
+    return _jacobian(mu, model.Delta, model.Omega, g, model.Gamma)
 
 
 def _jacobian(mu, Delta, Omega, g, Gamma):
@@ -212,12 +228,40 @@ class SteadyStates:
     converged : bool
         The residual is below 1e-10.
     message : str
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     fixed_points: tuple
     residual: float
     converged: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+
+    def summary(self, index: int | None = None) -> SteadySummary:
+        """The portable summary (:mod:`ddlib.results`) of one fixed point, as a warm start.
+
+        Parameters
+        ----------
+        index : int, optional
+            Which fixed point (in the order of ``fixed_points``); default the only stable
+            one (a ValueError naming ``index`` when there are several or none).
+        """
+        if index is None:
+            stable = [i for i, p in enumerate(self.fixed_points) if p.stable]
+            if len(stable) != 1:
+                raise ValueError(f"index must be given: {len(stable)} stable fixed points")
+            index = stable[0]
+        if isinstance(index, bool) or not isinstance(index, int | np.integer) \
+                or not -len(self) <= index < len(self):
+            raise ValueError(f"index must be an integer below {len(self)}, got {index!r}")
+        p = self.fixed_points[index]
+        return SteadySummary(model=self.model, mu=tuple(map(float, p.mu)),
+                             converged=bool(self.converged), message=self.message,
+                             stable=bool(p.stable), kappa=p.kappa, solver="meanfield",
+                             lattice=None if self.lattice is None else self.lattice.key())
 
     def __len__(self) -> int:
         return len(self.fixed_points)
@@ -299,7 +343,8 @@ def steady_states(model: Model, Z) -> SteadyStates:
     n_stable = sum(p.stable for p in points)
     message = (f"{len(points)} fixed point(s), {n_stable} stable; residual {residual:.1e}"
                if converged else f"fixed points not resolved (residual {residual:.1e})")
-    return SteadyStates(points, residual, converged, message)
+    return SteadyStates(points, residual, converged, message, model,
+                        Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- bistability
@@ -408,6 +453,7 @@ def bistable_range(Omega: float, JZ: float, coupling: str = "xy", *,
         the discriminant admits several windows (not met at the paper's parameters) the
         widest is returned; :func:`bistable_windows` lists them all (and scans Ω too).
     """
+    JZ = _real("JZ", JZ)
     model = Model(Delta=0.0, Omega=Omega, J=JZ, Gamma=Gamma, coupling=coupling)
     windows = bistable_windows(model, 1.0, over="Delta")
     return max(windows, key=lambda w: w.upper - w.lower) if windows else None
@@ -429,7 +475,11 @@ def bistable_edges(Omega: float, JZ, coupling: str = "xy", *,
     lower, upper : ndarray, shape (n,)
         :math:`\Delta_-(J\mathcal Z)`, :math:`\Delta_+(J\mathcal Z)`; NaN where not bistable.
     """
-    JZ = np.atleast_1d(np.asarray(JZ, dtype=float))
+    try:
+        JZ = np.atleast_1d(np.asarray(JZ, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"JZ must be a finite 1D array of couplings, got {JZ!r}") from None
+    Model(Delta=0.0, Omega=Omega, J=0.0, Gamma=Gamma, coupling=coupling)  # validates them
     if JZ.ndim != 1 or not np.all(np.isfinite(JZ)):
         raise ValueError("JZ must be a finite 1D array of couplings")
     out = np.full((2, JZ.size), np.nan)
@@ -457,6 +507,9 @@ class ResponseCurve:
     stable : ndarray of bool, shape (n,)
     kappa : ndarray, shape (n,)
         :math:`-\max\mathrm{Re}\,\lambda` of the Jacobian [Γ] (vanishes at the folds).
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     over: str
@@ -464,6 +517,8 @@ class ResponseCurve:
     mu: np.ndarray
     stable: np.ndarray
     kappa: np.ndarray
+    model: Model | None = None
+    lattice: Lattice | None = None
 
 
 def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
@@ -520,7 +575,8 @@ def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
     mu = _mu_from_z(u, delta, omega, g, G)
     ev = np.stack([_spectrum(m, d, o, g, G) for m, d, o in zip(mu, delta, omega, strict=True)])
     kappa = -ev[:, 0].real if len(ev) else np.zeros(0)
-    return ResponseCurve(over, x, mu, kappa > _STABLE_TOL, kappa)
+    return ResponseCurve(over, x, mu, kappa > _STABLE_TOL, kappa, model,
+                         Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- dynamics
@@ -568,15 +624,27 @@ class Trajectory:
         In units of 1/Γ.
     mu : ndarray, shape (n_times, 3)
         :math:`\\vec\\mu(t)`.
-    converged : bool
-        The integrator succeeded and :math:`|\\vec\\mu| \\le 1` throughout.
+    success : bool
+        The integrator reached ``t_final`` and :math:`|\\vec\\mu| \\le 1` throughout
+        (``converged`` is a read-only alias kept for earlier code: a trajectory does not
+        converge, it reaches its end time).
     message : str
+    model : Model
+    lattice : Lattice or None
+        The lattice given for ``Z`` (None when a number was given).
     """
 
     times: np.ndarray
     mu: np.ndarray
-    converged: bool
+    success: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+
+    @property
+    def converged(self) -> bool:
+        """Alias of ``success`` (earlier name)."""
+        return self.success
 
 
 def evolve(model: Model, Z, t_final: float, initial=None, *,
@@ -602,9 +670,7 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     t_final = _real("t_final", t_final)
     if t_final <= 0:
         raise ValueError(f"t_final must be > 0, got {t_final!r}")
-    options = EvolveOptions() if options is None else options
-    if not isinstance(options, EvolveOptions):
-        raise ValueError(f"options must be an EvolveOptions, got {type(options).__name__}")
+    options = check_options(options, EvolveOptions)
     mu0 = np.array([0.0, 0.0, -1.0]) if initial is None else np.asarray(initial, dtype=float)
     if mu0.shape != (3,) or not np.all(np.isfinite(mu0)):
         raise ValueError(f"initial must be a finite vector of shape (3,), got {initial!r}")
@@ -617,9 +683,10 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     sol = solve_ivp(lambda t, m: _rhs(m, *args), (0.0, t_final), mu0, method=options.method,
                     t_eval=times, rtol=options.rtol, atol=options.atol, **extra)
     mu = sol.y.T
+    lattice = Z if isinstance(Z, Lattice) else None
     if not sol.success:
-        return Trajectory(sol.t, mu, False, f"integration failed: {sol.message}")
+        return Trajectory(sol.t, mu, False, f"integration failed: {sol.message}", model, lattice)
     bloch = np.linalg.norm(mu, axis=1).max()
     if bloch > 1 + 1e-6:
-        return Trajectory(times, mu, False, f"|mu| reached {bloch:.6f} > 1")
-    return Trajectory(times, mu, True, "integrated to t_final")
+        return Trajectory(times, mu, False, f"|mu| reached {bloch:.6f} > 1", model, lattice)
+    return Trajectory(times, mu, True, "integrated to t_final", model, lattice)

@@ -27,7 +27,7 @@ from numbers import Real
 
 from .model import Model
 
-__all__ = ["SteadySummary", "as_initial"]
+__all__ = ["SteadySummary", "as_initial", "check_options"]
 
 
 def _matrix(name: str, value) -> tuple | None:
@@ -204,3 +204,14 @@ def as_initial(initial, solver: str = "this solver"):
             return out
     raise TypeError(f"initial must be None, a ddlib.results.SteadySummary or a {solver} "
                     f"result, got {type(initial).__name__}")
+
+
+def check_options(options, cls):
+    """``cls()`` (the defaults) for None, ``options`` itself if it is a ``cls``, else a
+    TypeError naming ``options``: the one meaning of ``options=None`` in every solver."""
+    if options is None:
+        return cls()
+    if not isinstance(options, cls):
+        raise TypeError(f"options must be a {cls.__module__}.{cls.__qualname__} or None, "
+                        f"got {type(options).__name__}")
+    return options

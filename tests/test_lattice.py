@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from badinput import case, case_id, check_rejects
 
 from ddlib import lattice
 
@@ -104,3 +105,40 @@ def test_equality_and_keys():
     assert lattice.chain(6) != lattice.chain(6, periodic=False)
     assert lattice.hypercubic(4, 2).key() == {"kind": "hypercubic", "L": 4, "dim": 2,
                                                "periodic": True}
+
+
+# ------------------------------------------------------------------------------- bad input
+
+BAD_INPUTS = [
+    case(lattice.fully_connected, 1, param="N"),
+    case(lattice.fully_connected, 2.5, param="N"),
+    case(lattice.chain, 2, param="N"),
+    case(lattice.chain, 5, periodic="yes", param="periodic"),
+    case(lattice.chain, 10**12, param="N"),
+    case(lattice.hypercubic, 2, 2, param="L"),
+    case(lattice.hypercubic, 4, 0, param="dim"),
+    case(lattice.hypercubic, 4, 2, periodic=None, param="periodic"),
+    case(lattice.hypercubic, 10**5, 3, param="L"),
+    case(lattice.cluster2d, 4, param="N"),
+    case(lattice.cluster2d, 10**6, param="N"),
+    case(lattice.cylinder, 1, 3, param="Lx"),
+    case(lattice.cylinder, 3, 1.5, param="Ly"),
+    case(lattice.cylinder, 10**6, 10**4, param="Lx"),
+    case(lattice.check_lattice, "chain(4)", param="lattice"),
+    case(lattice.chain(6).automorphisms, limit=0, param="limit"),
+    case(lattice.fully_connected(6).automorphisms, limit=10, param="limit"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
+
+
+def test_large_fully_connected_graph_costs_nothing_until_its_bonds_are_used():
+    """fully_connected(N) lists its N(N-1)/2 bonds on first use; too many are refused with
+    an estimate instead of filling the memory."""
+    huge = lattice.fully_connected(10**6)
+    assert huge.N == 10**6 and huge.Z == 10**6 - 1
+    with pytest.raises(ValueError, match="lattice.*GB"):
+        huge.bonds  # noqa: B018

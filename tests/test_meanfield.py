@@ -10,6 +10,7 @@ at t = 0 (where the exact derivative of ⟨σ⟩ is the MF one).
 import numpy as np
 import pytest
 import qutip
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, lattice
 from ddlib import meanfield as mf
@@ -180,21 +181,58 @@ def test_ising_needs_strong_coupling_for_bistability_at_zero_detuning():
     assert (w_plus.lower, w_plus.upper) == pytest.approx((w.lower, w.upper))
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: mf.steady_states("model", 4), "model"),
-    (lambda: mf.steady_states(PAPER, -1), "Z"),
-    (lambda: mf.steady_states(PAPER, float("nan")), "Z"),
-    (lambda: mf.evolve(PAPER, 4, -1.0), "t_final"),
-    (lambda: mf.evolve(PAPER, 4, 1.0, initial=[1, 1, 1]), "initial"),
-    (lambda: mf.evolve(PAPER, 4, 1.0, initial=[0, 0]), "initial"),
-    (lambda: mf.EvolveOptions(n_times=1), "n_times"),
-    (lambda: mf.EvolveOptions(method="Euler"), "method"),
-    (lambda: mf.EvolveOptions(rtol=0.0), "rtol"),
-    (lambda: mf.bistable_range(float("inf"), 4.0), "Omega"),
-    (lambda: mf.bistable_range(0.5, 4.0, "heisenberg"), "coupling"),
-    (lambda: mf.bistable_windows(PAPER, 4, over="J"), "over"),
-    (lambda: mf.response_curve(PAPER, 4, bounds=(2.0, 1.0)), "bounds"),
-])
-def test_bad_input_names_the_parameter(call, name):
-    with pytest.raises(ValueError, match=name):
-        call()
+def test_results_carry_model_and_lattice_and_trajectories_say_success():
+    """One solver shape: Z may be a number or a lattice; results carry both (lattice None for
+    a bare Z); a trajectory that reached t_final is ``success`` (``converged`` its alias)."""
+    model = Model(Delta=1.6, Omega=0.5, J=1.0)
+    ring = lattice.chain(8)
+    traj = mf.evolve(model, ring, 5.0)
+    assert traj.success and traj.converged and traj.model == model and traj.lattice == ring
+    assert mf.evolve(model, 2, 5.0, options=None).lattice is None
+    ss = mf.steady_states(model, ring)
+    assert ss.model == model and ss.lattice == ring
+    curve = mf.response_curve(model, ring)
+    assert curve.model == model and curve.lattice == ring
+    with pytest.raises(TypeError, match="options"):
+        mf.evolve(model, 2, 5.0, options={"n_times": 3})
+
+
+# ------------------------------------------------------------------------------- bad input
+
+MF = Model(Delta=1.6, Omega=0.5, J=1.0)
+BAD_INPUTS = [
+    case(mf.effective_coupling, "model", 4, param="model"),
+    case(mf.effective_coupling, MF, -1, param="Z"),
+    case(mf.effective_coupling, MF, "four", param="Z"),
+    case(mf.rhs, [0.0, 0.0], MF, 4, param="mu"),
+    case(mf.rhs, ["x", 0.0, 0.0], MF, 4, param="mu"),
+    case(mf.jacobian, [[0.0, 0.0]], MF, 4, param="mu"),
+    case(mf.steady_states, MF, np.nan, param="Z"),
+    case(mf.steady_states, None, 4, param="model"),
+    case(mf.steady_states, MF, -1, param="Z"),
+    case(mf.evolve, MF, 4, 1.0, initial=[1, 1, 1], param="initial"),
+    case(mf.evolve, MF, 4, 1.0, initial=[0, 0], param="initial"),
+    case(mf.bistable_range, np.inf, 4.0, param="Omega"),
+    case(mf.steady_states(MF, 4).summary, param="index"),
+    case(mf.steady_states(MF, 4).summary, index=7, param="index"),
+    case(mf.bistable_windows, MF, 4, over="J", param="over"),
+    case(mf.bistable_range, "0.5", 4.0, param="Omega"),
+    case(mf.bistable_range, 0.5, np.inf, param="JZ"),
+    case(mf.bistable_range, 0.5, 4.0, "heisenberg", param="coupling"),
+    case(mf.bistable_edges, 0.5, [1.0, np.nan], param="JZ"),
+    case(mf.bistable_edges, 0.5, [1.0], Gamma=0.0, param="Gamma"),
+    case(mf.response_curve, MF, 4, bounds=(5.0, 0.0), param="bounds"),
+    case(mf.response_curve, MF, 4, n=3, param="n"),
+    case(mf.response_curve, MF, 4, over="J", param="over"),
+    case(mf.evolve, MF, 4, -1.0, param="t_final"),
+    case(mf.evolve, MF, 4, 1.0, [2.0, 0.0, 0.0], param="initial"),
+    case(mf.evolve, MF, 4, 1.0, options={"n_times": 3}, param="options"),
+    case(mf.EvolveOptions, n_times=1, param="n_times"),
+    case(mf.EvolveOptions, method="euler", param="method"),
+    case(mf.EvolveOptions, rtol=0.0, param="rtol"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)

@@ -1,15 +1,18 @@
 """MFQF (ddlib.mfqf) checked against exact Lindblad dynamics, closed forms and itself."""
 
 import itertools
+import json
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import scipy.sparse
 import scipy.sparse.linalg
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, lattice, mfqf
 from ddlib.model import liouvillian, single_spin_steady_state
+from ddlib.results import SteadySummary
 
 PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
@@ -100,15 +103,16 @@ def _symmetrised(eta, dim):
 @pytest.mark.parametrize("lat", [lattice.chain(6), lattice.hypercubic(4, 2),
                                  lattice.hypercubic(3, 3)], ids=repr)
 def test_kernel_equals_brute_force_pauli_engine(coupling, lat):
-    """The numba kernel reproduces ddlib.cumulants' Pauli-string derivation on random states."""
-    from ddlib import cumulants
+    """The numba kernel reproduces the Pauli-string derivation (ddlib.reference) on random
+    states."""
+    from ddlib import reference
 
     rng = np.random.default_rng(7)
     model = Model(Delta=0.7, Omega=0.4, J=0.9, coupling=coupling)
     for _ in range(2):
         mu = rng.uniform(-0.5, 0.5, 3)
         eta = _symmetrised(0.2 * rng.normal(size=(3, 3, *lat.shape)), lat.dim)
-        dmu_ref, deta_ref = cumulants.mfqf_rhs_reference(model, lat, mu, eta)
+        dmu_ref, deta_ref = reference.mfqf_rhs_reference(model, lat, mu, eta)
         dmu, deta = mfqf.rhs(model, lat, mu, eta)
         np.testing.assert_allclose(dmu, dmu_ref, atol=1e-13)
         np.testing.assert_allclose(deta, deta_ref, atol=1e-13)
@@ -208,24 +212,6 @@ def test_failures_are_flagged_not_returned_as_data():
     assert not strict.converged and "residual" in strict.message and strict.stable is None
 
 
-@pytest.mark.parametrize("call", [
-    lambda m: mfqf.evolve(m, lattice.cylinder(4, 4), 1.0),
-    lambda m: mfqf.evolve(m, lattice.chain(6, periodic=False), 1.0),
-    lambda m: mfqf.steady_state(m, lattice.fully_connected(5)),
-    lambda m: mfqf.evolve(m, lattice.chain(6), -1.0),
-    lambda m: mfqf.evolve(m, lattice.chain(6), 1.0, ((0, 0, -1), np.zeros((3, 3, 5)))),
-    lambda m: mfqf.rhs(m, lattice.chain(6), (0, 0), np.zeros((3, 3, 6))),
-    lambda m: mfqf.continuation(m, lattice.chain(6), "Gamma", [1, 2]),
-    lambda m: mfqf.continuation(m, lattice.chain(6), "Delta", [1, 2], method="newton"),
-    lambda m: mfqf.steady_state("model", lattice.chain(6)),
-    lambda m: mfqf.SteadyOptions(t_pre=-1.0),
-    lambda m: mfqf.EvolveOptions(n_times=1),
-])
-def test_bad_input_raises_value_error(call):
-    with pytest.raises(ValueError):
-        call(Model(Delta=1.0, Omega=0.5, J=1.0))
-
-
 @pytest.mark.slow
 def test_one_dimension_crosses_over_smoothly():
     """Fig. 2a: in 1D (Ω = 0.5, JZ = 4) MFQF follows one stable branch, μ_x going from
@@ -316,7 +302,7 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     close by, whose slaved correlators grow. A plain root search from the warm start lands
     on one of them (unstable, κ < 0); steady_state follows the warm start's own branch to the
     stable state (κ > 0)."""
-    from ddlib.mfqf import _constants, _fixed_point, _Fourier, _geometry, _result
+    from ddlib.mfqf.steady import _fixed_point, _Problem, _result
 
     lat = lattice.hypercubic(60, 2)
     warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
@@ -325,14 +311,13 @@ def test_a_warm_start_next_to_the_fold_stays_on_its_branch():
     ss = mfqf.steady_state(model, lat, warm)
     assert ss.converged and ss.stable and 0 < ss.kappa < 0.02  # slow: next to the end
     assert np.abs(ss.mu - warm.mu).max() < 0.01
-    geo, const = _geometry(lat), _constants(model)
-    opts = mfqf.SteadyOptions()
-    plain = _result(model, lat, geo, const, *_fixed_point(geo, const, _Fourier.of(geo),
-                                                           warm.mu, opts), opts)
+    prob = _Problem.of(model, lat, mfqf.SteadyOptions())
+    plain = _result(prob, *_fixed_point(prob, warm.mu))
     assert plain.converged and plain.stable is False
     assert np.abs(plain.mu - ss.mu).max() > 1e-3
-    # a slim record of the warm start (what a sweep may keep on disk) is followed alike
-    kept = SimpleNamespace(mu=warm.mu, model=warm.model)
+    # the summary of the warm start (what a sweep keeps on disk, read back from JSON) is
+    # followed alike
+    kept = SteadySummary.from_dict(json.loads(json.dumps(warm.summary().to_dict())))
     again = mfqf.steady_state(model, lat, kept, options=mfqf.SteadyOptions(kappa=False))
     np.testing.assert_allclose(again.mu, ss.mu, atol=1e-10)
 
@@ -353,7 +338,8 @@ def test_a_warm_start_past_the_end_of_its_branch_relaxes_to_the_dynamical_state(
 def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
     """The Green's-function sums Σ_k c_k (K_A + t_k K_Q)⁻¹ through the eigen-decomposition of
     K_A⁻¹K_Q equal batched direct inverses; a singular K_A falls back to the latter."""
-    from ddlib.mfqf import _coefficients, _constants, _lyapunov, _Resolvent
+    from ddlib.mfqf.equations import _coefficients, _constants
+    from ddlib.mfqf.green import _lyapunov, _Resolvent
 
     rng = np.random.default_rng(7)
     A, Q, *_ = _coefficients(np.array([0.3, 0.2, -0.7]), _constants(
@@ -373,7 +359,8 @@ def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
 def test_sparse_jacobian_equals_the_jacobian_vector_products():
     """The coloured finite-difference assembly of the symmetric-sector Jacobian reproduces
     its columns J e_i one by one (2D 12², 3D 6³, a chain)."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_jvp, _pack, _sparse_jacobian
+    from ddlib.mfqf.equations import _constants, _geometry, _pack
+    from ddlib.mfqf.stability import _orbit_jvp, _sparse_jacobian
 
     for lat in (lattice.hypercubic(12, 2), lattice.hypercubic(6, 3), lattice.chain(15)):
         model = Model(Delta=1.7, Omega=0.5, J=4.0 / lat.Z)
@@ -389,7 +376,9 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
     """Near the end of the stable 2D branch (40², Δ = 2.2, κ ≈ 0.01) the rightmost eigenvalue
     sits in a cluster of slow modes; the shift-invert route (forced here) gives the same κ
     as dense diagonalisation of the symmetric-sector Jacobian."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_jvp, _pack
+    from ddlib.mfqf import stability
+    from ddlib.mfqf.equations import _constants, _geometry, _pack
+    from ddlib.mfqf.stability import _orbit_jvp
 
     lat = lattice.hypercubic(40, 2)
     opts = mfqf.SteadyOptions(kappa=False)
@@ -400,8 +389,8 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
     n = 3 + 6 * orb.N
     keep = np.setdiff1d(np.arange(n), origin)
     ev = np.linalg.eigvals(np.column_stack([jvp(e) for e in np.eye(n)])[np.ix_(keep, keep)])
-    monkeypatch.setattr(mfqf, "_LR_RESTARTS", 1)
-    fast = mfqf._jacobian_spectrum(ss.mu, _pack(ss.eta), geo, const, 1e-9)
+    monkeypatch.setattr(stability, "_LR_RESTARTS", 1)
+    fast = stability._jacobian_spectrum(ss.mu, _pack(ss.eta), geo, const, 1e-9)
     assert 0 < -ev.real.max() < 0.05
     assert fast[0] == pytest.approx(ev[ev.real.argmax()], abs=1e-8)
 
@@ -409,7 +398,7 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
 def test_determinant_sign_counts_positive_real_eigenvalues():
     """The LU determinant sign tells an odd number of positive real eigenvalues (the check
     behind the shift-invert route): random real matrices against their eigenvalues."""
-    from ddlib.mfqf import _odd_positive
+    from ddlib.mfqf.stability import _odd_positive
 
     rng = np.random.default_rng(11)
     for _ in range(100):
@@ -471,13 +460,14 @@ def test_a_root_outside_the_bloch_ball_is_flagged_unphysical():
 def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     """κ is computed on the lattice-symmetric sector (one value per orbit of R): for a
     symmetric state its right-hand side must be the full lattice's, orbit by orbit."""
-    from ddlib.mfqf import _constants, _geometry, _orbit_tables, _pack, _rhs_flat
+    from ddlib.mfqf.equations import _PAIR, _constants, _geometry, _pack, _rhs_flat
+    from ddlib.mfqf.stability import _orbit_tables
 
     geo = _geometry(lat)
     const = _constants(Model(Delta=0.7, Omega=0.4, J=0.9))
     x = np.random.default_rng(3).normal(size=(6, geo.rep.size))[:, geo.orbit]
     x[:, 0] = 0.0
-    eta = _symmetrised(x[mfqf._PAIR].reshape(3, 3, *lat.shape), lat.dim)
+    eta = _symmetrised(x[_PAIR].reshape(3, 3, *lat.shape), lat.dim)
     for perm in itertools.permutations(range(2, 2 + lat.dim)):
         assert np.allclose(eta, eta.transpose(0, 1, *perm))  # point-group symmetric
     mu = np.array([0.2, -0.3, -0.6])
@@ -487,3 +477,104 @@ def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     np.testing.assert_allclose(orb[:3], full[:3], atol=1e-14)
     np.testing.assert_allclose(orb[3:].reshape(6, -1),
                                full[3:].reshape(6, -1)[:, geo.rep], atol=1e-14)
+
+
+def test_a_summary_read_back_from_json_warm_starts_onto_the_same_stable_branch():
+    """The warm-start contract: a sweep step next to the upper end of the stable low-Δ branch
+    (16², Ω = 0.5, JZ = 4, Δ 2.15 → 2.21, the fold near 2.235) from the full result and from
+    its SteadySummary after a JSON round trip reach the same stable state on that branch,
+    which differs from the state reached from all spins down."""
+    lat = lattice.hypercubic(16, 2)
+    warm = mfqf.steady_state(Model(Delta=2.15, Omega=0.5, J=1.0), lat)
+    assert warm.converged and warm.stable and warm.mu[0] > 0.1  # the low-Δ branch
+    kept = SteadySummary.from_dict(json.loads(json.dumps(warm.summary().to_dict(),
+                                                         allow_nan=False)))
+    assert kept == warm.summary() and kept.solver == "mfqf"
+    model = warm.model.replace(Delta=2.21)
+    full = mfqf.steady_state(model, lat, warm)
+    slim = mfqf.steady_state(model, lat, kept)
+    assert full.converged and full.stable and slim.converged and slim.stable
+    np.testing.assert_allclose(slim.mu, full.mu, atol=1e-10)
+    assert np.abs(full.mu - warm.mu).max() < 0.05  # stayed on the branch
+
+
+@pytest.mark.parametrize("initial", [SimpleNamespace(mu=(0.1, 0.2, -0.9),
+                                                     model=Model(Delta=1.0, Omega=0.5, J=1.0)),
+                                     {"mu": (0.0, 0.0, -1.0)}, np.array([0.0, 0.0, -1.0])],
+                         ids=["duck", "dict", "array"])
+def test_duck_typed_warm_starts_are_refused(initial):
+    """Only a SteadySummary or an MFQF result warm-starts; a record that merely has .mu and
+    .model (which used to be followed silently) is refused before any work."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=1.0), lattice.hypercubic(8, 2)
+    for call in (lambda: mfqf.steady_state(model, lat, initial),
+                 lambda: mfqf.evolve(model, lat, 1.0, initial),
+                 lambda: mfqf.continuation(model, lat, "Delta", [1.5, 1.6], initial)):
+        with pytest.raises(TypeError, match="initial"):
+            call()
+
+
+# ------------------------------------------------------------------------------- bad input
+
+BAD_MODEL = Model(Delta=1.0, Omega=0.5, J=1.0)
+RING6 = lattice.chain(6)
+ETA6 = np.zeros((3, 3, 6))
+DUCK = SimpleNamespace(mu=(0.0, 0.0, -1.0), model=BAD_MODEL)
+BAD_INPUTS = [
+    case(mfqf.rhs, BAD_MODEL, RING6, (0, 0), ETA6, param="mu"),
+    case(mfqf.rhs, BAD_MODEL, RING6, (0, 0, -1), np.zeros((3, 3, 5)), param="eta"),
+    case(mfqf.rhs, BAD_MODEL, lattice.cylinder(4, 4), (0, 0, -1), ETA6, param="lattice"),
+    case(mfqf.rhs, "model", RING6, (0, 0, -1), ETA6, param="model"),
+    case(mfqf.evolve, BAD_MODEL, lattice.cylinder(4, 4), 1.0, param="lattice"),
+    case(mfqf.evolve, BAD_MODEL, lattice.chain(6, periodic=False), 1.0, param="lattice"),
+    case(mfqf.evolve, BAD_MODEL, RING6, -1.0, param="t_final"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, ((0, 0, -1), np.zeros((3, 3, 5))),
+         param="initial"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, DUCK, param="initial"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, times=[0.0, 2.0], param="times"),
+    case(mfqf.evolve, BAD_MODEL, RING6, 1.0, options=mfqf.SteadyOptions(), param="options"),
+    case(mfqf.steady_state, "model", RING6, param="model"),
+    case(mfqf.steady_state, BAD_MODEL, lattice.fully_connected(5), param="lattice"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, DUCK, param="initial"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, ((0, 0, np.nan), ETA6), param="initial"),
+    case(mfqf.steady_state, BAD_MODEL, RING6, options={"kappa": False}, param="options"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Gamma", [1, 2], param="param"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], method="newton",
+         param="method"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1], param="values"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], max_points=0,
+         param="max_points"),
+    case(mfqf.continuation, BAD_MODEL, RING6, "Delta", [1, 2], DUCK, param="initial"),
+    case(mfqf.continuation, None, RING6, "Delta", [1, 2], param="model"),
+    case(mfqf.SteadyOptions, t_pre=-1.0, param="t_pre"),
+    case(mfqf.SteadyOptions, pre_sites=2, param="pre_sites"),
+    case(mfqf.SteadyOptions, kappa=False, require_stable=True, param="require_stable"),
+    case(mfqf.EvolveOptions, n_times=1, param="n_times"),
+    case(mfqf.EvolveOptions, method="euler", param="method"),
+    case(mfqf.EvolveOptions, rtol=0.0, param="rtol"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, lat: mfqf.steady_state(m, lat),
+    lambda m, lat: mfqf.evolve(m, lat, 1.0),
+    lambda m, lat: mfqf.continuation(m, lat, "Delta", [1.0, 1.1]),
+    lambda m, lat: mfqf.rhs(m, lat, (0, 0, -1), np.zeros((3, 3, *lat.shape))),
+], ids=["steady_state", "evolve", "continuation", "rhs"])
+def test_a_lattice_that_does_not_fit_is_refused_with_an_estimate(call, monkeypatch):
+    """With 20 MB available (DDLIB_MEMORY_LIMIT), 300² (90 000 sites: the steady state needs
+    ~65 MB of correlators and work arrays) is refused at once, naming the lattice, with the
+    estimate in GB and the largest L that fits."""
+    lat = lattice.hypercubic(300, 2)
+    monkeypatch.setenv("DDLIB_MEMORY_LIMIT", "20M")
+    check_rejects(case(call, BAD_MODEL, lat, param="lattice"))  # fast, names the lattice
+    with pytest.raises(MemoryError, match=r"lattice: MFQF .* needs about .* GB .* largest "
+                                          r"that fits is L = \d+ in 2D") as info:
+        call(BAD_MODEL, lat)
+    assert isinstance(info.value, ValueError)
+    fits = int(str(info.value).split("L = ")[-1].split()[0])
+    assert 3 <= fits < 300  # 20 MB: ~150² for a steady state, ~30² for 201 saved times

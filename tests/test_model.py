@@ -1,14 +1,23 @@
 """The model: parameter validation, the full-space operators and the single-spin closed form."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import qutip
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, lattice
 from ddlib.model import (
+    bond_matrix,
+    bond_terms,
+    check_model,
     collapse_operators,
     hamiltonian,
+    jump_rate,
     liouvillian,
+    onsite_matrix,
+    onsite_terms,
     single_spin_steady_state,
 )
 
@@ -76,3 +85,58 @@ def test_decay_drives_spins_down():
     L = liouvillian(Model(0.7, 0.0, 1.0), lat)
     down = qutip.tensor([qutip.basis(2, 1)] * 3)
     assert (L * qutip.operator_to_vector(qutip.ket2dm(down))).norm() < 1e-12
+
+
+@pytest.mark.parametrize("coupling", ["xy", "ising"])
+def test_terms_written_once_give_the_paper_hamiltonian(coupling):
+    """onsite/bond terms and the jump operator, assembled by hand on two sites, are Eq. (2)
+    (or B1) written with σ± and Eq. (3)'s decay to |↓⟩."""
+    from ddlib.model import SIGMA_MINUS, bond_matrix, onsite_matrix
+
+    m = Model(0.8, 0.3, 0.7, Gamma=1.4, coupling=coupling)
+    sp, sm = qutip.sigmap().full(), qutip.sigmam().full()
+    sz, sx = qutip.sigmaz().full(), qutip.sigmax().full()
+    np.testing.assert_allclose(onsite_matrix(m), 0.4 * sz + 0.3 * sx)
+    hop = -0.7 * (np.kron(sp, sm) + np.kron(sm, sp)) if coupling == "xy" \
+        else -0.35 * np.kron(sz, sz)
+    np.testing.assert_allclose(bond_matrix(m), hop, atol=1e-15)
+    np.testing.assert_allclose(SIGMA_MINUS @ np.array([1, 0]), [0, 1])  # |↑⟩ → |↓⟩
+    c = collapse_operators(m, lattice.chain(2, periodic=False))[0].full()
+    np.testing.assert_allclose(c, np.sqrt(1.4) * np.kron(sm, np.eye(2)))
+
+
+def test_full_space_operators_refuse_large_lattices():
+    with pytest.raises(ValueError, match="lattice"):
+        hamiltonian(Model(1.0, 0.5, 1.0), lattice.chain(40))
+
+
+# ------------------------------------------------------------------------------- bad input
+
+M = Model(1.0, 0.5, 1.0)
+PAIR = lattice.chain(2, periodic=False)
+BAD_INPUTS = [
+    case(Model, np.nan, 0.5, 1.0, param="Delta"),
+    case(Model, 1.0, 0.5, 1.0, Gamma=-1.0, param="Gamma"),
+    case(Model, 1.0, 0.5, 1.0, coupling="heisenberg", param="coupling"),
+    case(M.replace, Gamma=0.0, param="Gamma"),
+    case(M.replace, Jz=1.0, param="Jz"),
+    case(check_model, "model", param="model"),
+    case(single_spin_steady_state, {"Delta": 1.0}, param="model"),
+    case(onsite_terms, 1.0, param="model"),
+    case(bond_terms, SimpleNamespace(J=1.0, coupling="dm"), param="model"),
+    case(jump_rate, None, param="model"),
+    case(onsite_matrix, "model", param="model"),
+    case(bond_matrix, "model", param="model"),
+    case(hamiltonian, "model", PAIR, param="model"),
+    case(hamiltonian, M, "chain", param="lattice"),
+    case(hamiltonian, M, lattice.chain(40), param="lattice"),
+    case(collapse_operators, M, lattice.chain(40), param="lattice"),
+    case(collapse_operators, 1.0, PAIR, param="model"),
+    case(liouvillian, M, lattice.chain(16), param="lattice"),
+    case(liouvillian, M, [(0, 1)], param="lattice"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)

@@ -5,9 +5,10 @@ import json
 import math
 
 import pytest
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model
-from ddlib.results import SteadySummary, as_initial
+from ddlib.results import SteadySummary, as_initial, check_options
 
 MODEL = Model(Delta=1.5, Omega=0.5, J=1.0)
 
@@ -57,3 +58,25 @@ def test_as_initial_accepts_summaries_and_results_refuses_duck_types():
     assert as_initial(Result()) is s
     with pytest.raises(TypeError, match="initial"):
         as_initial(Duck(), solver="mfqf")
+
+
+# ------------------------------------------------------------------------------- bad input
+
+BAD_INPUTS = [
+    case(SteadySummary, model=MODEL, mu=(0, 0), converged=True, param="mu"),
+    case(SteadySummary, model="xy", mu=(0, 0, -1), converged=True, param="model"),
+    case(SteadySummary, model=MODEL, mu=(0, 0, -1), converged=1, param="converged"),
+    case(SteadySummary, model=MODEL, mu=(0, 0, -1), converged=True, kappa="0.1",
+         param="kappa"),
+    case(SteadySummary.from_dict, "json", param="data"),
+    case(SteadySummary.from_dict, {"model": {"Delta": 1.0, "Omega": 0.5, "J": 1.0},
+                                   "mu": [0, 0, -1], "converged": True, "eta": []},
+         param="data"),
+    case(as_initial, {"mu": (0, 0, -1)}, param="initial"),
+    case(check_options, "defaults", SteadySummary, param="options"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
