@@ -47,11 +47,12 @@ import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Number
+from types import SimpleNamespace
 
 import numpy as np
 
 from .lattice import Lattice, check_lattice
-from .model import Model, check_model
+from .model import PAULI, SIGMA_MINUS, Model, bond_terms, check_model, onsite_terms
 
 __all__ = ["AXES", "Poly", "PauliSum", "commutator", "hamiltonian_paulis",
            "adjoint_lindbladian", "closed_expectation", "mfqf_rhs_reference", "Equations",
@@ -347,14 +348,18 @@ def commutator(A: PauliSum, B: PauliSum) -> PauliSum:
 
 
 def _site_terms(site, Delta, Omega) -> PauliSum:
-    return PauliSum.sigma(site, 2, 0.5 * Delta) + PauliSum.sigma(site, 0, Omega)
+    """The on-site terms of :func:`ddlib.model.onsite_terms` on ``site`` (numbers or symbols)."""
+    out = PauliSum()
+    for a, c in onsite_terms(SimpleNamespace(Delta=Delta, Omega=Omega)).items():
+        out = out + PauliSum.sigma(site, AXES.index(a), c)
+    return out
 
 
 def _bond_terms(i, j, J, coupling: str) -> PauliSum:
-    axes = (0, 1) if coupling == "xy" else (2,)
+    """The bond terms of :func:`ddlib.model.bond_terms` on the bond (i, j)."""
     out = PauliSum()
-    for a in axes:
-        out = out + PauliSum.string([(i, a), (j, a)], -0.5 * J)
+    for (a, b), c in bond_terms(SimpleNamespace(J=J, coupling=coupling)).items():
+        out = out + PauliSum.string([(i, AXES.index(a)), (j, AXES.index(b))], c)
     return out
 
 
@@ -383,9 +388,15 @@ _LADDER_OPS = {}  # site -> (σ⁺, σ⁻, σ⁺σ⁻), built on demand
 
 
 def _ladder(site):
+    r"""(σ⁺, σ⁻, σ⁺σ⁻) on ``site``, the jump operator :data:`ddlib.model.SIGMA_MINUS` expanded
+    in Pauli matrices, :math:`c_a = \tfrac12\operatorname{tr}(\sigma^a\sigma^-)`."""
     if site not in _LADDER_OPS:
-        x, y = PauliSum.sigma(site, 0), PauliSum.sigma(site, 1)
-        plus, minus = 0.5 * x + 0.5j * y, 0.5 * x - 0.5j * y
+        coeffs = {a: complex(np.trace(PAULI[a] @ SIGMA_MINUS)) / 2 for a in AXES}
+        minus, plus = PauliSum(), PauliSum()
+        for a, c in coeffs.items():
+            if c != 0:
+                minus = minus + PauliSum.sigma(site, AXES.index(a), c)
+                plus = plus + PauliSum.sigma(site, AXES.index(a), c.conjugate())
         _LADDER_OPS[site] = (plus, minus, plus * minus)
     return _LADDER_OPS[site]
 

@@ -100,7 +100,7 @@ from tqdm import tqdm
 
 from ._numba import njit
 from .lattice import Lattice
-from .model import Model, check_model
+from .model import Model, bond_terms, check_model, jump_rate, onsite_terms
 from .results import SteadySummary
 
 __all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
@@ -379,10 +379,16 @@ class _Const(NamedTuple):
 def _constants(model: Model) -> _Const:
     """The μ-independent coefficients of ``model``."""
     check_model(model)
-    Pi = np.array([[0.0, -model.Delta, 0.0], [model.Delta, 0.0, -2 * model.Omega],
-                   [0.0, 2 * model.Omega, 0.0]])
-    Lam = Pi - model.Gamma * np.diag(_GAMMA_RATES)
-    cm = np.array([1.0, 1.0, 0.0]) if model.coupling == "xy" else np.array([0.0, 0.0, 1.0])
+    # H_site = Σ_b B_b σ^b gives ∂_t σ^a = i[H_site, σ^a] = 2 Σ_bc ε_abc B_b σ^c: Π (Eq. D5)
+    B = np.zeros(3)
+    for a, c in onsite_terms(model).items():
+        B["xyz".index(a)] = c
+    Pi = 2 * np.einsum("abc,b->ac", _EPS, B)
+    Lam = Pi - jump_rate(model) * np.diag(_GAMMA_RATES)
+    # the bond components C of -J/2 Σ_{c∈C} σ^c σ^c (bond_terms: one coefficient -J/2 each)
+    cm = np.zeros(3)
+    for a, _b in bond_terms(model):
+        cm["xyz".index(a)] = 1.0
     TP = np.einsum("cae,c->aec", _EPS, cm)  # P_ae = Σ_c [c∈C] ε_cae μ_c
     TQ = np.einsum("cae,c->ace", _EPS, cm)  # Q_ac = [c∈C] Σ_e ε_cae μ_e
     W = np.zeros((3, 6))

@@ -134,20 +134,112 @@ def single_spin_steady_state(model: Model) -> np.ndarray:
     ndarray, shape (3,)
         :math:`(\mu_x, \mu_y, \mu_z)`.
     """
+    check_model(model)
     D = model.Gamma**2 + 4 * model.Delta**2 + 8 * model.Omega**2
     return np.array([-8 * model.Delta * model.Omega, 4 * model.Gamma * model.Omega,
                      -(model.Gamma**2 + 4 * model.Delta**2)]) / D
 
 
+# ------------------------------------------------------------------------------------------
+# The terms of Eqs. (2), (3) and (B1), written once: every builder (QuTiP operators here, the
+# Pauli-string algebra of ddlib.pauli, the exact and MPO builders) assembles them from these.
+# ------------------------------------------------------------------------------------------
+
+#: Pauli matrices in the basis (|↑⟩, |↓⟩), σᶻ|↑⟩ = +|↑⟩ (QuTiP's), dense 2×2, read-only.
+PAULI = {"x": np.array([[0, 1], [1, 0]], dtype=complex),
+         "y": np.array([[0, -1j], [1j, 0]]),
+         "z": np.array([[1, 0], [0, -1]], dtype=complex)}
+#: The lowering operator σ⁻ = |↓⟩⟨↑| (the jump operator of Eq. 3, without its √Γ).
+SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)
+for _m in (*PAULI.values(), SIGMA_MINUS):
+    _m.setflags(write=False)
+
+#: Spin components of the bond term per coupling: σˣσˣ + σʸσʸ (XY, Eq. 2) or σᶻσᶻ (Eq. B1).
+BOND_AXES = {"xy": ("x", "y"), "ising": ("z",)}
+
+
+def onsite_terms(model) -> dict:
+    r"""On-site Pauli coefficients of Eq. (2): :math:`\frac{\Delta}{2}\sigma^z + \Omega\sigma^x`.
+
+    Parameters
+    ----------
+    model : Model
+        Or any object with ``Delta`` and ``Omega`` (e.g. symbols, for a symbolic derivation).
+
+    Returns
+    -------
+    dict
+        ``{"x": Ω, "z": Δ/2}``: the single-site Hamiltonian is
+        :math:`\sum_a c_a\sigma^a`.
+    """
+    return {"x": model.Omega, "z": 0.5 * model.Delta}
+
+
+def bond_terms(model) -> dict:
+    r"""Pauli-pair coefficients of one bond ⟨R, R'⟩, Eq. (2) or (B1).
+
+    .. math::
+
+        -\frac J2(\sigma^x_R\sigma^x_{R'} + \sigma^y_R\sigma^y_{R'})\ \ (\texttt{"xy"}),\qquad
+        -\frac J2\sigma^z_R\sigma^z_{R'}\ \ (\texttt{"ising"}).
+
+    Parameters
+    ----------
+    model : Model
+        Or any object with ``J`` and ``coupling``.
+
+    Returns
+    -------
+    dict
+        ``{(a, b): c}`` with the bond Hamiltonian :math:`\sum c\,\sigma^a_R\sigma^b_{R'}`:
+        ``{("x", "x"): −J/2, ("y", "y"): −J/2}`` or ``{("z", "z"): −J/2}``.
+    """
+    return {(a, a): -0.5 * model.J for a in BOND_AXES[model.coupling]}
+
+
+def jump_rate(model) -> float:
+    r"""Rate Γ of the jump operator :math:`\sigma^-_R` on every site, Eq. (3)
+    (:data:`SIGMA_MINUS`; the Lindblad operator is :math:`\sqrt\Gamma\sigma^-_R`)."""
+    return model.Gamma
+
+
+def onsite_matrix(model: Model) -> np.ndarray:
+    """The single-site Hamiltonian of :func:`onsite_terms` as a dense 2×2 array."""
+    return sum(c * PAULI[a] for a, c in onsite_terms(model).items())
+
+
+def bond_matrix(model: Model) -> np.ndarray:
+    """One bond's Hamiltonian of :func:`bond_terms` as a dense 4×4 array (site R first)."""
+    return sum(c * np.kron(PAULI[a], PAULI[b]) for (a, b), c in bond_terms(model).items())
+
+
+#: Largest N of the full-space QuTiP operators (2^N states; the Liouvillian has 4^N).
+MAX_FULL_SPACE_SITES = 20
+
+
+def _full_space_sites(lattice) -> int:
+    """lattice.N, refused (naming ``lattice``) beyond :data:`MAX_FULL_SPACE_SITES`."""
+    from .lattice import check_lattice
+
+    N = check_lattice(lattice).N
+    if N > MAX_FULL_SPACE_SITES:
+        raise ValueError(f"lattice has N = {N} sites: the full-space operators act on 2^N = "
+                         f"{2.0**N:.3g} states; at most N = {MAX_FULL_SPACE_SITES} "
+                         "(use ddlib.exact, which exploits symmetry, for more)")
+    return N
+
+
 def hamiltonian(model: Model, lattice: Lattice):
     """Full many-body Hamiltonian, Eq. (2) or (B1), as a QuTiP operator on 2^N states.
 
-    Meant for small N (reference computations and tests); sparse storage.
+    Assembled from :func:`onsite_terms` and :func:`bond_terms`. Meant for small N (reference
+    computations and tests); sparse storage.
     """
     import qutip
 
-    N = lattice.N
-    sx, sy, sz = qutip.sigmax(), qutip.sigmay(), qutip.sigmaz()
+    check_model(model)
+    N = _full_space_sites(lattice)
+    sigma = {a: qutip.Qobj(m).to("csr") for a, m in PAULI.items()}
 
     def site(op, i):
         ops = [qutip.qeye(2)] * N
@@ -156,11 +248,11 @@ def hamiltonian(model: Model, lattice: Lattice):
 
     H = 0
     for i in range(N):
-        H = H + 0.5 * model.Delta * site(sz, i) + model.Omega * site(sx, i)
-    pair_ops = (sx, sy) if model.coupling == "xy" else (sz,)
+        for a, c in onsite_terms(model).items():
+            H = H + c * site(sigma[a], i)
     for i, j in lattice.bonds:
-        for op in pair_ops:
-            H = H - 0.5 * model.J * site(op, int(i)) * site(op, int(j))
+        for (a, b), c in bond_terms(model).items():
+            H = H + c * site(sigma[a], int(i)) * site(sigma[b], int(j))
     return H
 
 
@@ -168,12 +260,14 @@ def collapse_operators(model: Model, lattice: Lattice) -> list:
     r"""Jump operators :math:`\sqrt{\Gamma}\,\sigma^-_R` of Eq. (3), one per site (QuTiP)."""
     import qutip
 
-    N = lattice.N
+    check_model(model)
+    N = _full_space_sites(lattice)
+    minus = qutip.Qobj(SIGMA_MINUS).to("csr")
     out = []
     for i in range(N):
         ops = [qutip.qeye(2)] * N
-        ops[i] = qutip.sigmam()
-        out.append(math.sqrt(model.Gamma) * qutip.tensor(ops))
+        ops[i] = minus
+        out.append(math.sqrt(jump_rate(model)) * qutip.tensor(ops))
     return out
 
 

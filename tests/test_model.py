@@ -76,3 +76,26 @@ def test_decay_drives_spins_down():
     L = liouvillian(Model(0.7, 0.0, 1.0), lat)
     down = qutip.tensor([qutip.basis(2, 1)] * 3)
     assert (L * qutip.operator_to_vector(qutip.ket2dm(down))).norm() < 1e-12
+
+
+@pytest.mark.parametrize("coupling", ["xy", "ising"])
+def test_terms_written_once_give_the_paper_hamiltonian(coupling):
+    """onsite/bond terms and the jump operator, assembled by hand on two sites, are Eq. (2)
+    (or B1) written with σ± and Eq. (3)'s decay to |↓⟩."""
+    from ddlib.model import SIGMA_MINUS, bond_matrix, onsite_matrix
+
+    m = Model(0.8, 0.3, 0.7, Gamma=1.4, coupling=coupling)
+    sp, sm = qutip.sigmap().full(), qutip.sigmam().full()
+    sz, sx = qutip.sigmaz().full(), qutip.sigmax().full()
+    np.testing.assert_allclose(onsite_matrix(m), 0.4 * sz + 0.3 * sx)
+    hop = -0.7 * (np.kron(sp, sm) + np.kron(sm, sp)) if coupling == "xy" \
+        else -0.35 * np.kron(sz, sz)
+    np.testing.assert_allclose(bond_matrix(m), hop, atol=1e-15)
+    np.testing.assert_allclose(SIGMA_MINUS @ np.array([1, 0]), [0, 1])  # |↑⟩ → |↓⟩
+    c = collapse_operators(m, lattice.chain(2, periodic=False))[0].full()
+    np.testing.assert_allclose(c, np.sqrt(1.4) * np.kron(sm, np.eye(2)))
+
+
+def test_full_space_operators_refuse_large_lattices():
+    with pytest.raises(ValueError, match="lattice"):
+        hamiltonian(Model(1.0, 0.5, 1.0), lattice.chain(40))
