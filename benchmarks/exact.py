@@ -62,7 +62,7 @@ def _run(kind: str, N: int, route: str) -> dict:
     steady_state(model, _lattice(kind, 4) if kind != "2d" else _lattice(kind, 5))  # JIT warm
     base = _rss_mb()
     t0 = time.perf_counter()
-    s = steady_state(model, lat, options)
+    s = steady_state(model, lat, options=options)
     wall = time.perf_counter() - t0
     return {"wall": wall, "rss": _rss_mb(), "base": base, "n": s.n_unknowns,
             "residual": s.residual, "bx": s.bimodality, "converged": s.converged,
