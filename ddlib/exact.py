@@ -73,7 +73,18 @@ import scipy.sparse.linalg as spla
 
 from ._numba import njit
 from .lattice import Lattice, check_lattice
-from .model import Model, _real, check_model
+from .model import (
+    PAULI,
+    SIGMA_MINUS,
+    Model,
+    _real,
+    bond_matrix,
+    bond_terms,
+    check_model,
+    jump_rate,
+    onsite_matrix,
+    onsite_terms,
+)
 from .results import SteadySummary
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
@@ -89,10 +100,7 @@ SECTORS = ("symmetric", "full")
 _MAX_ORBIT_N = 12      # 4^12 pairs (16.8 M) is the largest orbit table we build
 _MAX_FULL_N = 6        # the full 4^N Liouvillian (sector="full") only up to here
 
-_SZ = np.diag([1.0, -1.0]).astype(complex)
-_SX = np.array([[0, 1], [1, 0]], dtype=complex)
-_SY = np.array([[0, -1j], [1j, 0]], dtype=complex)
-_SM = np.array([[0, 0], [1, 0]], dtype=complex)         # |↓⟩⟨↑|
+_SY = PAULI["y"]
 _E = [np.outer(np.eye(2)[i], np.eye(2)[j]).astype(complex) for i, j in
       ((0, 0), (0, 1), (1, 0), (1, 1))]                    # E_0..E_3
 
@@ -581,8 +589,12 @@ def _orbits(lattice: Lattice):
 
 
 @njit
-def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
-    """COO entries of (𝓛ρ) at each orbit's representative, in the orbit unknowns."""
+def _orbit_rows(orbit_of, reps, N, bonds, hz, hx, cxx, cyy, czz, Gamma):
+    """COO entries of (𝓛ρ) at each orbit's representative, in the orbit unknowns.
+
+    On-site H = hz σᶻ + hx σˣ, bond H = cxx σˣσˣ + cyy σʸσʸ + czz σᶻσᶻ (the coefficients of
+    ``ddlib.model.onsite_terms``/``bond_terms``); σˣσˣ and σʸσʸ flip both spins with
+    amplitude cxx ± cyy (+ on an antiparallel pair), σᶻσᶻ is diagonal."""
     dim = 1 << N
     n_orb = reps.size
     per_row = 1 + 3 * N + 2 * bonds.shape[0]
@@ -598,12 +610,12 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
             bit = 1 << (N - 1 - i)
             sa = 1.0 - 2.0 * ((a & bit) != 0)
             sb = 1.0 - 2.0 * ((b & bit) != 0)
-            energy += 0.5 * Delta * (sa - sb)
+            energy += hz * (sa - sb)
             decay += 0.25 * Gamma * ((sa + 1.0) + (sb + 1.0))      # ½Γ(n↑(a) + n↑(b))
             # -iΩ[σx, ρ]: (σxρ)_ab = ρ_{a⊕i, b}, (ρσx)_ab = ρ_{a, b⊕i}
-            rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + b], -1j * Omega
+            rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + b], -1j * hx
             e += 1
-            rows[e], cols[e], vals[e] = k, orbit_of[a * dim + (b ^ bit)], 1j * Omega
+            rows[e], cols[e], vals[e] = k, orbit_of[a * dim + (b ^ bit)], 1j * hx
             e += 1
             if sa < 0 and sb < 0:                                    # Γ σ⁻ρσ⁺
                 rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + (b ^ bit)], Gamma
@@ -613,17 +625,17 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
             bj = 1 << (N - 1 - bonds[nb, 1])
             fa = ((a & bi) != 0) != ((a & bj) != 0)                   # antiparallel in a
             fb = ((b & bi) != 0) != ((b & bj) != 0)
-            if ising:                                                # -J/2 σᶻσᶻ diagonal
-                energy += -0.5 * J * ((1.0 - 2.0 * fa) - (1.0 - 2.0 * fb))
-            else:                                                    # -J flip-flop
-                if fa:
-                    rows[e], cols[e] = k, orbit_of[(a ^ bi ^ bj) * dim + b]
-                    vals[e] = 1j * J
-                    e += 1
-                if fb:
-                    rows[e], cols[e] = k, orbit_of[a * dim + (b ^ bi ^ bj)]
-                    vals[e] = -1j * J
-                    e += 1
+            energy += czz * ((1.0 - 2.0 * fa) - (1.0 - 2.0 * fb))     # σᶻσᶻ diagonal
+            flip_a = cxx + cyy if fa else cxx - cyy                  # ⟨a'|σˣσˣ, σʸσʸ|a⟩
+            flip_b = cxx + cyy if fb else cxx - cyy
+            if flip_a != 0.0:                                        # -i (Hρ)_ab
+                rows[e], cols[e] = k, orbit_of[(a ^ bi ^ bj) * dim + b]
+                vals[e] = -1j * flip_a
+                e += 1
+            if flip_b != 0.0:                                        # +i (ρH)_ab
+                rows[e], cols[e] = k, orbit_of[a * dim + (b ^ bi ^ bj)]
+                vals[e] = 1j * flip_b
+                e += 1
         rows[e], cols[e], vals[e] = k, k, -1j * energy - decay
         e += 1
     return rows[:e], cols[:e], vals[:e]
@@ -631,9 +643,11 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
 
 def _orbit_system(model: Model, lattice: Lattice):
     orbit_of, reps, sizes = _orbits(lattice)
+    h, c = onsite_terms(model), bond_terms(model)
     rows, cols, vals = _orbit_rows(orbit_of, reps, lattice.N, lattice.bonds.astype(np.int64),
-                                   model.Delta, model.Omega, model.J, model.Gamma,
-                                   model.coupling == "ising")
+                                   h.get("z", 0.0), h.get("x", 0.0), c.get(("x", "x"), 0.0),
+                                   c.get(("y", "y"), 0.0), c.get(("z", "z"), 0.0),
+                                   jump_rate(model))
     n = reps.size
     L = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     dim = 2**lattice.N
@@ -690,18 +704,13 @@ def _superop(f, sites: int = 1) -> np.ndarray:
 
 
 def _local_superops(model: Model):
-    h = 0.5 * model.Delta * _SZ + model.Omega * _SX
-    sp_ = _SM.conj().T
-    g = model.Gamma
+    h, hb = onsite_matrix(model), bond_matrix(model)
+    sm, sp_ = SIGMA_MINUS, SIGMA_MINUS.conj().T
+    g = jump_rate(model)
 
     def one(x):
-        return (-1j * (h @ x - x @ h) + g * (_SM @ x @ sp_)
-                - 0.5 * g * (sp_ @ _SM @ x + x @ sp_ @ _SM))
-
-    if model.coupling == "xy":
-        hb = -0.5 * model.J * (np.kron(_SX, _SX) + np.kron(_SY, _SY))
-    else:
-        hb = -0.5 * model.J * np.kron(_SZ, _SZ)
+        return (-1j * (h @ x - x @ h) + g * (sm @ x @ sp_)
+                - 0.5 * g * (sp_ @ sm @ x + x @ sp_ @ sm))
 
     def two(x):
         return -1j * (hb @ x - x @ hb)
