@@ -49,7 +49,12 @@ of the all-down orbit is replaced by the trace condition, and the real sparse sy
 by a sparse direct solver — Intel MKL PARDISO (``pypardiso``, nested-dissection ordering) for
 large systems when installed, SciPy's SuperLU otherwise. Fill-in is the cost: FC N = 50 takes
 2 s with PARDISO (15 s with SuperLU), FC N = 100 (176 851 unknowns) about a minute and 2 GB
-(SuperLU: beyond 4 minutes); see ``benchmarks/exact.py``.
+(SuperLU: beyond 4 minutes); see ``benchmarks/exact.py``. A solve whose residual is not small
+is retried by the other LU before the state is called unconverged (PARDISO's perturbed pivots
+fail on the N = 8 ring at JZ = 6–8, where SuperLU succeeds), and an unconverged state has NaN
+observables. Before anything is built, :func:`memory_estimate` (unknowns by Burnside's lemma,
+LU fill measured) is compared with the memory available; a lattice that would not fit is
+refused at once (:class:`ResourceError`, a ``ValueError`` naming ``lattice``).
 
 P(M_x = m) (Fig. 1a) is read off the diagonal of
 :math:`U^{\otimes N}\rho\,U^{\dagger\otimes N}`, U rotating each spin to the x basis: on the
@@ -155,11 +160,13 @@ class ResourceError(ValueError):
 # numeric phase, iparm[16]), Ω = 0.5, JZ = 6, Δ = 3: FC N = 40, 50, 60: 1.72, 1.84, 1.81·N⁴
 # (a 3D simplex of occupations: nested dissection fills ~n^(4/3) ~ N⁴); orbit systems have
 # no low-dimensional structure: ring N = 6…9 0.44, 0.47, 0.44, 0.42·n², 2D N = 8…10
-# 0.34, 0.40, 0.38·n². SuperLU (COLAMD) fills ~1.5× more on the ring N = 8.
+# 0.34, 0.40, 0.38·n². SuperLU (COLAMD) fills ~1.5× more on the ring N = 8. Checked against
+# the peak RSS above the import baseline (benchmarks/exact.py, 2 CPUs): FC N = 50 154 MB
+# (estimate 157), FC N = 80 835 MB (883), 2D N = 10 232 MB (361: n²/2 is an upper bound).
 _FILL_FC = 2.0          # LU entries per N⁴, permutation route
 _FILL_ORBITS = 0.5      # LU entries per n², orbit route
 _BYTES_LU = 8.5         # bytes per LU entry
-_BYTES_ROW = 1000.0     # bytes per unknown besides the LU (COO rows, Hermitian split, copies)
+_BYTES_ROW = 2500.0     # bytes per unknown besides the LU (COO rows, Hermitian split, copies)
 _BYTES_PAIR = 90.0      # bytes per pair (a, b) of the orbit route (tables, full ρ, P_x)
 
 
