@@ -42,7 +42,7 @@ def _rss_mb() -> float:
 def _run(kind: str, N: int, route: str) -> dict:
     """One case in this (fresh) process: returns times and memory."""
     from ddlib import Model
-    from ddlib.exact import SteadyStateOptions, steady_state
+    from ddlib.exact import SteadyStateOptions, memory_estimate, steady_state
 
     lat = _lattice(kind, N)
     model = Model(Delta=3.75, Omega=0.5, J=6.0 / lat.Z)
@@ -62,10 +62,11 @@ def _run(kind: str, N: int, route: str) -> dict:
     steady_state(model, _lattice(kind, 4) if kind != "2d" else _lattice(kind, 5))  # JIT warm
     base = _rss_mb()
     t0 = time.perf_counter()
-    s = steady_state(model, lat, options)
+    s = steady_state(model, lat, options=options)
     wall = time.perf_counter() - t0
     return {"wall": wall, "rss": _rss_mb(), "base": base, "n": s.n_unknowns,
-            "residual": s.residual, "bx": s.bimodality, "converged": s.converged,
+            "estimate": memory_estimate(lat).bytes / 2**20, "residual": s.residual,
+            "bx": s.bimodality, "converged": s.converged,
             "solver": s.message.removeprefix("solved (").rstrip(")")}
 
 
@@ -101,7 +102,8 @@ def main() -> None:
             print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {'':>9} {'> ' + str(args.timeout):>9}"
                   f"  killed after --timeout {args.timeout:g} s", flush=True)
             continue
-        note = (f"{ours['solver']}, residual {ours['residual']:.1e}, b_x {ours['bx']:.2f}"
+        note = (f"{ours['solver']}, residual {ours['residual']:.1e}, b_x {ours['bx']:.2f}, "
+                f"memory_estimate {ours['estimate']:.0f} MB"
                 + ("" if ours["converged"] else ", NOT converged"))
         print(f"{kind + ' N=' + str(N):>10} {'ddlib':>8} {ours['n']:>9} {ours['wall']:>9.3f} "
               f"{ours['rss']:>14.0f} {ours['base']:>13.0f}  {note}", flush=True)

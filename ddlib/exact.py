@@ -49,7 +49,12 @@ of the all-down orbit is replaced by the trace condition, and the real sparse sy
 by a sparse direct solver — Intel MKL PARDISO (``pypardiso``, nested-dissection ordering) for
 large systems when installed, SciPy's SuperLU otherwise. Fill-in is the cost: FC N = 50 takes
 2 s with PARDISO (15 s with SuperLU), FC N = 100 (176 851 unknowns) about a minute and 2 GB
-(SuperLU: beyond 4 minutes); see ``benchmarks/exact.py``.
+(SuperLU: beyond 4 minutes); see ``benchmarks/exact.py``. A solve whose residual is not small
+is retried by the other LU before the state is called unconverged (PARDISO's perturbed pivots
+fail on the N = 8 ring at JZ = 6–8, where SuperLU succeeds), and an unconverged state has NaN
+observables. Before anything is built, :func:`memory_estimate` (unknowns by Burnside's lemma,
+LU fill measured) is compared with the memory available; a lattice that would not fit is
+refused at once (:class:`ResourceError`, a ``ValueError`` naming ``lattice``).
 
 P(M_x = m) (Fig. 1a) is read off the diagonal of
 :math:`U^{\otimes N}\rho\,U^{\dagger\otimes N}`, U rotating each spin to the x basis: on the
@@ -64,6 +69,7 @@ with ``qutip.steadystate(ddlib.model.liouvillian(model, lattice))``.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,23 +78,34 @@ import scipy.sparse.linalg as spla
 
 from ._numba import njit
 from .lattice import Lattice, check_lattice
-from .model import Model, _real, check_model
+from .model import (
+    PAULI,
+    SIGMA_MINUS,
+    Model,
+    _real,
+    bond_matrix,
+    bond_terms,
+    check_model,
+    jump_rate,
+    onsite_matrix,
+    onsite_terms,
+)
+from .results import SteadySummary
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
-           "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS"]
+           "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS",
+           "MemoryEstimate", "memory_estimate", "ResourceError"]
 
 ROUTES = ("auto", "orbits", "permutation")
 LINEAR_SOLVERS = ("auto", "superlu", "pardiso")
 _PARDISO_MIN = 2000    # "auto" hands systems at least this large to PARDISO when installed
-_REFINE_STEPS = 10     # at most this many iterative-refinement steps after PARDISO
+_REFINE_STEPS = 10     # at most this many iterative-refinement steps after an LU solve
+_RETRY_RESIDUAL = 1e-10  # relative residual above which a linear solve counts as failed
 SECTORS = ("symmetric", "full")
 _MAX_ORBIT_N = 12      # 4^12 pairs (16.8 M) is the largest orbit table we build
 _MAX_FULL_N = 6        # the full 4^N Liouvillian (sector="full") only up to here
 
-_SZ = np.diag([1.0, -1.0]).astype(complex)
-_SX = np.array([[0, 1], [1, 0]], dtype=complex)
-_SY = np.array([[0, -1j], [1j, 0]], dtype=complex)
-_SM = np.array([[0, 0], [1, 0]], dtype=complex)         # |↓⟩⟨↑|
+_SY = PAULI["y"]
 _E = [np.outer(np.eye(2)[i], np.eye(2)[j]).astype(complex) for i, j in
       ((0, 0), (0, 1), (1, 0), (1, 1))]                    # E_0..E_3
 
@@ -100,16 +117,213 @@ def _check(model, lattice) -> None:
     check_lattice(lattice)
 
 
-def _route(lattice: Lattice, route: str) -> str:
+def _options(name: str, options, cls):
+    """``options``: None (the defaults) or an instance of ``cls``; a TypeError otherwise."""
+    if options is None:
+        return cls()
+    if not isinstance(options, cls):
+        raise TypeError(f"{name} must be a {cls.__name__} or None, got "
+                        f"{type(options).__name__}")
+    return options
+
+
+def _route_name(lattice: Lattice, route: str) -> str:
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES}, got {route!r}")
     if route == "auto":
         route = "permutation" if lattice.kind == "fully_connected" else "orbits"
     if route == "permutation" and lattice.kind != "fully_connected":
         raise ValueError("route='permutation' needs a fully_connected lattice, got "
                          f"{lattice!r}")
+    return route
+
+
+def _route(lattice: Lattice, route: str) -> str:
+    route = _route_name(lattice, route)
     if route == "orbits" and lattice.N > _MAX_ORBIT_N:
         raise ValueError(f"lattice has N={lattice.N} sites; route='orbits' is limited to "
                          f"N <= {_MAX_ORBIT_N} (4^N pairs are enumerated)")
     return route
+
+
+# ----------------------------------------------------------------------------- resources
+
+class ResourceError(ValueError):
+    """A computation refused before it starts: its memory estimate exceeds what is available.
+
+    Derived from ``ValueError`` (the lattice is too large for this machine); the message names
+    ``lattice``, states the estimate in GB and the largest N of the same kind that fits.
+    """
+
+
+# Fill-in measured with PARDISO (iparm[17], nested dissection; 8.2 bytes per factor entry,
+# numeric phase, iparm[16]), Ω = 0.5, JZ = 6, Δ = 3: FC N = 40, 50, 60: 1.72, 1.84, 1.81·N⁴
+# (a 3D simplex of occupations: nested dissection fills ~n^(4/3) ~ N⁴); orbit systems have
+# no low-dimensional structure: ring N = 6…9 0.44, 0.47, 0.44, 0.42·n², 2D N = 8…10
+# 0.34, 0.40, 0.38·n². SuperLU (COLAMD) fills ~1.5× more on the ring N = 8. Checked against
+# the peak RSS above the import baseline (benchmarks/exact.py, 2 CPUs): FC N = 50 154 MB
+# (estimate 157), FC N = 80 835 MB (883), 2D N = 10 232 MB (361: n²/2 is an upper bound).
+_FILL_FC = 2.0          # LU entries per N⁴, permutation route
+_FILL_ORBITS = 0.5      # LU entries per n², orbit route
+_BYTES_LU = 8.5         # bytes per LU entry
+_BYTES_ROW = 2500.0     # bytes per unknown besides the LU (COO rows, Hermitian split, copies)
+_BYTES_PAIR = 90.0      # bytes per pair (a, b) of the orbit route (tables, full ρ, P_x)
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What an exact solve on a lattice needs, estimated before anything is built.
+
+    Attributes
+    ----------
+    route : str
+        ``"orbits"``, ``"permutation"`` or ``"full"`` (the 4^N Liouvillian, dense).
+    unknowns : int
+        Size of the reduced linear system (Burnside's count of orbits, or C(N+3, 3)).
+    lu_nonzeros : float
+        Estimated entries of the sparse LU factors (0 for dense work).
+    bytes : float
+        Estimated peak memory [bytes].
+    available : float
+        Memory available on this machine now [bytes] (``MemAvailable``).
+    """
+
+    route: str
+    unknowns: int
+    lu_nonzeros: float
+    bytes: float
+    available: float
+
+    @property
+    def gb(self) -> float:
+        """``bytes`` in GB (10⁹ bytes)."""
+        return self.bytes / 1e9
+
+    @property
+    def fits(self) -> bool:
+        """The estimate is below the available memory."""
+        return self.bytes <= self.available
+
+
+def _available_bytes() -> float:
+    """Memory the kernel can hand out now (``MemAvailable``; physical memory elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def _orbit_count(lattice: Lattice) -> int:
+    """Burnside: the number of orbits of pairs (a, b) is the mean over g of 4^(cycles of g)."""
+    if lattice.kind == "fully_connected":                 # G = S_N: the compositions
+        return math.comb(lattice.N + 3, 3)
+    G = lattice.automorphisms()
+    rows = np.arange(len(G))[:, None]
+    length = np.zeros(G.shape, dtype=np.int64)           # cycle length through each site
+    power = G.copy()
+    for k in range(1, lattice.N + 1):
+        length[(power == np.arange(lattice.N)) & (length == 0)] = k
+        power = G[rows, power]
+    cycles = np.rint((1.0 / length).sum(axis=1)).astype(np.int64)
+    return int(sum(4**int(c) for c in cycles) // len(G))
+
+
+def _bytes(route: str, N: int, n: float) -> tuple[float, float]:
+    """(LU entries, peak bytes) of a solve with n unknowns on N sites."""
+    if route == "permutation":
+        lu = min(_FILL_FC * float(N) ** 4, 0.5 * float(n) ** 2)
+        return lu, _BYTES_LU * lu + _BYTES_ROW * n
+    if route == "orbits":
+        lu = _FILL_ORBITS * float(n) ** 2
+        return lu, _BYTES_LU * lu + _BYTES_ROW * n + _BYTES_PAIR * 4.0**N
+    return 0.0, 3 * 16 * 16.0**N                    # dense 4^N x 4^N complex, eig workspace
+
+
+def memory_estimate(lattice: Lattice, *, route: str = "auto") -> MemoryEstimate:
+    r"""Estimate the memory of :func:`steady_state` on ``lattice``, in milliseconds.
+
+    The reduced system has ``unknowns`` = :math:`\binom{N+3}{3}` (permutation route) or the
+    number of orbits of pairs of basis states under the lattice's automorphism group G,
+    :math:`|G|^{-1}\sum_{g\in G}4^{c(g)}` (Burnside, :math:`c(g)` the cycles of g on the
+    sites; orbit route); its sparse LU factors hold about :math:`2N^4` entries (FC: the
+    occupations form a 3D simplex, which nested dissection fills like a 3D grid) or
+    :math:`n^2/2` (orbits: no low-dimensional structure), 8.5 bytes each, measured with
+    PARDISO for FC N ≤ 60, rings N ≤ 9 and 2D clusters N ≤ 10 (``benchmarks/exact.py``
+    prints the estimate next to the measured peak). The orbit route also holds tables over
+    all :math:`4^N` pairs. ``route="full"``: the dense :math:`4^N` Liouvillian of
+    ``GapOptions(sector="full")``.
+
+    Parameters
+    ----------
+    lattice : Lattice
+    route : {"auto", "orbits", "permutation", "full"}
+        As in :class:`SteadyStateOptions`.
+
+    Returns
+    -------
+    MemoryEstimate
+        ``.gb``, ``.unknowns``, ``.fits`` (against ``MemAvailable`` now).
+
+    Examples
+    --------
+    >>> from ddlib import lattice
+    >>> from ddlib.exact import memory_estimate
+    >>> memory_estimate(lattice.fully_connected(10)).unknowns
+    286
+    >>> memory_estimate(lattice.chain(8)).unknowns
+    4435
+    """
+    check_lattice(lattice)
+    if route != "full":
+        route = _route_name(lattice, route)
+    N = lattice.N
+    if route == "permutation":
+        n = math.comb(N + 3, 3)
+    elif route == "full":
+        n = 4**N
+    elif N > _MAX_ORBIT_N:
+        n = 4**N // max(1, 2 * N)                     # not built: a ring's group as a guide
+    else:
+        n = _orbit_count(lattice)
+    lu, need = _bytes(route, N, n)
+    return MemoryEstimate(route=route, unknowns=int(n), lu_nonzeros=lu, bytes=need,
+                          available=_available_bytes())
+
+
+def _largest_fitting(route: str, N: int, n: int, available: float) -> int:
+    """Largest N' of the same kind whose estimate fits (orbit route: n scaled as 4^N'/N')."""
+    def need(M):
+        if route == "permutation":
+            return _bytes(route, M, math.comb(M + 3, 3))[1]
+        if route == "orbits":
+            return _bytes(route, M, n * 4.0 ** (M - N) * N / M)[1]
+        return _bytes(route, M, 4**M)[1]
+    M = 1
+    while M < 100_000 and need(M + 1) <= available:
+        M += 1
+    if route == "orbits":
+        M = min(M, _MAX_ORBIT_N)
+    return M
+
+
+def _check_resources(lattice: Lattice, route: str, what: str) -> MemoryEstimate:
+    """Refuse (:class:`ResourceError`, naming ``lattice``) work that would not fit."""
+    est = memory_estimate(lattice, route=route)
+    if not est.fits:
+        fit = _largest_fitting(est.route, lattice.N, est.unknowns, est.available)
+        raise ResourceError(
+            f"lattice: {what} on {lattice!r} ({est.route} route) needs about {est.gb:.3g} GB "
+            f"({est.unknowns:,} unknowns, ~{est.lu_nonzeros:.2g} LU entries); "
+            f"{est.available / 1e9:.3g} GB are available here. The largest N of this kind "
+            f"that fits is about N = {fit}.")
+    return est
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,6 +413,9 @@ def bimodality_index(P, rtol: float = 1e-9) -> float:
         :math:`b_x \in [0, 1]`.
     """
     P = _check_distribution(P)
+    rtol = _real("rtol", rtol)
+    if not 0 <= rtol < 1:
+        raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
     peaks = _peaks(P, rtol)
     if peaks.size < 2:
         return 0.0
@@ -228,15 +445,22 @@ class SteadyState:
         Representative pair (a, b) of each orbit, or the occupations of each symmetric
         basis operator.
     mu : ndarray, shape (3,)
-        Site-averaged magnetisation :math:`(\\mu_x, \\mu_y, \\mu_z)`, μ_a = ⟨M_a⟩.
+        Site-averaged magnetisation :math:`(\\mu_x, \\mu_y, \\mu_z)`, μ_a = ⟨M_a⟩; NaN when
+        not ``converged``.
     px : ndarray, shape (N + 1,)
-        :math:`P(M_x = m)` on m = −1, −1 + 2/N, …, 1 (see :meth:`mx_distribution`).
+        :math:`P(M_x = m)` on m = −1, −1 + 2/N, …, 1 (see :meth:`mx_distribution`); NaN when
+        not ``converged``.
     residual : float
         :math:`\\|\\mathcal L\\rho\\|_F` of the computed ρ (Frobenius norm over the full
         space, units of Γ).
     converged : bool
-        Finite solution with ``residual <= options.residual_tol``.
+        Finite solution with ``residual <= options.residual_tol``. When False, every
+        observable (``mu``, ``px``, :meth:`mx_distribution`, :attr:`bimodality`,
+        :meth:`peaks`, :meth:`rho`) is NaN and ``message`` says why; ``coefficients`` keep
+        what the linear solver returned, for inspection.
     message : str
+        ``"solved (<linear solver>)"``, with the failed routes when a retry was needed, or
+        the reason it did not converge.
     """
 
     model: Model
@@ -268,13 +492,16 @@ class SteadyState:
         m : ndarray, shape (N + 1,)
             −1, −1 + 2/N, …, 1.
         P : ndarray, shape (N + 1,)
-            :math:`P(M_x = m)`, summing to 1.
+            :math:`P(M_x = m)`, summing to 1 (NaN when not ``converged``).
         """
         return np.linspace(-1.0, 1.0, self.N + 1), self.px.copy()
 
     @property
     def bimodality(self) -> float:
-        """Bimodality index :math:`b_x` of :math:`P(M_x = m)` (:func:`bimodality_index`)."""
+        """Bimodality index :math:`b_x` of :math:`P(M_x = m)` (:func:`bimodality_index`);
+        NaN when not ``converged``."""
+        if not self.converged:
+            return math.nan
         return bimodality_index(self.px)
 
     def peaks(self) -> np.ndarray:
@@ -283,17 +510,20 @@ class SteadyState:
         Returns
         -------
         ndarray, shape (2,)
-            (m at the highest peak, m at the second); the second is NaN for a unimodal P.
-            Maxima as in :func:`bimodality_index`.
+            (m at the highest peak, m at the second); the second is NaN for a unimodal P,
+            both when not ``converged``. Maxima as in :func:`bimodality_index`.
         """
         m = np.linspace(-1.0, 1.0, self.N + 1)
         out = np.full(2, np.nan)
+        if not self.converged:
+            return out
         top = _peaks(self.px, 1e-9)[:2]
         out[:top.size] = m[top]
         return out
 
     def rho(self) -> np.ndarray:
-        """The full density matrix, shape (2^N, 2^N), QuTiP's ordering (N ≤ 12).
+        """The full density matrix, shape (2^N, 2^N), QuTiP's ordering (N ≤ 12); NaN when
+        not ``converged``.
 
         Raises
         ------
@@ -303,10 +533,29 @@ class SteadyState:
         if self.N > _MAX_ORBIT_N:
             raise ValueError(f"N={self.N}: the full density matrix (2^N x 2^N) is only built "
                              f"for N <= {_MAX_ORBIT_N}; use .coefficients")
+        if not self.converged:
+            return np.full((2**self.N, 2**self.N), np.nan, dtype=complex)
         if self.route == "orbits":
             orbit_of, _, _ = _orbits(self.lattice)
             return self.coefficients[orbit_of].reshape(2**self.N, 2**self.N)
         return _permutation_rho(self.N, self.coefficients, self.representatives)
+
+    def summary(self) -> SteadySummary:
+        """The portable summary of this state (:mod:`ddlib.results`), a warm start for the
+        other solvers (``solver="exact"``, ``stable=None``, ``kappa`` NaN: the gap is
+        :func:`liouvillian_gap`'s).
+
+        Raises
+        ------
+        ValueError
+            For an unconverged state (its μ is unknown); the message carries the reason.
+        """
+        if not self.converged:
+            raise ValueError(f"an unconverged exact state has no summary (its mu is NaN): "
+                             f"{self.message}")
+        return SteadySummary(model=self.model, mu=tuple(map(float, self.mu)), converged=True,
+                             message=self.message, stable=None, kappa=math.nan,
+                             solver="exact", lattice=self.lattice.key())
 
 
 # ----------------------------------------------------------------------------- orbit route
@@ -347,8 +596,12 @@ def _orbits(lattice: Lattice):
 
 
 @njit
-def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
-    """COO entries of (𝓛ρ) at each orbit's representative, in the orbit unknowns."""
+def _orbit_rows(orbit_of, reps, N, bonds, hz, hx, cxx, cyy, czz, Gamma):
+    """COO entries of (𝓛ρ) at each orbit's representative, in the orbit unknowns.
+
+    On-site H = hz σᶻ + hx σˣ, bond H = cxx σˣσˣ + cyy σʸσʸ + czz σᶻσᶻ (the coefficients of
+    ``ddlib.model.onsite_terms``/``bond_terms``); σˣσˣ and σʸσʸ flip both spins with
+    amplitude cxx ± cyy (+ on an antiparallel pair), σᶻσᶻ is diagonal."""
     dim = 1 << N
     n_orb = reps.size
     per_row = 1 + 3 * N + 2 * bonds.shape[0]
@@ -364,12 +617,12 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
             bit = 1 << (N - 1 - i)
             sa = 1.0 - 2.0 * ((a & bit) != 0)
             sb = 1.0 - 2.0 * ((b & bit) != 0)
-            energy += 0.5 * Delta * (sa - sb)
+            energy += hz * (sa - sb)
             decay += 0.25 * Gamma * ((sa + 1.0) + (sb + 1.0))      # ½Γ(n↑(a) + n↑(b))
             # -iΩ[σx, ρ]: (σxρ)_ab = ρ_{a⊕i, b}, (ρσx)_ab = ρ_{a, b⊕i}
-            rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + b], -1j * Omega
+            rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + b], -1j * hx
             e += 1
-            rows[e], cols[e], vals[e] = k, orbit_of[a * dim + (b ^ bit)], 1j * Omega
+            rows[e], cols[e], vals[e] = k, orbit_of[a * dim + (b ^ bit)], 1j * hx
             e += 1
             if sa < 0 and sb < 0:                                    # Γ σ⁻ρσ⁺
                 rows[e], cols[e], vals[e] = k, orbit_of[(a ^ bit) * dim + (b ^ bit)], Gamma
@@ -379,17 +632,17 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
             bj = 1 << (N - 1 - bonds[nb, 1])
             fa = ((a & bi) != 0) != ((a & bj) != 0)                   # antiparallel in a
             fb = ((b & bi) != 0) != ((b & bj) != 0)
-            if ising:                                                # -J/2 σᶻσᶻ diagonal
-                energy += -0.5 * J * ((1.0 - 2.0 * fa) - (1.0 - 2.0 * fb))
-            else:                                                    # -J flip-flop
-                if fa:
-                    rows[e], cols[e] = k, orbit_of[(a ^ bi ^ bj) * dim + b]
-                    vals[e] = 1j * J
-                    e += 1
-                if fb:
-                    rows[e], cols[e] = k, orbit_of[a * dim + (b ^ bi ^ bj)]
-                    vals[e] = -1j * J
-                    e += 1
+            energy += czz * ((1.0 - 2.0 * fa) - (1.0 - 2.0 * fb))     # σᶻσᶻ diagonal
+            flip_a = cxx + cyy if fa else cxx - cyy                  # ⟨a'|σˣσˣ, σʸσʸ|a⟩
+            flip_b = cxx + cyy if fb else cxx - cyy
+            if flip_a != 0.0:                                        # -i (Hρ)_ab
+                rows[e], cols[e] = k, orbit_of[(a ^ bi ^ bj) * dim + b]
+                vals[e] = -1j * flip_a
+                e += 1
+            if flip_b != 0.0:                                        # +i (ρH)_ab
+                rows[e], cols[e] = k, orbit_of[a * dim + (b ^ bi ^ bj)]
+                vals[e] = 1j * flip_b
+                e += 1
         rows[e], cols[e], vals[e] = k, k, -1j * energy - decay
         e += 1
     return rows[:e], cols[:e], vals[:e]
@@ -397,9 +650,11 @@ def _orbit_rows(orbit_of, reps, N, bonds, Delta, Omega, J, Gamma, ising):
 
 def _orbit_system(model: Model, lattice: Lattice):
     orbit_of, reps, sizes = _orbits(lattice)
+    h, c = onsite_terms(model), bond_terms(model)
     rows, cols, vals = _orbit_rows(orbit_of, reps, lattice.N, lattice.bonds.astype(np.int64),
-                                   model.Delta, model.Omega, model.J, model.Gamma,
-                                   model.coupling == "ising")
+                                   h.get("z", 0.0), h.get("x", 0.0), c.get(("x", "x"), 0.0),
+                                   c.get(("y", "y"), 0.0), c.get(("z", "z"), 0.0),
+                                   jump_rate(model))
     n = reps.size
     L = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     dim = 2**lattice.N
@@ -456,18 +711,13 @@ def _superop(f, sites: int = 1) -> np.ndarray:
 
 
 def _local_superops(model: Model):
-    h = 0.5 * model.Delta * _SZ + model.Omega * _SX
-    sp_ = _SM.conj().T
-    g = model.Gamma
+    h, hb = onsite_matrix(model), bond_matrix(model)
+    sm, sp_ = SIGMA_MINUS, SIGMA_MINUS.conj().T
+    g = jump_rate(model)
 
     def one(x):
-        return (-1j * (h @ x - x @ h) + g * (_SM @ x @ sp_)
-                - 0.5 * g * (sp_ @ _SM @ x + x @ sp_ @ _SM))
-
-    if model.coupling == "xy":
-        hb = -0.5 * model.J * (np.kron(_SX, _SX) + np.kron(_SY, _SY))
-    else:
-        hb = -0.5 * model.J * np.kron(_SZ, _SZ)
+        return (-1j * (h @ x - x @ h) + g * (sm @ x @ sp_)
+                - 0.5 * g * (sp_ @ sm @ x + x @ sp_ @ sm))
 
     def two(x):
         return -1j * (hb @ x - x @ hb)
@@ -595,30 +845,88 @@ def _has_pardiso() -> bool:
     return True
 
 
-def _sparse_solve(A, rhs: np.ndarray, linear_solver: str) -> tuple[np.ndarray, str]:
-    """Solve the real sparse system A z = rhs; returns (z, name of the solver used)."""
-    if linear_solver == "auto":
-        big = A.shape[0] >= _PARDISO_MIN
-        linear_solver = "pardiso" if big and _has_pardiso() else "superlu"
-    if linear_solver == "superlu":
-        return spla.splu(A.tocsc()).solve(rhs), linear_solver
+def _relative_residual(A, z: np.ndarray, rhs: np.ndarray) -> float:
+    """Relative residual ‖b − Az‖ / ‖b‖; ``inf`` for a non-finite z."""
+    if not np.all(np.isfinite(z)):
+        return np.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = float(np.linalg.norm(rhs - A @ z) / np.linalg.norm(rhs))
+    return r if np.isfinite(r) else np.inf
+
+
+def _refined(solve, A, rhs: np.ndarray) -> tuple[np.ndarray, float]:
+    """``solve(rhs)`` plus at most ``_REFINE_STEPS`` steps of iterative refinement with the same
+    factors; stops at full accuracy or as soon as a step does not reduce the residual (a step
+    with bad factors amplifies the error instead of removing it)."""
+    z = solve(rhs)
+    res = _relative_residual(A, z, rhs)
+    for _ in range(_REFINE_STEPS):
+        if res <= 1e-14 or not np.isfinite(res):
+            break
+        z_new = z + solve(rhs - A @ z)
+        res_new = _relative_residual(A, z_new, rhs)
+        if not res_new < res:
+            break
+        z, res = z_new, res_new
+    return z, res
+
+
+def _superlu(A, rhs: np.ndarray) -> tuple[np.ndarray, float, str]:
+    lu = spla.splu(A.tocsc())
+    z, res = _refined(lu.solve, A, rhs)
+    return z, res, ""
+
+
+def _pardiso(A, rhs: np.ndarray) -> tuple[np.ndarray, float, str]:
     from pypardiso import PyPardisoSolver
 
     solver = PyPardisoSolver()
     A = A.tocsr()
     A.sort_indices()
     try:
-        z = solver.solve(A, rhs)
-        # PARDISO perturbs tiny pivots; a few refinement steps with the same factors
-        # (pypardiso reuses them for an unchanged matrix) restore full accuracy
-        for _ in range(_REFINE_STEPS):
-            r = rhs - A @ z
-            if np.linalg.norm(r) <= 1e-14 * np.linalg.norm(rhs):
-                break
-            z = z + solver.solve(A, r)
-        return z, linear_solver
+        # PARDISO perturbs tiny pivots; refinement with the same factors (pypardiso reuses
+        # them for an unchanged matrix) restores full accuracy when the perturbation is small
+        with np.errstate(over="ignore", invalid="ignore"):
+            z, res = _refined(lambda b: solver.solve(A, b), A, rhs)
+        return z, res, f"{int(solver.iparm[13])} perturbed pivots"
     finally:
         solver.free_memory(everything=True)
+
+
+def _sparse_solve(A, rhs: np.ndarray, linear_solver: str) -> tuple[np.ndarray, str]:
+    """Solve the real sparse system A z = rhs; returns (z, how it was solved).
+
+    The first route (PARDISO for ``"auto"`` on large systems when installed) is checked by
+    its residual; a solve that failed — non-finite, or a relative residual above
+    ``_RETRY_RESIDUAL`` after refinement — is retried by the other sparse LU before the
+    caller calls the result unconverged. Measured: on the ring N = 8, Ω = 0.5, JZ = 6–8
+    PARDISO perturbs ~30 pivots and returns residuals of 1e20 to inf (refinement diverges),
+    where SuperLU (COLAMD) solves the same 4435 unknowns to 1e-15. Raises RuntimeError when
+    every route hits an exactly singular matrix.
+    """
+    if linear_solver == "auto":
+        big = A.shape[0] >= _PARDISO_MIN
+        linear_solver = "pardiso" if big and _has_pardiso() else "superlu"
+    routes = [linear_solver]
+    other = "superlu" if linear_solver == "pardiso" else "pardiso"
+    if other == "superlu" or _has_pardiso():
+        routes.append(other)
+    failures, best = [], None
+    for name in routes:
+        try:
+            z, res, note = (_pardiso if name == "pardiso" else _superlu)(A, rhs)
+        except RuntimeError as err:                  # SuperLU: exactly singular
+            failures.append(f"{name}: {err}")
+            continue
+        if best is None or res < best[1]:
+            best = (z, res, name)
+        if res <= _RETRY_RESIDUAL:
+            how = name if not failures else f"{name}, after {'; '.join(failures)}"
+            return z, how
+        failures.append(f"{name} failed: residual {res:.1e}" + (f", {note}" if note else ""))
+    if best is None:
+        raise RuntimeError("; ".join(failures))
+    return best[0], f"{best[2]}, best of: {'; '.join(failures)}"
 
 
 def _solve_hermitian(L, trace, anchor: int, partner: np.ndarray,
@@ -654,7 +962,7 @@ def _solve_hermitian(L, trace, anchor: int, partner: np.ndarray,
     return T @ z, used
 
 
-def steady_state(model: Model, lattice: Lattice,
+def steady_state(model: Model, lattice: Lattice, *,
                  options: SteadyStateOptions | None = None) -> SteadyState:
     r"""Exact steady state :math:`\mathcal L\rho_S = 0`, :math:`\mathrm{tr}\rho_S = 1` of
     Eqs. (1)–(3) (or B1) on a small lattice, in the lattice-symmetric subspace.
@@ -678,19 +986,33 @@ def steady_state(model: Model, lattice: Lattice,
     ValueError
         For a non-``Model``/``Lattice`` argument, bad options, or a route that does not fit
         the lattice.
+    ResourceError
+        (a ``ValueError``) When the estimate of :func:`memory_estimate` exceeds the memory
+        available: refused at once, with the estimate and the largest N that fits.
 
     Examples
     --------
     >>> from ddlib import Model, lattice
     >>> from ddlib.exact import steady_state
     >>> s = steady_state(Model(Delta=1.5, Omega=0.5, J=6 / 9), lattice.fully_connected(10))
+    >>> s.converged, s.n_unknowns
+    (True, 286)
     >>> m, P = s.mx_distribution()
+    >>> bool(np.isclose(P.sum(), 1.0)), bool(np.isclose(m @ P, s.mu[0]))
+    (True, True)
+
+    At J = 0 the spins are independent: μ is the single-spin Bloch vector.
+
+    >>> from ddlib.model import single_spin_steady_state
+    >>> free = Model(Delta=0.8, Omega=0.7, J=0.0)
+    >>> bool(np.allclose(steady_state(free, lattice.chain(6)).mu,
+    ...                  single_spin_steady_state(free)))
+    True
     """
     _check(model, lattice)
-    options = SteadyStateOptions() if options is None else options
-    if not isinstance(options, SteadyStateOptions):
-        raise ValueError(f"options must be SteadyStateOptions, got {type(options).__name__}")
+    options = _options("options", options, SteadyStateOptions)
     route = _route(lattice, options.route)
+    _check_resources(lattice, route, "exact.steady_state")
     N = lattice.N
     if route == "orbits":
         L, trace, anchor, weights, partner, reps, orbit_of = _orbit_system(model, lattice)
@@ -702,20 +1024,20 @@ def steady_state(model: Model, lattice: Lattice,
     except RuntimeError as err:  # exactly singular: the steady state is not unique
         x = np.full(L.shape[0], np.nan, dtype=complex)
         message = f"sparse LU failed ({err}); the steady state may not be unique"
-    residual = float(np.sqrt(np.sum(weights * np.abs(L @ x) ** 2)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = float(np.sqrt(np.sum(weights * np.abs(L @ x) ** 2)))
     if not np.isfinite(residual):
         residual = np.inf
-    if route == "orbits":
-        if np.all(np.isfinite(x)):
-            mu, px = _full_observables(x[orbit_of].reshape(2**N, 2**N), N)
-        else:
-            mu, px = np.full(3, np.nan), np.full(N + 1, np.nan)
-    else:
-        mu, px = _permutation_observables(N, x, reps, idx)
     converged = bool(residual <= options.residual_tol)
-    if not converged and message.startswith("solved"):
-        message = (f"residual |L rho| = {residual:.2e} exceeds residual_tol = "
-                   f"{options.residual_tol:.0e}")
+    if converged and route == "orbits":
+        mu, px = _full_observables(x[orbit_of].reshape(2**N, 2**N), N)
+    elif converged:
+        mu, px = _permutation_observables(N, x, reps, idx)
+    else:                       # observables of an unconverged state are unknown, not garbage
+        mu, px = np.full(3, np.nan), np.full(N + 1, np.nan)
+        if message.startswith("solved"):
+            message = (f"residual |L rho| = {residual:.2e} exceeds residual_tol = "
+                       f"{options.residual_tol:.0e} ({message})")
     return SteadyState(model=model, lattice=lattice, route=route, coefficients=x,
                        representatives=reps, mu=mu, px=px, residual=residual,
                        converged=converged, message=message)
@@ -792,7 +1114,7 @@ class LiouvillianGap:
         return float(self.gap)
 
 
-def liouvillian_gap(model: Model, lattice: Lattice,
+def liouvillian_gap(model: Model, lattice: Lattice, *,
                     options: GapOptions | None = None) -> LiouvillianGap:
     r"""Liouvillian gap: the slowest decay rate :math:`\min_{\lambda\ne0}(-\mathrm{Re}\,\lambda)`.
 
@@ -822,15 +1144,19 @@ def liouvillian_gap(model: Model, lattice: Lattice,
     ------
     ValueError
         For bad arguments, or ``sector="full"`` with N > 6.
+    ResourceError
+        (a ``ValueError``) For a lattice whose reduced system would not fit in memory.
     """
     _check(model, lattice)
-    options = GapOptions() if options is None else options
-    if not isinstance(options, GapOptions):
-        raise ValueError(f"options must be GapOptions, got {type(options).__name__}")
+    options = _options("options", options, GapOptions)
     if options.sector == "full":
         if lattice.N > _MAX_FULL_N:
             raise ValueError(f"sector='full' diagonalises the 4^N Liouvillian; lattice has "
                              f"N={lattice.N} > {_MAX_FULL_N}")
+        _check_resources(lattice, "full", "exact.liouvillian_gap")
+    else:
+        _check_resources(lattice, _route(lattice, "auto"), "exact.liouvillian_gap")
+    if options.sector == "full":
         from .model import liouvillian
 
         L = liouvillian(model, lattice).full()
@@ -868,9 +1194,27 @@ def liouvillian_gap(model: Model, lattice: Lattice,
 
 # ----------------------------------------------------------------------------- scans
 
-def _grid_axes(Delta, JZ) -> dict:
-    return {"Delta": np.atleast_1d(np.asarray(Delta, dtype=float)),
-            "JZ": np.atleast_1d(np.asarray(JZ, dtype=float))}
+def _axis(name: str, values) -> np.ndarray:
+    try:
+        v = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or a 1D array of numbers, got "
+                         f"{values!r}") from None
+    if v.ndim != 1 or v.size == 0 or not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be a non-empty 1D array of finite numbers, got "
+                         f"{values!r}")
+    return v
+
+
+def _check_scan(lattice, Delta, JZ, Omega, coupling, progress, what: str) -> dict:
+    """Validate a scan's arguments and resources before any point is solved."""
+    check_lattice(lattice)
+    axes = {"Delta": _axis("Delta", Delta), "JZ": _axis("JZ", JZ)}
+    if not isinstance(progress, bool | np.bool_):
+        raise TypeError(f"progress must be a bool, got {progress!r}")
+    check_model(Model(Delta=0.0, Omega=Omega, J=0.0, coupling=coupling))
+    _check_resources(lattice, _route(lattice, "auto"), what)
+    return axes
 
 
 def scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str = "xy",
@@ -896,11 +1240,17 @@ def scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str = "xy
     xarray.Dataset
         Dimensions (Delta, JZ, m); variables ``bx`` (:math:`b_x`), ``mux``, ``muy``, ``muz``,
         ``px`` (:math:`P(M_x = m)`), ``peak1``/``peak2`` (m of the two largest maxima, NaN
-        when absent), ``residual``, ``converged``.
-    """
-    from .sweep import grid
+        when absent), ``residual``, ``converged``, ``message``. A point that did not converge
+        is a missing point: its observables are NaN and ``message`` says why.
 
-    _check(Model(Delta=0.0, Omega=Omega, J=0.0, coupling=coupling), lattice)
+    Raises
+    ------
+    ValueError
+        For a bad argument (named), or a lattice too large for the memory available
+        (:class:`ResourceError`), before any point is solved.
+    """
+    axes = _check_scan(lattice, Delta, JZ, Omega, coupling, progress, "exact.scan")
+    from .sweep import grid
 
     def solve(Delta, JZ):
         return steady_state(Model(Delta=Delta, Omega=Omega, J=JZ / lattice.Z,
@@ -909,9 +1259,10 @@ def scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str = "xy
     def observables(s):
         p = s.peaks()
         return {"bx": s.bimodality, "mux": s.mu[0], "muy": s.mu[1], "muz": s.mu[2],
-                "px": s.px, "peak1": p[0], "peak2": p[1], "residual": s.residual}
+                "px": s.px, "peak1": p[0], "peak2": p[1], "residual": s.residual,
+                "message": s.message}
 
-    ds = grid(solve, _grid_axes(Delta, JZ), observables=observables, name="exact.scan",
+    ds = grid(solve, axes, observables=observables, name="exact.scan",
               key={"lattice": lattice, "Omega": Omega, "coupling": coupling},
               dims={"px": ("m",)}, progress=progress)
     return ds.assign_coords(m=np.linspace(-1.0, 1.0, lattice.N + 1))
@@ -926,16 +1277,24 @@ def gap_scan(lattice: Lattice, Delta, JZ, *, Omega: float = 0.5, coupling: str =
     Returns
     -------
     xarray.Dataset
-        Dimensions (Delta, JZ); variables ``gap`` [Γ] and ``converged``.
-    """
-    from .sweep import grid
+        Dimensions (Delta, JZ); variables ``gap`` [Γ] (NaN where no decaying mode was found),
+        ``converged`` and ``message``.
 
-    _check(Model(Delta=0.0, Omega=Omega, J=0.0, coupling=coupling), lattice)
+    Raises
+    ------
+    ValueError
+        As :func:`scan`.
+    """
+    axes = _check_scan(lattice, Delta, JZ, Omega, coupling, progress, "exact.gap_scan")
+    from .sweep import grid
 
     def solve(Delta, JZ):
         return liouvillian_gap(Model(Delta=Delta, Omega=Omega, J=JZ / lattice.Z,
                                      coupling=coupling), lattice)
 
-    return grid(solve, _grid_axes(Delta, JZ), observables=lambda g: {"gap": g.gap},
+    def observables(g):
+        return {"gap": g.gap if g.converged else math.nan, "message": g.message}
+
+    return grid(solve, axes, observables=observables,
                 name="exact.gap_scan", progress=progress,
                 key={"lattice": lattice, "Omega": Omega, "coupling": coupling})

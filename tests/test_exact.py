@@ -10,13 +10,18 @@ import importlib.util
 import numpy as np
 import pytest
 import qutip
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, lattice
 from ddlib.exact import (
     GapOptions,
+    ResourceError,
     SteadyStateOptions,
     bimodality_index,
+    gap_scan,
     liouvillian_gap,
+    memory_estimate,
+    scan,
     steady_state,
 )
 from ddlib.model import liouvillian, single_spin_steady_state
@@ -67,7 +72,7 @@ def test_fully_connected_permutation_route_agrees_with_orbit_route():
     lat = lattice.fully_connected(6)
     model = Model(Delta=2.0, Omega=0.5, J=1.2)
     perm = steady_state(model, lat)
-    orb = steady_state(model, lat, SteadyStateOptions(route="orbits"))
+    orb = steady_state(model, lat, options=SteadyStateOptions(route="orbits"))
     assert perm.route == "permutation" and orb.route == "orbits"
     assert perm.n_unknowns == orb.n_unknowns == 84          # C(6 + 3, 3)
     np.testing.assert_allclose(perm.rho(), orb.rho(), atol=1e-12)
@@ -101,12 +106,12 @@ def test_fully_connected_agrees_with_piqs_in_the_dicke_basis():
 
 @pytest.mark.parametrize("lat", [lattice.fully_connected(30), lattice.chain(6),
                                  lattice.cluster2d(8)], ids=repr)
-def test_uncoupled_spins_are_the_single_spin_bloch_state(lat):
+def test_uncoupled_spins_have_a_binomial_mx_distribution(lat):
+    """J = 0: a product state (its μ is checked against the closed form in test_systems)."""
     model = Model(Delta=0.8, Omega=0.7, J=0.0)
     s = steady_state(model, lat)
     mu1 = single_spin_steady_state(model)
-    np.testing.assert_allclose(s.mu, mu1, atol=1e-10)
-    # a product state: M_x is binomial with p(+x) = (1 + μx)/2 per spin
+    # M_x is binomial with p(+x) = (1 + μx)/2 per spin
     from scipy.stats import binom
 
     m, P = s.mx_distribution()
@@ -192,7 +197,7 @@ def test_gap_is_in_the_full_liouvillian_spectrum(lat):
     model = Model(Delta=2.0, Omega=0.5, J=4.0 / lat.Z)
     full_spectrum = np.linalg.eigvals(liouvillian(model, lat).full())
     sym = liouvillian_gap(model, lat)
-    full = liouvillian_gap(model, lat, GapOptions(sector="full"))
+    full = liouvillian_gap(model, lat, options=GapOptions(sector="full"))
     assert sym.sector == "symmetric" and full.sector == "full" and sym.converged
     # every eigenvalue of the symmetric sector belongs to the full spectrum
     assert all(np.abs(full_spectrum - lam).min() < 1e-8 for lam in sym.eigenvalues)
@@ -208,33 +213,166 @@ def test_gap_of_uncoupled_spins_is_the_single_spin_gap():
     h = 0.5 * model.Delta * qutip.sigmaz() + model.Omega * qutip.sigmax()
     single = np.linalg.eigvals(qutip.liouvillian(h, [qutip.sigmam()]).full())
     expected = -np.sort(single.real)[-2]
-    got = liouvillian_gap(model, lattice.fully_connected(20), GapOptions(dense_max=100))
+    got = liouvillian_gap(model, lattice.fully_connected(20), options=GapOptions(dense_max=100))
     assert not got.dense
     assert got.gap == pytest.approx(expected, abs=1e-8)
 
 
 # ----------------------------------------------------------------------------- bad input
 
-def test_bad_input_raises_value_error_naming_the_parameter():
-    model, ring = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(4)
-    cases = [
-        (lambda: steady_state("model", ring), "model"),
-        (lambda: steady_state(model, 4), "lattice"),
-        (lambda: steady_state(model, ring, options={"route": "orbits"}), "options"),
-        (lambda: SteadyStateOptions(route="dense"), "route"),
-        (lambda: SteadyStateOptions(residual_tol=0.0), "residual_tol"),
-        (lambda: SteadyStateOptions(linear_solver="umfpack"), "linear_solver"),
-        (lambda: steady_state(model, ring, SteadyStateOptions(route="permutation")), "route"),
-        (lambda: steady_state(model, lattice.chain(13)), "N=13"),
-        (lambda: GapOptions(sector="half"), "sector"),
-        (lambda: GapOptions(n_eigs=1), "n_eigs"),
-        (lambda: liouvillian_gap(model, lattice.chain(7), GapOptions(sector="full")), "full"),
-        (lambda: bimodality_index([[0.5, 0.5]]), "P"),
-        (lambda: steady_state(model, lattice.fully_connected(14)).rho(), "N=14"),
-    ]
-    for call, word in cases:
-        with pytest.raises(ValueError, match=word):
-            call()
+_M, _RING = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(4)
+BAD_INPUTS = [
+    case(steady_state, "model", _RING, param="model"),
+    case(steady_state, _M, 4, param="lattice"),
+    case(steady_state, _M, _RING, options={"route": "orbits"}, param="options"),
+    case(steady_state, _M, _RING, options=SteadyStateOptions(route="permutation"),
+         param="route"),
+    case(steady_state, _M, lattice.chain(13), param="lattice"),
+    case(steady_state, _M, lattice.fully_connected(400), param="lattice", exc=ResourceError),
+    case(steady_state, _M, lattice.chain(12), param="lattice", exc=ResourceError),
+    case(SteadyStateOptions, route="dense", param="route"),
+    case(SteadyStateOptions, residual_tol=0.0, param="residual_tol"),
+    case(SteadyStateOptions, linear_solver="umfpack", param="linear_solver"),
+    case(GapOptions, sector="half", param="sector"),
+    case(GapOptions, n_eigs=1, param="n_eigs"),
+    case(GapOptions, tol=-1.0, param="tol"),
+    case(liouvillian_gap, _M, lattice.chain(7), options=GapOptions(sector="full"),
+         param="lattice"),
+    case(liouvillian_gap, _M, _RING, options=SteadyStateOptions(), param="options"),
+    case(liouvillian_gap, None, _RING, param="model"),
+    case(liouvillian_gap, _M, lattice.fully_connected(400), param="lattice", exc=ResourceError),
+    case(bimodality_index, [[0.5, 0.5]], param="P"),
+    case(bimodality_index, [0.5, 0.5], rtol=-1.0, param="rtol"),
+    case(memory_estimate, "ring", param="lattice"),
+    case(memory_estimate, _RING, route="dense", param="route"),
+    case(scan, _RING, [1.0, np.nan], [6.0], param="Delta", progress=False),
+    case(scan, _RING, [1.0], [], param="JZ", progress=False),
+    case(scan, _RING, [1.0], [6.0], Omega="0.5", param="Omega", progress=False),
+    case(scan, _RING, [1.0], [6.0], coupling="xx", param="coupling", progress=False),
+    case(scan, _RING, [1.0], [6.0], progress="no", param="progress"),
+    case(scan, lattice.fully_connected(400), [1.0], [6.0], param="lattice", progress=False),
+    case(gap_scan, 8, [1.0], [6.0], param="lattice", progress=False),
+    case(gap_scan, _RING, "a", [6.0], param="Delta", progress=False),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
+
+
+def test_rho_of_a_large_permutation_state_is_refused():
+    with pytest.raises(ValueError, match="N=14"):
+        steady_state(_M, lattice.fully_connected(14)).rho()
+
+
+# ----------------------------------------------------------------------------- resources
+
+@pytest.mark.parametrize("lat, n", [(lattice.fully_connected(10), 286), (lattice.chain(8), 4435),
+                                    (lattice.cluster2d(8), 630), (lattice.chain(5), None)],
+                         ids=repr)
+def test_memory_estimate_counts_the_unknowns_of_the_solve(lat, n):
+    """Burnside's count of orbits of pairs equals the size of the system actually built."""
+    est = memory_estimate(lat)
+    if n is None:
+        n = steady_state(_M, lat).n_unknowns
+    assert est.unknowns == n and est.fits and 0 < est.gb < 1
+
+
+def test_too_large_fully_connected_lattice_is_refused_at_once_with_an_estimate():
+    """Issue 13: FC N = 10000 allocated until the kernel killed it (lattice.fully_connected
+    itself builds its 5e7 bonds first). FC N = 400 is refused in milliseconds, naming the
+    lattice, the GB and the largest N that fits here (between 100, which the benchmark runs in
+    2 GB, and 400)."""
+    import re
+    import time
+
+    big = lattice.fully_connected(400)
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError) as info:
+        steady_state(_M, big)
+    assert time.perf_counter() - t0 < 1.0
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError) and msg.startswith("lattice")
+    assert re.search(r"needs about [\d.e+]+ GB", msg)
+    fit = int(re.search(r"N = (\d+)", msg).group(1))
+    avail = memory_estimate(big).available
+    assert memory_estimate(lattice.fully_connected(fit)).bytes <= avail
+    assert memory_estimate(lattice.fully_connected(fit + 1)).bytes > avail
+
+
+# ----------------------------------------------------------------------------- failures
+
+@pytest.mark.skipif(importlib.util.find_spec("pypardiso") is None,
+                    reason="pypardiso (optional) not installed")
+def test_failed_pardiso_solve_is_retried_by_superlu():
+    """Ring N = 6, Ω = 0.5, JZ = 6, Δ = 4 (the cheapest of the failing ring points found):
+    PARDISO perturbs pivots and returns a residual ~10; the retry by SuperLU solves it."""
+    lat = lattice.chain(6)
+    model = Model(Delta=4.0, Omega=0.5, J=3.0)
+    s = steady_state(model, lat, options=SteadyStateOptions(linear_solver="pardiso"))
+    assert s.converged and s.residual < 1e-12
+    assert "pardiso failed" in s.message and s.message.startswith("solved (superlu")
+    ref = steady_state(model, lat, options=SteadyStateOptions(linear_solver="superlu"))
+    np.testing.assert_allclose(s.mu, ref.mu, atol=1e-12)
+    assert np.all(np.isfinite(s.px)) and s.bimodality == ref.bimodality
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("pypardiso") is None,
+                    reason="pypardiso (optional) not installed")
+def test_ring_of_eight_where_pardiso_fails_is_solved():
+    """Issue 13: ring N = 8, Ω = 0.5, JZ = 8, Δ = 5 returned NaN (residual inf) from PARDISO
+    and .bimodality raised; now the retry gives a converged state (~15 s here)."""
+    s = steady_state(Model(Delta=5.0, Omega=0.5, J=4.0), lattice.chain(8))
+    assert s.converged and s.residual < 1e-12, s.message
+    assert "pardiso failed" in s.message
+    m, P = s.mx_distribution()
+    assert P.sum() == pytest.approx(1.0, abs=1e-12) and 0.0 <= s.bimodality <= 1.0
+
+
+def test_unconverged_state_has_nan_observables_and_says_why():
+    s = steady_state(_M, _RING, options=SteadyStateOptions(residual_tol=1e-300))
+    assert not s.converged and "exceeds residual_tol" in s.message
+    assert np.all(np.isnan(s.mu)) and np.all(np.isnan(s.mx_distribution()[1]))
+    assert np.isnan(s.bimodality) and np.all(np.isnan(s.peaks()))
+    assert np.all(np.isnan(s.rho()))
+    with pytest.raises(ValueError, match="unconverged"):
+        s.summary()
+
+
+def test_scan_records_a_failed_point_as_missing_with_its_message(monkeypatch):
+    """Both linear solvers failing (simulated) is a missing point, not a crash."""
+    import ddlib.exact as exact
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("factor is exactly singular (simulated)")
+
+    monkeypatch.setattr(exact, "_solve_hermitian", fail)
+    ds = exact.scan(lattice.chain(3), [0.9], [2.5], progress=False)
+    assert not bool(ds.converged.squeeze())
+    assert np.isnan(float(ds.bx.squeeze())) and np.isnan(float(ds.mux.squeeze()))
+    assert "simulated" in str(ds.message.squeeze().values)
+
+
+def test_summary_is_a_warm_start_record():
+    from ddlib.results import SteadySummary
+
+    s = steady_state(Model(Delta=1.2, Omega=0.5, J=0.8), lattice.chain(5))
+    summ = s.summary()
+    assert isinstance(summ, SteadySummary) and summ.solver == "exact" and summ.converged
+    np.testing.assert_allclose(summ.mu, s.mu)
+    assert SteadySummary.from_dict(summ.to_dict()) == summ
+
+
+def test_docstring_examples_run():
+    """The examples in ddlib.exact's docstrings run as doctests (this module only)."""
+    import doctest
+
+    import ddlib.exact
+
+    result = doctest.testmod(ddlib.exact, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 5 and result.failed == 0
 
 
 def test_arnoldi_gap_finds_an_oscillating_slow_mode():
@@ -243,8 +381,8 @@ def test_arnoldi_gap_finds_an_oscillating_slow_mode():
     lat = lattice.fully_connected(12)
     for delta in (1.0, 3.0):
         model = Model(Delta=delta, Omega=0.5, J=6.0 / 11)
-        dense = liouvillian_gap(model, lat, GapOptions(dense_max=1000))
-        sparse = liouvillian_gap(model, lat, GapOptions(dense_max=100))
+        dense = liouvillian_gap(model, lat, options=GapOptions(dense_max=1000))
+        sparse = liouvillian_gap(model, lat, options=GapOptions(dense_max=100))
         assert dense.dense and not sparse.dense and sparse.converged
         assert sparse.gap == pytest.approx(dense.gap, abs=1e-8)
 
@@ -259,8 +397,6 @@ def test_peaks_of_a_bimodal_state_are_on_both_sides():
 
 
 def test_scan_is_labelled_and_matches_point_solves():
-    from ddlib.exact import gap_scan, scan
-
     lat = lattice.fully_connected(8)
     ds = scan(lat, [1.0, 3.75], [6.0], progress=False)
     assert ds.bx.dims == ("Delta", "JZ") and ds.px.dims == ("Delta", "JZ", "m")
@@ -279,8 +415,8 @@ def test_scan_is_labelled_and_matches_point_solves():
 @pytest.mark.parametrize("lat", [lattice.fully_connected(30), lattice.chain(7)], ids=repr)
 def test_pardiso_and_superlu_give_the_same_state(lat):
     model = Model(Delta=3.5, Omega=0.5, J=6.0 / lat.Z)
-    a = steady_state(model, lat, SteadyStateOptions(linear_solver="pardiso"))
-    b = steady_state(model, lat, SteadyStateOptions(linear_solver="superlu"))
+    a = steady_state(model, lat, options=SteadyStateOptions(linear_solver="pardiso"))
+    b = steady_state(model, lat, options=SteadyStateOptions(linear_solver="superlu"))
     assert a.message == "solved (pardiso)" and b.message == "solved (superlu)"
     assert a.converged and b.converged
     np.testing.assert_allclose(a.coefficients, b.coefficients, atol=1e-12)
@@ -295,6 +431,6 @@ def test_which_sector_holds_the_gap():
     for delta in (0.5, 3.0):
         model = Model(Delta=delta, Omega=0.5, J=6.0 / 4)
         gaps[delta] = (liouvillian_gap(model, lat).gap,
-                       liouvillian_gap(model, lat, GapOptions(sector="full")).gap)
+                       liouvillian_gap(model, lat, options=GapOptions(sector="full")).gap)
     assert gaps[3.0][0] == pytest.approx(gaps[3.0][1], abs=1e-9)
     assert gaps[0.5][0] > gaps[0.5][1] + 0.05

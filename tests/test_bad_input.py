@@ -1,0 +1,127 @@
+"""Every public entry of ddlib is fed at least one bad input (issue 13, item 5).
+
+Each test module ``tests/test_<module>.py`` lists the bad calls of its module's public
+functions in ``BAD_INPUTS`` (``tests/badinput.py``) and checks them itself. This test checks
+coverage: every public callable of a ddlib module — the names in its ``__all__`` (else its
+public functions and classes defined there), keeping functions and classes that validate
+their arguments (a ``__post_init__`` or an ``__init__`` of their own; plain result records and
+exceptions have nothing to validate) — appears as the ``fn`` of some case. Cases count
+wherever they are listed (``tests/test_systems.py`` may cover a solver too).
+
+The requirement is data-driven: a module is checked only once its test module defines
+``BAD_INPUTS`` (found by reading the file, so other test modules are not imported); the
+others are reported as skipped with the reason, so the check tightens as lists land.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import ddlib
+
+TESTS = Path(__file__).parent
+
+
+def _public_modules() -> list[str]:
+    """ddlib's modules and subpackages whose names (and whose parents') are public."""
+    names = []
+    for info in pkgutil.walk_packages(ddlib.__path__, prefix="ddlib."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+def _test_file(module: str) -> Path | None:
+    """tests/test_<last part>.py, or tests/test_<parts joined by _>.py."""
+    parts = module.split(".")[1:]
+    for stem in (parts[-1], "_".join(parts)):
+        path = TESTS / f"test_{stem}.py"
+        if path.exists():
+            return path
+    return None
+
+
+def _defines_bad_inputs(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == "BAD_INPUTS" for t in targets):
+            return True
+    return False
+
+
+def _validates(obj) -> bool:
+    """A function, or a class with validation of its own (not a record, not an exception)."""
+    if inspect.isfunction(obj):
+        return True
+    if inspect.isclass(obj):
+        if issubclass(obj, BaseException):
+            return False
+        own = vars(obj)
+        if dataclasses.is_dataclass(obj):                 # its __init__ is generated
+            return "__post_init__" in own
+        return "__init__" in own
+    return False
+
+
+def _required(module: str) -> dict[str, object]:
+    mod = importlib.import_module(module)
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [n for n, v in vars(mod).items() if not n.startswith("_")
+                 and getattr(v, "__module__", None) == module]
+    return {n: getattr(mod, n) for n in names if _validates(getattr(mod, n, None))}
+
+
+def _key(fn) -> tuple[str, str]:
+    fn = getattr(fn, "__func__", fn)                      # bound classmethods
+    return getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn))
+
+
+def _all_cases() -> list:
+    cases = []
+    for path in sorted(TESTS.glob("test_*.py")):
+        if path.name != Path(__file__).name and _defines_bad_inputs(path):
+            mod = importlib.import_module(f"tests.{path.stem}" if (TESTS / "__init__.py").exists()
+                                          else path.stem)
+            cases.extend(mod.BAD_INPUTS)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def covered() -> set:
+    return {_key(c.fn) for c in _all_cases()}
+
+
+@pytest.mark.parametrize("module", _public_modules())
+def test_every_public_callable_has_a_bad_input_case(module, covered):
+    path = _test_file(module)
+    if path is None or not _defines_bad_inputs(path):
+        where = path.name if path else f"tests/test_{module.split('.')[-1]}.py (missing)"
+        pytest.skip(f"{module}: {where} defines no BAD_INPUTS yet")
+    required = _required(module)
+    # a name re-exported from another module counts where it is defined, too
+    uncovered = sorted(n for n, obj in required.items()
+                       if _key(obj) not in covered and (module, n) not in covered)
+    assert not uncovered, (f"{module}: no BAD_INPUTS case calls {uncovered} "
+                           f"(add case(fn, ..., param=...) to {path.name})")
+
+
+def test_the_coverage_rule_sees_the_classes_it_must():
+    """The filter keeps validating classes and functions and drops records and exceptions."""
+    from ddlib import exact
+
+    required = _required("ddlib.exact")
+    assert {"steady_state", "SteadyStateOptions", "scan"} <= set(required)
+    assert "SteadyState" not in required and "ResourceError" not in required
+    assert "ddlib.exact" in _public_modules() and "ddlib._numba" not in _public_modules()
+    assert _key(exact.steady_state) == ("ddlib.exact", "steady_state")
