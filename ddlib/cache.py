@@ -130,14 +130,23 @@ def _imports(module: str, path: Path, root: Path, package: str) -> set[str]:
     return {m for m in found if _module_file(m, root, package) is not None}
 
 
+# Modules that store, sweep or archive results but compute none of their values: a solver that
+# imports them (``exact.scan`` runs on ``sweep.grid``) is not keyed by their code, so a change
+# of the sweep or cache machinery leaves solver results valid (and does not drag in every
+# solver that ``sweep`` knows). Asked for by name, they are keyed as usual.
+_ORCHESTRATION = frozenset({"cache", "sweep", "archive"})
+
+
 @functools.cache
 def _closure(modules: tuple[str, ...], root: Path, package: str) -> tuple[str, ...]:
     """``modules``, the packages containing them and every module they import inside
-    ``package``, transitively (the package's own ``__init__`` only when imported from)."""
+    ``package``, transitively (the package's own ``__init__`` only when imported from; the
+    orchestration modules only when asked for)."""
+    skip = ({package} | {f"{package}.{m}" for m in _ORCHESTRATION}) - set(modules)
     todo, seen = list(modules), set()
     while todo:
         m = todo.pop()
-        if m in seen:
+        if m in seen or m in skip:
             continue
         path = _module_file(m, root, package)
         if path is None:

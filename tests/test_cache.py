@@ -224,3 +224,14 @@ def test_roundtrip_steady_summary(tmp_path):
                       sigma=np.eye(3), lattice={"kind": "chain", "N": 8})
     back = _roundtrip(tmp_path, {"summary": s})["summary"]
     assert isinstance(back, SteadySummary) and back == s
+
+
+def test_solver_keys_leave_out_the_orchestration_the_solver_runs_on():
+    """exact.scan runs on sweep.grid, yet an exact point does not depend on sweep's code nor
+    on every solver sweep knows: editing sweep.py must not make hours of results stale."""
+    from ddlib.cache import solver_modules
+
+    exact = solver_modules("ddlib.exact")
+    assert "ddlib.exact" in exact and "ddlib.model" in exact
+    assert not {"ddlib.sweep", "ddlib.cache", "ddlib.mfqf", "ddlib.meanfield"} & set(exact)
+    assert "ddlib.sweep" in solver_modules("ddlib.sweep")  # asked for by name: keyed as usual
