@@ -14,6 +14,7 @@ import xarray as xr
 
 from ddlib import Model
 from ddlib import meanfield as mf
+from ddlib.results import SteadySummary
 from ddlib.sweep import branch, continuation, grid, with_fallback
 
 MODEL = Model(Delta=0.0, Omega=0.5, J=1.0)  # JZ = 4 with Z = 4
@@ -284,16 +285,16 @@ def test_fallback_reads_stability_from_a_kept_mapping():
 
 
 def slim_state(state):
-    """What a chapter keeps of an MFQF steady state: no η field."""
-    return types.SimpleNamespace(mu=state.mu, kappa=state.kappa, stable=state.stable,
-                                 converged=state.converged)
+    """What a sweep keeps of an MFQF steady state: its summary (no η field), which is also
+    what the solver accepts as a warm start."""
+    return state.summary()
 
 
 @pytest.mark.slow
 def test_a_slim_mfqf_sweep_resumed_from_the_cache_stays_on_its_branch():
     """MFQF on a periodic 10x10 lattice (Ω = 0.5, JZ = 4) swept up in Δ into its bistable
     window, following the stable branch (require_stable=True). Interrupted at Δ = 2.0 and
-    resumed, the scan warm-starts Δ = 2.1 from the cached slim form (μ only): it must reach
+    resumed, the scan warm-starts Δ = 2.1 from the cached summary (μ and the model): it must reach
     the same stable low-Δ state as the uninterrupted scan, although the high-Δ branch's
     stable state coexists there."""
     from ddlib import lattice, mfqf
@@ -315,7 +316,7 @@ def test_a_slim_mfqf_sweep_resumed_from_the_cache_stays_on_its_branch():
     warm.clear()
     resumed = continuation(step, "Delta", deltas, name="test.mfqf_slim", store=slim_state,
                            **kwargs)
-    assert len(warm) == 2 and isinstance(warm[0], types.SimpleNamespace)  # from the cache
+    assert len(warm) == 2 and isinstance(warm[0], SteadySummary)  # from the cache
     assert isinstance(warm[1], mfqf.SteadyState)  # computed in this run: the whole state
     assert bool(resumed.converged.all()) and bool((resumed.kappa > 0).all())
     np.testing.assert_allclose(resumed.mu.values, whole.mu.values, atol=1e-8)
