@@ -9,6 +9,7 @@ code when it is read) — and the book draws it beside what its default build co
     python -m ddlib.archive make                 # (re)make every entry; resumes where it stopped
     python -m ddlib.archive make fig4_fc -w 2    # one entry, points on 2 worker processes
     python -m ddlib.archive check                # recompute a cheap sample of archived points
+    python -m ddlib.archive check --certify      # ... and mark what is reproduced as fresh
 
 Each file carries its **provenance** as attributes: the command that made it, the ddlib version
 and git commit, the fingerprint of the source of the solver modules that computed it (and of
@@ -342,6 +343,91 @@ def _map_sample(ds: xr.Dataset) -> list:
     return rows
 
 
+def _scalars(ds: xr.Dataset, dims: tuple[str, ...]) -> xr.Dataset:
+    """The variables of a hysteresis Dataset that live on ``dims`` (or fewer) alone: the
+    observables and branch ends (and the η profile only where ``dims`` name its axes)."""
+    return ds[[v for v in ds.data_vars if set(ds[v].dims) <= set(dims)]]
+
+
+def _mfqf_fig3(opt: dict, progress: bool) -> xr.Dataset:
+    from . import lattice, sweep
+    from .model import Model
+
+    parts = []
+    for D, L in zip(opt["D"], opt["L"], strict=True):
+        lat = lattice.hypercubic(L, D)
+        model = Model(Delta=0.0, Omega=opt["Omega"], J=opt["JZ"] / lat.Z)
+        ds = sweep.hysteresis(model, lat, "Delta", np.linspace(*opt["Delta"]),
+                              jump=opt["jump"], far_tol=opt["far_tol"], tol=opt["tol"],
+                              progress=progress)
+        parts.append(_scalars(ds, ("Delta", "direction")).assign_coords(L=L))
+    out = xr.concat(parts, dim=xr.DataArray(list(opt["D"]), dims="D", name="D"))
+    return _labelled(out, f"MFQF hysteresis in Δ, Ω = {opt['Omega']}, J𝒵 = {opt['JZ']}, "
+                          f"periodic L^D lattices L = {opt['L']} (Figs. 3, 8)")
+
+
+def _mfqf_sample(ds: xr.Dataset, picks) -> list:
+    """Cold MFQF steady states at archived points far from any branch end (one steady state
+    there), compared with the archived sweep: ``picks`` holds (selection, model, lattice)."""
+    from . import mfqf
+
+    rows = []
+    for sel, model, lat in picks:
+        s = mfqf.steady_state(model, lat)
+        where = ", ".join(f"{k} = {v}" for k, v in sel.items())
+        for a in (0, 2):
+            rows.append((f"{where}: μ_{'xyz'[a]}", float(ds[f"mu_{'xyz'[a]}"].sel(**sel)),
+                         float(s.mu[a]), 1e-6))
+    return rows
+
+
+def _mfqf_fig3_sample(ds: xr.Dataset) -> list:
+    from . import lattice
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    picks = []
+    for D, Delta, direction in ((2, float(ds.Delta[0]), "up"), (3, float(ds.Delta[-1]), "down")):
+        lat = lattice.hypercubic(opt["L"][opt["D"].index(D)], D)
+        picks.append(({"D": D, "Delta": Delta, "direction": direction},
+                      Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / lat.Z), lat))
+    return _mfqf_sample(ds, picks)
+
+
+def _ising(opt: dict, progress: bool) -> xr.Dataset:
+    from . import lattice, sweep
+    from .model import Model
+
+    lat = lattice.hypercubic(opt["L"], 2)
+    parts = {}
+    for tag, spec, values in (("", opt["Omega"], opt["JzZ"]),
+                              ("_zoom", opt["Omega_zoom"], opt["JzZ"][-1:])):
+        runs = []
+        for jzz in values:
+            model = Model(Delta=opt["Delta"], Omega=1.0, J=jzz / lat.Z, coupling="ising")
+            ds = sweep.hysteresis(model, lat, "Omega", np.linspace(*spec), jump=opt["jump"],
+                                  tol=opt["tol"], progress=progress)
+            runs.append(_scalars(ds, ("Omega", "direction", "a", "b", "R")).assign_coords(
+                JzZ=jzz))
+        parts[tag] = xr.concat(runs, dim="JzZ")
+    zoom = parts["_zoom"].squeeze("JzZ", drop=True)
+    zoom = zoom.rename({"Omega": "Omega_zoom", **{v: f"{v}_zoom" for v in zoom.data_vars}})
+    out = parts[""].merge(zoom)
+    return _labelled(out, f"MFQF Ising model on {opt['L']}^2, Δ = {opt['Delta']}, "
+                                      f"J_z𝒵 = {opt['JzZ']} (Figs. 5-7)")
+
+
+def _ising_sample(ds: xr.Dataset) -> list:
+    from . import lattice
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    lat = lattice.hypercubic(opt["L"], 2)
+    w, jzz = float(ds.Omega[0]), opt["JzZ"][0]
+    model = Model(Delta=opt["Delta"], Omega=w, J=jzz / lat.Z, coupling="ising")
+    return _mfqf_sample(ds, [({"JzZ": jzz, "Omega": w, "direction": "up"}, model, lat)])
+
+
 ENTRIES: dict[str, Entry] = {e.name: e for e in [
     Entry("mf_response", "Figs. 1b/c (white lines), 2a, 3a, 8 (MF curves)",
           "Mean-field response curve μ(Δ) with every branch (stable and unstable) at Ω = 0.5, "
@@ -384,6 +470,22 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           {"lattice": "fc", "N": [10, 20, 30, 40, 60, 80, 100], "JZ": 6.0, "Omega": 0.5,
            "Delta": [2.9, 3.9, 21]},
           _by_N, _by_N_sample),
+    Entry("fig3_mfqf", "Figs. 2a (MFQF 1D), 3, 8",
+          "MFQF steady states swept up and down in Δ (hysteresis, each sweep on its stable "
+          "branch, branch ends bisected to 1e-4) at Ω = 0.5, J𝒵 = 4 on periodic lattices "
+          "400 (1D), 200² (2D) and 40³ (3D), 121 detunings in 0.5 ≤ Δ ≤ 3.5: μ, κ, Σ_ab, λ_ab.",
+          ("ddlib.mfqf",),
+          {"D": [1, 2, 3], "L": [400, 200, 40], "Omega": 0.5, "JZ": 4.0,
+           "Delta": [0.5, 3.5, 121], "jump": 0.15, "far_tol": 0.01, "tol": 1e-4},
+          _mfqf_fig3, _mfqf_fig3_sample),
+    Entry("fig5_7_ising", "Figs. 5, 6, 7",
+          "MFQF for the Ising coupling on the periodic 100² lattice at Δ = 0, swept up and "
+          "down in Ω (0.5 ≤ Ω ≤ 2.5, 201 points) at J_z𝒵 = -4 and -6, and a zoom on the "
+          "bistable window at -6 (1.95 ≤ Ω ≤ 2.25, 121 points): μ, κ, Σ_ab, λ_ab, η_zz(R).",
+          ("ddlib.mfqf",),
+          {"L": 100, "Delta": 0.0, "JzZ": [-4.0, -6.0], "Omega": [0.5, 2.5, 201],
+           "Omega_zoom": [1.95, 2.25, 121], "jump": 0.15, "tol": 1e-4},
+          _ising, _ising_sample),
 ]}
 
 
@@ -435,24 +537,44 @@ def make(names: Sequence[str] | None = None, *, workers: int = 1,
 
 
 def status(directory: str | Path | None = None) -> list[dict]:
-    """One row per entry: ``name``, ``figure``, ``present``, ``fresh`` (the archived solver
-    fingerprint equals the current code's; None when absent), ``created``, ``command``."""
+    """One row per entry: ``name``, ``figure``, ``present``, ``fresh`` (None when absent),
+    ``verified`` (the date of the check that made it fresh, or ""), ``created``, ``command``.
+
+    An entry is fresh when the current source of its solvers has the fingerprint of the code
+    that computed it, or of the code that a later ``check --certify`` found to reproduce its
+    sample of points (a change that leaves the results alone need not recompute hours)."""
     rows = []
     for name, entry in ENTRIES.items():
         path = _path(name, directory)
         row = {"name": name, "figure": entry.figure, "present": path.is_file(), "fresh": None,
-               "created": "", "command": ""}
+               "verified": "", "created": "", "command": ""}
         if row["present"]:
             with xr.open_dataset(path) as ds:
                 attrs = dict(ds.attrs)
-            row.update(fresh=attrs.get("solver_fingerprint") == solver_fingerprint(entry.solvers),
-                       created=attrs.get("created", ""), command=attrs.get("command", ""))
+            now = solver_fingerprint(entry.solvers)
+            made = attrs.get("solver_fingerprint") == now
+            verified = attrs.get("verified_fingerprint") == now
+            row.update(fresh=made or verified, verified=attrs.get("verified", "") if verified
+                       and not made else "", created=attrs.get("created", ""),
+                       command=attrs.get("command", ""))
         rows.append(row)
     return rows
 
 
-def check(names: Sequence[str] | None = None, directory: str | Path | None = None) -> list[dict]:
+def check(names: Sequence[str] | None = None, directory: str | Path | None = None, *,
+          certify: bool = False) -> list[dict]:
     """Recompute each present entry's sample of points with the current code.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Entries (default: all present).
+    directory : path, optional
+    certify : bool
+        Record in each entry whose whole sample is reproduced that the current solver code
+        reproduces it (``verified_fingerprint``, ``verified_commit``, ``verified``), which makes
+        it fresh again for :func:`status`; its provenance (who computed it, when, with which
+        code) is left as it was.
 
     Returns
     -------
@@ -466,10 +588,15 @@ def check(names: Sequence[str] | None = None, directory: str | Path | None = Non
         if not path.is_file():
             continue
         ds = load(name, directory)
-        for label, a, r, tol in ENTRIES[name].sample(ds):
-            out.append({"entry": name, "label": label, "archived": float(a),
-                        "recomputed": float(r), "tol": tol,
-                        "ok": bool(abs(float(a) - float(r)) <= tol)})
+        rows = [{"entry": name, "label": label, "archived": float(a), "recomputed": float(r),
+                 "tol": tol, "ok": bool(abs(float(a) - float(r)) <= tol)}
+                for label, a, r, tol in ENTRIES[name].sample(ds)]
+        if certify and rows and all(r["ok"] for r in rows):
+            ds.attrs.update(verified_fingerprint=solver_fingerprint(ENTRIES[name].solvers),
+                            verified_commit=_git_commit(), verified=_dt.datetime.now(
+                                _dt.UTC).isoformat(timespec="seconds"))
+            save(ds, path)
+        out.extend(rows)
     return out
 
 
@@ -483,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
     mk.add_argument("-w", "--workers", type=int, default=1)
     ck = sub.add_parser("check", help="recompute a cheap sample of archived points")
     ck.add_argument("names", nargs="*")
+    ck.add_argument("--certify", action="store_true",
+                    help="mark entries whose sample is reproduced as fresh for this code")
     for p in (mk, ck):
         p.add_argument("--dir", default=None, help="archive directory (default results/)")
     args = parser.parse_args(argv)
@@ -490,13 +619,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "list":
             for r in status():
                 state = ("missing" if not r["present"] else
+                         f"fresh (verified {r['verified'][:10]})" if r["verified"] else
                          "fresh" if r["fresh"] else "STALE (solver code changed)")
                 print(f"{r['name']:14s} {r['figure']:38s} {state:28s} {r['created']}")
         elif args.cmd == "make":
             for p in make(args.names, workers=args.workers, directory=args.dir):
                 print(p)
         else:
-            rows = check(args.names, args.dir)
+            rows = check(args.names, args.dir, certify=args.certify)
             for r in rows:
                 print(f"{'ok ' if r['ok'] else 'BAD'} {r['entry']:12s} {r['label']:40s} "
                       f"{r['archived']: .10g} {r['recomputed']: .10g} (tol {r['tol']:g})")

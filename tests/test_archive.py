@@ -53,6 +53,24 @@ def test_status_calls_an_entry_stale_when_its_solver_code_changed(tmp_path):
     assert row["fresh"] is False
 
 
+def test_a_certified_check_makes_a_stale_entry_fresh_and_keeps_its_provenance(tmp_path,
+                                                                             monkeypatch):
+    entry = dataclasses.replace(archive.ENTRIES["fig4_fc"],
+                                options={"lattice": "fc", "N": [3], "JZ": 6.0, "Omega": 0.5,
+                                         "Delta": [2.5, 5.0, 3]})
+    monkeypatch.setitem(archive.ENTRIES, "fig4_fc", entry)
+    path = archive.make(["fig4_fc"], directory=tmp_path, progress=False)[0]
+    ds = archive.load("fig4_fc", tmp_path)
+    ds.attrs["solver_fingerprint"] = "0" * 16  # as if computed by older code
+    archive.save(ds, path)
+    assert next(r for r in archive.status(tmp_path) if r["name"] == "fig4_fc")["fresh"] is False
+    rows = archive.check(["fig4_fc"], tmp_path, certify=True)
+    assert rows and all(r["ok"] for r in rows)
+    row = next(r for r in archive.status(tmp_path) if r["name"] == "fig4_fc")
+    assert row["fresh"] and row["verified"]
+    assert archive.load("fig4_fc", tmp_path).attrs["solver_fingerprint"] == "0" * 16
+
+
 def test_make_resumes_from_cached_points(tmp_path, monkeypatch):
     """A second make (as after an interruption) recomputes no point: each is cached."""
     entry = dataclasses.replace(archive.ENTRIES["fig4_fc"],
@@ -75,6 +93,7 @@ BAD_INPUTS = [
     case(archive.solver_fingerprint, "ddlib.exact", param="modules"),
     case(archive.provenance, command="x", solvers=["ddlib.no_such_module"], param="solvers"),
     case(archive.save, {"x": 1}, "out.nc", param="ds"),
+    case(archive.check, ["no_such_entry"], param="name"),
 ]
 
 
