@@ -75,6 +75,10 @@ BAD_INPUTS = [
     case(archive.solver_fingerprint, "ddlib.exact", param="modules"),
     case(archive.provenance, command="x", solvers=["ddlib.no_such_module"], param="solvers"),
     case(archive.save, {"x": 1}, "out.nc", param="ds"),
+    case(archive.status, 3, param="directory"),
+    case(archive.check, ["no_such_entry"], param="name"),
+    case(archive.check, None, 3, param="directory"),
+    case(archive.main, "list", param="argv"),
 ]
 
 

@@ -116,6 +116,8 @@ BAD_INPUTS = [
     case(PauliSum.sigma, 0, 1, coeff=None, param="coeff"),
     case(pauli.Poly.symbol("x").subs, [("x", 1.0)], param="values"),
     case(pauli.Poly.symbol("x").split, "x", param="predicate"),
+    case(pauli.Poly, [(("x",), 1.0)], param="terms"),
+    case(PauliSum, "sigma_x", param="terms"),
 ]
 
 
