@@ -301,6 +301,16 @@ def test_too_large_fully_connected_lattice_is_refused_at_once_with_an_estimate()
     assert memory_estimate(lattice.fully_connected(fit + 1)).bytes > avail
 
 
+def test_the_issue_13_call_is_refused_in_under_a_second():
+    """Exactly the call of issue 13: FC N = 10000 at J𝒵 = 6, lattice construction included."""
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError, match=r"^lattice: .*needs about [\d.e+]+ GB.*largest N"):
+        steady_state(Model(Delta=1, Omega=0.5, J=6 / 9999), lattice.fully_connected(10000))
+    assert time.perf_counter() - t0 < 1.0
+
+
 # ----------------------------------------------------------------------------- failures
 
 @pytest.mark.skipif(importlib.util.find_spec("pypardiso") is None,
