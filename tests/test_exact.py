@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib.exact import (
@@ -256,9 +256,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 
 def test_rho_of_a_large_permutation_state_is_refused():

@@ -10,7 +10,7 @@ at t = 0 (where the exact derivative of ⟨σ⟩ is the MF one).
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib import meanfield as mf
@@ -233,6 +233,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 import scipy.sparse.linalg
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case, check_rejects
 
 from ddlib import Model, lattice, mfqf
 from ddlib.model import liouvillian, single_spin_steady_state
@@ -554,9 +554,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 
 @pytest.mark.parametrize("call", [

@@ -6,8 +6,7 @@ reruns' behaviour is tested in ``tests/test_book.py``. Here every public entry o
 argument, naming it, before any work (no figure drawn, no kernel started).
 """
 
-import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import lattice
 from ddlib.paper import plots, profiles, rerun
@@ -31,6 +30,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
