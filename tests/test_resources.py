@@ -24,6 +24,10 @@ BAD_INPUTS = [  # check_memory's own ``param`` is bound first (case() takes ``pa
          param="L"),
     case(partial(check_memory, param="N", what="a computation", counted="everything"), 1e30,
          param="N", exc=MemoryError),
+    case(partial(check_memory, param="L", what="a computation", counted="everything"), "1 GB",
+         param="need"),
+    case(partial(check_memory, param="L", what="a computation", counted="everything"),
+         float("nan"), param="need"),
 ]
 
 
