@@ -132,6 +132,8 @@ def provenance(*, command: str, solvers: Sequence[str], options: dict | None = N
 def _path(name: str, directory: Path | None) -> Path:
     if name not in ENTRIES:
         raise ValueError(f"name must be one of {sorted(ENTRIES)}, got {name!r}")
+    if directory is not None and not isinstance(directory, str | os.PathLike):
+        raise TypeError(f"directory must be a path, got {type(directory).__name__}")
     return Path(directory or archive_dir()) / f"{name}.nc"
 
 
@@ -601,6 +603,9 @@ def check(names: Sequence[str] | None = None, directory: str | Path | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (``python -m ddlib.archive``); returns the exit status."""
+    if argv is not None and (isinstance(argv, str) or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"argv must be a list of strings, got {argv!r}")
     parser = argparse.ArgumentParser(prog="python -m ddlib.archive", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)

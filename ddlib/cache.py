@@ -173,7 +173,10 @@ def solver_modules(solver, *, root: Path | None = None,
     list of str
         The solver modules and every ``ddlib`` module they import, transitively, sorted.
     """
-    names = [solver] if isinstance(solver, str | types.ModuleType) else list(solver)
+    try:
+        names = [solver] if isinstance(solver, str | types.ModuleType) else list(solver)
+    except TypeError:  # not iterable
+        names = []
     names = [n.__name__ if isinstance(n, types.ModuleType) else n for n in names]
     if not names or not all(isinstance(n, str) for n in names):
         raise ValueError(f"solver must be a module name, a module or a sequence of them, "
@@ -219,9 +222,21 @@ def _solver_of(name: str, compute: Callable, solver) -> Any:
     return None
 
 
+def _check_name(name) -> None:
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise ValueError(f"name must be a non-empty string without '/', got {name!r}")
+
+
+def _check_path(path) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
 def make_key(name: str, *, solver=None, **params) -> str:
     """Canonical JSON text identifying a computation: its name, its parameters, the ddlib
     version and the fingerprint of the solver's code (the whole package for ``solver=None``)."""
+    _check_name(name)
     return json.dumps({"name": name, "version": __version__, "code": code_fingerprint(solver),
                        "params": _plain(params)}, sort_keys=True)
 
@@ -348,7 +363,9 @@ def _is_xarray(value) -> bool:
 def save(path: Path, value: Any, key: str = "") -> None:
     """Store ``value`` portably at ``path`` (a stem: ``path.json`` plus ``path.nc`` or
     ``path.npz``). Raises ``TypeError`` naming the part that cannot be stored portably."""
-    path = Path(path)
+    path = _check_path(path)
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str, got {type(key).__name__}")
     path.parent.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {"key": key}
     if _is_xarray(value):
@@ -394,7 +411,7 @@ def save(path: Path, value: Any, key: str = "") -> None:
 def load(path: Path, key: str | None = None) -> Any:
     """The value stored at ``path`` by :func:`save`; ``ValueError`` if its stored key
     differs from ``key`` (when given) or its data file does not match its checksum."""
-    path = Path(path)
+    path = _check_path(path)
     meta = json.loads(path.with_suffix(".json").read_text())
     if key is not None and meta.get("key") != key:
         raise ValueError("stored key differs")
@@ -438,8 +455,9 @@ def cached(name: str, compute: Callable[[], Any], *, solver=None, portable: bool
     **params
         Everything the value depends on (models, lattices, option dataclasses, numbers).
     """
-    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
-        raise ValueError(f"name must be a non-empty string without '/', got {name!r}")
+    _check_name(name)
+    if not callable(compute):
+        raise TypeError(f"compute must be callable, got {type(compute).__name__}")
     root = cache_dir()
     if root is None:
         return compute()

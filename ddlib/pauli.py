@@ -33,6 +33,7 @@ Conventions: axes a ∈ (x, y, z) = (0, 1, 2); σ⁻ lowers, the decay drives sp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from numbers import Integral, Number
 from types import SimpleNamespace
@@ -54,6 +55,12 @@ _LEVI = {(0, 1, 2): 1, (1, 2, 0): 1, (2, 0, 1): 1, (0, 2, 1): -1, (2, 1, 0): -1,
 # --------------------------------------------------------------------------------------------
 
 
+def _check_terms(terms) -> None:
+    if terms is not None and not isinstance(terms, dict | Mapping):
+        raise TypeError(f"terms must be a mapping of term to coefficient, "
+                        f"got {type(terms).__name__}")
+
+
 class Poly:
     """A polynomial with complex coefficients in commuting named symbols.
 
@@ -65,6 +72,7 @@ class Poly:
     __slots__ = ("terms",)
 
     def __init__(self, terms=None):
+        _check_terms(terms)
         self.terms = {m: c for m, c in (terms or {}).items() if c != 0}
 
     @classmethod
@@ -226,6 +234,7 @@ class PauliSum:
     __slots__ = ("terms",)
 
     def __init__(self, terms=None):
+        _check_terms(terms)
         self.terms = {k: c for k, c in (terms or {}).items() if not _is_zero(c)}
 
     @classmethod

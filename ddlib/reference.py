@@ -21,6 +21,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .lattice import Lattice, check_lattice
+from .meanfield import Trajectory as _MFTrajectory
 from .model import Model
 from .pauli import (
     _PAULI,
@@ -325,35 +326,15 @@ def symmetric_pair_amplitudes(lattice: Lattice, seed: int = 0, scale: float = 0.
     return c
 
 
-@dataclass(frozen=True)
-class MagnetisationTrajectory:
+class MagnetisationTrajectory(_MFTrajectory):
     r"""μ(t) of a translation-invariant evolution from all spins down.
 
-    Attributes
-    ----------
-    times : ndarray, shape (n_t,)
-        [1/Γ].
-    mu : ndarray, shape (n_t, 3)
-        :math:`\vec\mu(t)` (exact: the site average of :math:`\langle\sigma^a_R\rangle`).
-    success : bool
-        The integrator reached the final time with finite values and |μ| ≤ 1 + 1e-6
-        (``converged`` is a read-only alias kept for earlier code).
-    message : str
-    model : Model
-    lattice : Lattice
+    The record of :class:`ddlib.meanfield.Trajectory` (the same fields, read the same way):
+    ``times`` [1/Γ], shape (n_t,); ``mu``, shape (n_t, 3) (exact: the site average of
+    :math:`\langle\sigma^a_R\rangle`); ``success`` (the integrator reached the final time
+    with finite values and |μ| ≤ 1 + 1e-6; ``converged`` is its read-only alias); ``message``;
+    ``model``; ``lattice``.
     """
-
-    times: np.ndarray
-    mu: np.ndarray
-    success: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
-
-    @property
-    def converged(self) -> bool:
-        """Alias of ``success`` (earlier name)."""
-        return self.success
 
 
 def _times(t_final, n_times) -> np.ndarray:

@@ -14,6 +14,7 @@ caps it, for tests and shared machines.
 from __future__ import annotations
 
 import os
+from numbers import Real
 
 __all__ = ["InsufficientMemory", "available_memory", "check_memory"]
 
@@ -64,6 +65,10 @@ def check_memory(need: float, *, param: str, what: str, counted: str,
     largest : str, optional
         The largest size that fits, e.g. ``"L = 1200"``.
     """
+    if isinstance(need, bool) or not isinstance(need, Real) or not need >= 0:
+        raise ValueError(f"need must be a number of bytes >= 0, got {need!r}")
+    if not isinstance(param, str) or not param:
+        raise ValueError(f"param must name the parameter, got {param!r}")
     avail = available_memory()
     if need > avail:
         fits = f"; the largest that fits is {largest}" if largest else ""

@@ -101,6 +101,14 @@ def _collect(records: list[dict], shape: tuple, dims: tuple, coords: dict,
     return xr.Dataset(data, coords=coords)
 
 
+def _check_dataset(ds, needs: tuple[str, ...] = ()) -> None:
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset, got {type(ds).__name__}")
+    if any(v not in ds for v in needs):
+        missing = [v for v in needs if v not in ds]
+        raise ValueError(f"ds must come from hysteresis(): it lacks {missing}")
+
+
 def _check_store(store) -> None:
     if store is not None:
         _check_callable("store", store)
@@ -446,6 +454,7 @@ def branch(ds: xr.Dataset, var: str, direction: str) -> tuple[np.ndarray, np.nda
     y : ndarray, shape (m, ...)
         ``var`` at those values (NaN past the jump).
     """
+    _check_dataset(ds)
     if var not in ds:
         raise ValueError(f"var must be a variable of ds, got {var!r}")
     if "branch_end" in ds:
@@ -915,6 +924,7 @@ def describe(ds: xr.Dataset, label: str = "", indent: str = "") -> str:
     """One line per sweep of a :func:`hysteresis` Dataset: where its branch ends and κ, Im λ
     and Σ_xx of the state right there (or that it never leaves its branch); each line
     starts with ``indent``, then ``label``."""
+    _check_dataset(ds, ("mu_x", "branch_end", "end_kappa", "end_kappa_imag", "end_sigma_xx"))
     param = next(d for d in ds.mu_x.dims if d != "direction")
     lines = []
     for walk in ds.direction.values:

@@ -3,9 +3,7 @@
 Each test module lists the bad inputs of the public functions of its module in a module-level
 ``BAD_INPUTS``: a list of ``case(fn, *args, param="name", **kwargs)``. Its test
 
-    @pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-    def test_bad_input_names_the_parameter(bad):
-        check_rejects(bad)
+    test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 checks that the call raises ``ValueError`` or ``TypeError`` (or a subclass such as
 ``MemoryError``-like ``ddlib`` errors derived from ``ValueError``), that the message names the
@@ -49,3 +47,14 @@ def check_rejects(c: Case, max_seconds: float = 1.0) -> None:
         f"{case_id(c)}: message does not name {c.param!r}: {info.value}")
     # refused before the work, not after it (generous: a cold import or numba load may count)
     assert elapsed < max_seconds, f"{case_id(c)}: refused only after {elapsed:.1f} s"
+
+
+def bad_input_test(cases: list[Case]):
+    """The test of a module's ``BAD_INPUTS``, one parametrised case each (:func:`check_rejects`);
+    assign it to ``test_bad_input_names_the_parameter`` for pytest to collect it."""
+
+    @pytest.mark.parametrize("bad", cases, ids=case_id)
+    def test_bad_input_names_the_parameter(bad):
+        check_rejects(bad)
+
+    return test_bad_input_names_the_parameter

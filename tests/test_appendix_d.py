@@ -4,7 +4,7 @@ the brute-force algebra on the lattice, the misprints, and the closure against e
 
 import numpy as np
 import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice, reference
 from ddlib.paper import appendix_d
@@ -131,6 +131,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import xarray as xr
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import archive, exact
 
@@ -93,10 +93,11 @@ BAD_INPUTS = [
     case(archive.solver_fingerprint, "ddlib.exact", param="modules"),
     case(archive.provenance, command="x", solvers=["ddlib.no_such_module"], param="solvers"),
     case(archive.save, {"x": 1}, "out.nc", param="ds"),
+    case(archive.status, 3, param="directory"),
     case(archive.check, ["no_such_entry"], param="name"),
+    case(archive.check, None, 3, param="directory"),
+    case(archive.main, "list", param="argv"),
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

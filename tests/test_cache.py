@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import xarray as xr
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib import cache as cache_mod
@@ -18,6 +19,7 @@ from ddlib.cache import (
     cached,
     code_fingerprint,
     load,
+    make_key,
     save,
     solver_modules,
 )
@@ -235,3 +237,20 @@ def test_solver_keys_leave_out_the_orchestration_the_solver_runs_on():
     assert "ddlib.exact" in exact and "ddlib.model" in exact
     assert not {"ddlib.sweep", "ddlib.cache", "ddlib.mfqf", "ddlib.meanfield"} & set(exact)
     assert "ddlib.sweep" in solver_modules("ddlib.sweep")  # asked for by name: keyed as usual
+
+
+# ------------------------------------------------------------------------------- bad input
+
+BAD_INPUTS = [
+    case(cached, "a/b", lambda: 1, param="name"),
+    case(cached, "ok", 1, param="compute"),
+    case(make_key, "", param="name"),
+    case(code_fingerprint, 3, param="solver"),
+    case(solver_modules, ["ddlib.no_such_module"], param="solver"),
+    case(save, 3, 1.0, param="path"),
+    case(save, "unused", 1.0, key=3, param="key"),
+    case(load, None, param="path"),
+]
+
+
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

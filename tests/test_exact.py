@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib.exact import (
@@ -256,9 +256,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 
 def test_rho_of_a_large_permutation_state_is_refused():
@@ -299,6 +297,16 @@ def test_too_large_fully_connected_lattice_is_refused_at_once_with_an_estimate()
     avail = memory_estimate(big).available
     assert memory_estimate(lattice.fully_connected(fit)).bytes <= avail
     assert memory_estimate(lattice.fully_connected(fit + 1)).bytes > avail
+
+
+def test_the_issue_13_call_is_refused_in_under_a_second():
+    """Exactly the call of issue 13: FC N = 10000 at J𝒵 = 6, lattice construction included."""
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError, match=r"^lattice: .*needs about [\d.e+]+ GB.*largest N"):
+        steady_state(Model(Delta=1, Omega=0.5, J=6 / 9999), lattice.fully_connected(10000))
+    assert time.perf_counter() - t0 < 1.0
 
 
 # ----------------------------------------------------------------------------- failures

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import lattice
 
@@ -130,9 +130,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 
 def test_large_fully_connected_graph_costs_nothing_until_its_bonds_are_used():

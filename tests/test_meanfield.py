@@ -10,11 +10,11 @@ at t = 0 (where the exact derivative of ⟨σ⟩ is the MF one).
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib import meanfield as mf
-from ddlib.model import collapse_operators, hamiltonian, single_spin_steady_state
+from ddlib.model import collapse_operators, hamiltonian
 
 PAPER = Model(Delta=1.6, Omega=0.5, J=1.0)  # JZ = 4 with Z = 4
 Z2D = 4
@@ -66,13 +66,13 @@ def test_jacobian_matches_finite_differences():
 
 @pytest.mark.parametrize("Delta", [-1.0, 0.0, 0.4, 2.5])
 @pytest.mark.parametrize("Gamma", [1.0, 0.3])
-def test_uncoupled_spin_is_the_closed_form(Delta, Gamma):
+def test_uncoupled_spin_relaxes_at_the_bloch_rates(Delta, Gamma):
+    """J = 0 (its μ is the closed form: tests/test_systems.py): one stable state, relaxing with
+    rates Γ/2 (coherences) and Γ (population) mixed by Δ, Ω: the trace of the Bloch matrix is
+    −2Γ."""
     model = Model(Delta=Delta, Omega=0.7, J=0.0, Gamma=Gamma)
     ss = mf.steady_states(model, Z2D)
     assert len(ss) == 1 and ss[0].stable
-    np.testing.assert_allclose(ss[0].mu, single_spin_steady_state(model), atol=1e-13)
-    # a single spin relaxes with rates Γ/2 (coherences) and Γ (population) mixed by Δ, Ω:
-    # the trace of the Bloch matrix is −2Γ
     assert np.sum(ss[0].eigenvalues).real == pytest.approx(-2 * Gamma)
 
 
@@ -233,6 +233,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice
 from ddlib.model import (
@@ -137,6 +137,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -4,7 +4,7 @@ matrices and QuTiP's Liouvillian."""
 import numpy as np
 import pytest
 import qutip
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, lattice, pauli
 from ddlib.model import hamiltonian, liouvillian
@@ -116,9 +116,9 @@ BAD_INPUTS = [
     case(PauliSum.sigma, 0, 1, coeff=None, param="coeff"),
     case(pauli.Poly.symbol("x").subs, [("x", 1.0)], param="values"),
     case(pauli.Poly.symbol("x").split, "x", param="predicate"),
+    case(pauli.Poly, [(("x",), 1.0)], param="terms"),
+    case(PauliSum, "sigma_x", param="terms"),
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

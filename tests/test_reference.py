@@ -3,7 +3,7 @@ paper's Eqs. (4)-(6) and closed forms, and the exact route against the model's o
 
 import numpy as np
 import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 from test_pauli import dense_string, random_density_matrix
 
 from ddlib import Model, lattice, reference
@@ -148,6 +148,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -3,7 +3,7 @@
 from functools import partial
 
 import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib.resources import InsufficientMemory, available_memory, check_memory
 
@@ -24,12 +24,14 @@ BAD_INPUTS = [  # check_memory's own ``param`` is bound first (case() takes ``pa
          param="L"),
     case(partial(check_memory, param="N", what="a computation", counted="everything"), 1e30,
          param="N", exc=MemoryError),
+    case(partial(check_memory, param="L", what="a computation", counted="everything"), "1 GB",
+         param="need"),
+    case(partial(check_memory, param="L", what="a computation", counted="everything"),
+         float("nan"), param="need"),
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
 
 
 def test_a_malformed_limit_is_named(monkeypatch):

@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model
 from ddlib.results import SteadySummary, as_initial, check_options
@@ -77,6 +77,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -11,6 +11,7 @@ import types
 import numpy as np
 import pytest
 import xarray as xr
+from badinput import bad_input_test, case
 
 from ddlib import Model
 from ddlib import meanfield as mf
@@ -183,33 +184,6 @@ def test_fallback_replaces_unstable_warm_starts():
     assert step(1.6, lowest(1.5, None)).stable
     kept = step(1.0, lowest(0.9, None))  # unique, stable: kept
     np.testing.assert_array_equal(kept.mu, middle(1.0, None).mu)
-
-
-@pytest.mark.parametrize("call, name", [
-    (lambda: grid(None, {"a": [1]}, observables=dict, name="t"), "solve"),
-    (lambda: grid(dict, {}, observables=dict, name="t"), "axes"),
-    (lambda: grid(dict, {"a": [1, np.nan]}, observables=dict, name="t"), "axes"),
-    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", direction="left"),
-     "direction"),
-    (lambda: continuation(dict, "a", [1, 1], observables=dict, name="t"), "values"),
-    (lambda: continuation(dict, "", [1, 2], observables=dict, name="t"), "param"),
-    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jumped=3), "jumped"),
-    (lambda: with_fallback(dict, None), "fallback"),
-    (lambda: grid(dict, {"a": [1]}, observables=dict, name="t", store=3), "store"),
-    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", store="mu"),
-     "store"),
-    (lambda: branch(xr.Dataset(), "mu", "up"), "ds"),
-    (lambda: continuation(dict, "a", [1, 2], observables=dict, name="t", jump_tol=0),
-     "jump_tol"),
-    (lambda: grid(lambda a: {"a": a}, {"a": [1]}, observables=lambda r: r, name="t.clash",
-                  progress=False), "observables"),
-    (lambda: continuation(lambda v, p: {"b": [0] * int(v)}, "a", [1, 2],
-                          observables=lambda r: r, name="t.shape", progress=False),
-     "observables"),
-])
-def test_bad_input_names_the_parameter(call, name):
-    with pytest.raises(ValueError, match=name):
-        call()
 
 
 def Big(x, seed):
@@ -599,3 +573,46 @@ def test_mfqf_points_are_keyed_by_the_mfqf_code_not_by_this_module():
 
     assert "ddlib.sweep" not in solver_modules(sweep._CODE["mfqf"])
     assert "ddlib.sweep" in solver_modules(sweep._CODE["meanfield"])  # MF points chosen here
+
+
+# ------------------------------------------------------------------------------- bad input
+
+_TINY = xr.Dataset({"a": ("Delta", [1.0, 2.0])}, coords={"Delta": [0.0, 1.0]})
+BAD_INPUTS = [
+    case(grid, None, {"a": [1]}, observables=dict, name="t", param="solve"),
+    case(grid, dict, {"a": [1, np.nan]}, observables=dict, name="t", param="axes"),
+    case(continuation, dict, "a", [1, 1], observables=dict, name="t", param="values"),
+    case(continuation, dict, "a", [1, 2], observables=dict, name="t", jumped=3,
+         param="jumped"),
+    case(grid, dict, {"a": [1]}, observables=dict, name="t", store=3, param="store"),
+    case(continuation, dict, "a", [1, 2], observables=dict, name="t", store="mu",
+         param="store"),
+    case(branch, xr.Dataset(), "mu", "up", param="ds"),
+    case(continuation, dict, "a", [1, 2], observables=dict, name="t", jump_tol=0,
+         param="jump_tol"),
+    # names or shapes that change between points: found at the second point
+    case(grid, lambda a: {"a": a}, {"a": [1]}, observables=lambda r: r, name="t.clash",
+         progress=False, param="observables"),
+    case(continuation, lambda v, p: {"b": [0] * int(v)}, "a", [1, 2],
+         observables=lambda r: r, name="t.shape", progress=False, param="observables"),
+    case(sweep.grid, relax, {}, observables=final_mu, name="t", param="axes"),
+    case(sweep.grid, "relax", {"Delta": [1.0]}, observables=final_mu, name="t",
+         param="solve"),
+    case(sweep.continuation, relax, "", [1.0, 2.0], observables=final_mu, name="t",
+         param="param"),
+    case(sweep.continuation, relax, "Delta", [1.0, 2.0], observables=final_mu, name="t",
+         direction="sideways", param="direction"),
+    case(sweep.with_fallback, relax, 3, param="fallback"),
+    case(sweep.branch, _TINY, "b", "up", param="var"),
+    case(sweep.branch, {"a": 1}, "a", "up", param="ds"),
+    case(sweep.hysteresis, MODEL, 1.0, "Beta", [1.0, 2.0], param="param"),
+    case(sweep.hysteresis, MODEL, 1.0, "Delta", [1.0, 2.0], jump=-1.0, param="jump"),
+    case(sweep.hysteresis_many, MODEL, 1.0, "Delta", [1.0, 2.0], {}, param="vary"),
+    case(sweep.bistable_window, MODEL, 1.0, "Delta", 2.0, 1.0, param="lo"),
+    case(sweep.describe, _TINY, param="ds"),
+    case(sweep.run_parallel, [relax, "task"], parallel=False, param="tasks"),
+    case(sweep.run_parallel, [], workers=0, param="workers"),
+]
+
+
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.integrate
 
+from .. import meanfield as _meanfield
 from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
@@ -37,7 +38,7 @@ _GAMMA_RATES = np.array([0.5, 0.5, 1.0])  # decay rates of σˣ, σʸ, σᶻ in 
 
 
 #: ``scipy.integrate.solve_ivp`` methods.
-_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+_METHODS = _meanfield._METHODS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,13 +64,9 @@ class EvolveOptions:
     max_norm: float = 1.0 + 1e-6
 
     def __post_init__(self):
-        for name in ("rtol", "atol", "max_norm"):
-            _positive(name, getattr(self, name))
-        if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
-        if isinstance(self.n_times, bool) or not isinstance(self.n_times, int) \
-                or self.n_times < 2:
-            raise ValueError(f"n_times must be an integer >= 2, got {self.n_times!r}")
+        # method, rtol, atol and n_times mean what they mean for MF's integrator: one check
+        _meanfield.EvolveOptions.__post_init__(self)
+        _positive("max_norm", self.max_norm)
 
 
 @dataclass(frozen=True)
@@ -353,12 +350,7 @@ def rhs(model: Model, lattice: Lattice, mu, eta):
 
 def _check_state(mu, eta, geo: _Geometry | Lattice):
     """(mu, eta) as float arrays of shapes (3,) and (3, 3, *geo.shape), finite."""
-    try:
-        mu = np.asarray(mu, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"mu must be 3 real numbers, got {mu!r}") from None
-    if mu.shape != (3,) or not np.all(np.isfinite(mu)):
-        raise ValueError(f"mu must be a finite array of shape (3,), got {mu!r}")
+    mu = _check_mu(mu, "mu")
     try:
         eta = np.asarray(eta, dtype=float)
     except (TypeError, ValueError):
@@ -509,10 +501,15 @@ def _initial_mu(initial) -> np.ndarray:
         mu = initial[0]
     else:
         mu = initial.mu[-1] if np.ndim(initial.mu) == 2 else initial.mu
+    return _check_mu(mu, "initial's mu")
+
+
+def _check_mu(mu, name: str) -> np.ndarray:
+    """``mu`` as a finite float array of shape (3,); a ValueError naming ``name`` otherwise."""
     try:
         mu = np.asarray(mu, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"initial's mu must be 3 real numbers, got {mu!r}") from None
+        raise ValueError(f"{name} must be 3 real numbers, got {mu!r}") from None
     if mu.shape != (3,) or not np.all(np.isfinite(mu)):
-        raise ValueError(f"initial's mu must be a finite array of shape (3,), got {mu!r}")
+        raise ValueError(f"{name} must be a finite array of shape (3,), got {mu!r}")
     return mu

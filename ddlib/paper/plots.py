@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "LABELS", "COLORS"]
+__all__ = ["paper_style", "subplots", "draw_lattice", "LABELS", "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
 LABELS = {
@@ -56,6 +56,12 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: floa
              **kwargs):
     """``plt.subplots`` in the book's style, each panel ``width`` × ``height`` inches,
     panels labelled (a), (b), … when there are several."""
+    for name, n in (("nrows", nrows), ("ncols", ncols)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    for name, x in (("width", width), ("height", height)):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not 0 < x < float("inf"):
+            raise ValueError(f"{name} must be a positive number of inches, got {x!r}")
     paper_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
                              constrained_layout=True, **kwargs)
@@ -75,6 +81,11 @@ def draw_lattice(ax, lattice, *, path: bool = False) -> None:
     """
     import numpy as np
 
+    from ddlib.lattice import check_lattice
+
+    lattice = check_lattice(lattice)
+    if not hasattr(ax, "plot"):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     circle = lattice.coords is None or (lattice.dim == 1 and lattice.periodic[0])
     if circle:
         phi = 2 * np.pi * np.arange(lattice.N) / lattice.N

@@ -75,6 +75,8 @@ def chapter_path(chapter: str | Path) -> Path:
     ValueError
         If ``chapter`` is neither.
     """
+    if not isinstance(chapter, str | os.PathLike):
+        raise TypeError(f"chapter must be a name or a path, got {type(chapter).__name__}")
     path = Path(chapter)
     if path.suffix == ".md" and path.is_file():
         return path.resolve()
@@ -160,6 +162,9 @@ def check(chapter: str | Path, overrides: dict | None) -> dict:
         For a value whose type differs from the default's.
     """
     path = chapter_path(chapter)
+    if overrides is not None and not isinstance(overrides, dict):
+        raise TypeError(f"overrides must be a dict of parameter name to value, "
+                        f"got {type(overrides).__name__}")
     known = parameters(path)
     checked = {}
     for name, value in (overrides or {}).items():
@@ -182,6 +187,10 @@ def figures(nb, output_dir: str | Path, stem: str) -> list[Path]:
 
     Figures of an earlier run in ``output_dir`` under the same stem are removed first.
     """
+    if not hasattr(nb, "cells"):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode), got {type(nb).__name__}")
+    if not isinstance(stem, str) or not stem or "/" in stem:
+        raise ValueError(f"stem must be a non-empty file name stem, got {stem!r}")
     output_dir = Path(output_dir)
     for old in output_dir.glob(f"{stem}_fig[0-9]*.png"):
         old.unlink()
@@ -254,6 +263,8 @@ def _listing(chapter) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry (``python -m ddlib.rerun``); returns the exit status."""
+    if argv is not None and (isinstance(argv, str) or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"argv must be a list of strings, got {argv!r}")
     parser = argparse.ArgumentParser(prog="python -m ddlib.rerun", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("chapter", nargs="?",

@@ -49,8 +49,11 @@ class System:
     Attributes
     ----------
     name : str
+        Key in :data:`SYSTEMS` and the test id.
     model : Model
+        Its parameters (J = 0 for the free systems).
     lattice : Lattice
+        Its geometry.
     source : {"closed form", "qutip", "stored"}
         Where the reference μ comes from.
     solvers : dict
@@ -85,6 +88,9 @@ SYSTEMS = {s.name: s for s in [
            {"meanfield": 1e-12, "mfqf": 1e-10}),
     System("free_cluster2d8", FREE, lattice.cluster2d(8), "closed form",
            {"exact": 1e-10, "meanfield": 1e-12}),
+    # Γ ≠ 1 and Δ < 0: the closed form in its other parameters
+    System("free_ring6_gamma", FREE.replace(Delta=-1.0, Gamma=0.3), lattice.chain(6),
+           "closed form", {"exact": 1e-10, "meanfield": 1e-12, "mfqf": 1e-10}),
     System("free_open_chain5", FREE, lattice.chain(5, periodic=False), "closed form",
            {"exact": 1e-10, "mpo": (1e-6, {"chi": 4})}),
     System("free_cylinder3x2", FREE, lattice.cylinder(3, 2), "closed form",
