@@ -90,7 +90,7 @@ from .model import (
     onsite_matrix,
     onsite_terms,
 )
-from .results import SteadySummary
+from .results import SteadySummary, check_options
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
            "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS",
@@ -115,16 +115,6 @@ _E = [np.outer(np.eye(2)[i], np.eye(2)[j]).astype(complex) for i, j in
 def _check(model, lattice) -> None:
     check_model(model)
     check_lattice(lattice)
-
-
-def _options(name: str, options, cls):
-    """``options``: None (the defaults) or an instance of ``cls``; a TypeError otherwise."""
-    if options is None:
-        return cls()
-    if not isinstance(options, cls):
-        raise TypeError(f"{name} must be a {cls.__name__} or None, got "
-                        f"{type(options).__name__}")
-    return options
 
 
 def _route_name(lattice: Lattice, route: str) -> str:
@@ -1010,7 +1000,7 @@ def steady_state(model: Model, lattice: Lattice, *,
     True
     """
     _check(model, lattice)
-    options = _options("options", options, SteadyStateOptions)
+    options = check_options(options, SteadyStateOptions)
     route = _route(lattice, options.route)
     _check_resources(lattice, route, "exact.steady_state")
     N = lattice.N
@@ -1148,7 +1138,7 @@ def liouvillian_gap(model: Model, lattice: Lattice, *,
         (a ``ValueError``) For a lattice whose reduced system would not fit in memory.
     """
     _check(model, lattice)
-    options = _options("options", options, GapOptions)
+    options = check_options(options, GapOptions)
     if options.sector == "full":
         if lattice.N > _MAX_FULL_N:
             raise ValueError(f"sector='full' diagonalises the 4^N Liouvillian; lattice has "
