@@ -61,6 +61,8 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4, "far_tol": 0.01,
                   "Delta_3d": (1.6, 2.1, 101)},
     },
+    # the archive page reads results/ (and rechecks a cheap sample): one page in both profiles
+    "archive": {"fast": {}, "paper": {}},
     "ising": {
         "fast": {"Omega": (0.5, 2.5, 21), "Omega_zoom": (1.95, 2.25, 13), "L": 40,
                  "n_curve": 4001, "R_max": 12, "jump": 0.15, "jump_tol": 0.002},
