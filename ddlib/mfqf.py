@@ -101,6 +101,7 @@ from tqdm import tqdm
 from ._numba import njit
 from .lattice import Lattice
 from .model import Model, check_model
+from .results import SteadySummary
 
 __all__ = ["EvolveOptions", "SteadyOptions", "Evolution", "SteadyState", "Continuation",
            "rhs", "evolve", "steady_state", "continuation"]
@@ -282,6 +283,14 @@ class SteadyState:
     message: str
     model: Model
     lattice: Lattice
+
+    def summary(self) -> SteadySummary:
+        """The portable summary of this state (:mod:`ddlib.results`), accepted as a warm start."""
+        return SteadySummary(model=self.model, mu=tuple(map(float, self.mu)),
+                             converged=bool(self.converged), message=self.message,
+                             stable=self.stable, kappa=float(self.kappa), solver="mfqf",
+                             sigma=self.total_correlation, lam=self.correlation_length,
+                             lattice=self.lattice.key())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""The warm-start contract: SteadySummary is frozen, validated and JSON-portable."""
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from ddlib import Model
+from ddlib.results import SteadySummary, as_initial
+
+MODEL = Model(Delta=1.5, Omega=0.5, J=1.0)
+
+
+def _summary(**kw):
+    base = dict(model=MODEL, mu=(0.1, 0.2, -0.9), converged=True, message="converged",
+                stable=True, kappa=0.17, solver="mfqf")
+    base.update(kw)
+    return SteadySummary(**base)
+
+
+def test_round_trip_through_strict_json_keeps_every_field():
+    s = _summary(kappa=math.nan, stable=None, sigma=[[1, 2, 3], [2, 4, 5], [3, 5, 6]],
+                 lam=[[math.nan] * 3] * 3, lattice={"kind": "chain", "N": 8})
+    back = SteadySummary.from_dict(json.loads(json.dumps(s.to_dict(), allow_nan=False)))
+    assert back == s
+    assert math.isnan(back.kappa) and back.stable is None and back.model == MODEL
+    assert back.sigma[1][2] == 5.0 and math.isnan(back.lam[0][0])
+
+
+def test_summary_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _summary().mu = (0, 0, -1)
+
+
+@pytest.mark.parametrize("field, value", [("mu", (0, 0)), ("mu", (0, 0, math.inf)),
+                                          ("model", {"Delta": 1}), ("converged", "yes"),
+                                          ("stable", 1), ("kappa", "fast"), ("solver", 3),
+                                          ("sigma", [[1, 2], [3, 4]]), ("lattice", "chain")])
+def test_malformed_field_is_named(field, value):
+    with pytest.raises((ValueError, TypeError), match=field):
+        _summary(**{field: value})
+
+
+def test_as_initial_accepts_summaries_and_results_refuses_duck_types():
+    s = _summary()
+    assert as_initial(None) is None and as_initial(s) is s
+
+    class Result:
+        def summary(self):
+            return s
+
+    class Duck:
+        mu = (0.0, 0.0, -1.0)
+        model = MODEL
+
+    assert as_initial(Result()) is s
+    with pytest.raises(TypeError, match="initial"):
+        as_initial(Duck(), solver="mfqf")
