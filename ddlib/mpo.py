@@ -484,7 +484,7 @@ class MPOOptions:
         × 4χ split) to 3.7× (2χ × 2χ) slower than one (``benchmarks/mpo.py``), so the
         default is one thread and a second core is better spent on another parameter point
         (:func:`steady_states`).
-    warmup_chi : int, default 32
+    warmup_chi : int, default 16
         Fast route of :func:`steady_state`: bond dimension of the first stage; each further
         stage doubles it until the requested χ (stages below χ only).
     warmup_dt : float, default 0.5
@@ -507,7 +507,7 @@ class MPOOptions:
     svd_method: str = "svd"
     keep_state: bool = True
     blas_threads: int | None = 1
-    warmup_chi: int = 32
+    warmup_chi: int = 16
     warmup_dt: float = 0.5
     warmup_tol: float = 1e-3
     checkpoint_every: float | None = 300.0
@@ -1111,8 +1111,8 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
     is one evolution from all spins down at the requested χ, δt and order. ``initial=``
     (a previous :class:`SteadyState`, e.g. at a neighbouring Δ or a smaller χ, or a
     ``ddlib.results.SteadySummary`` of any solver) replaces the all-down start: a state with
-    its MPS starts from it (the warm-up stages are skipped), otherwise from the product
-    state of its magnetization.
+    its MPS is the start of the final stage (no warm-up stages), otherwise the warm-up
+    starts from the product state of its magnetization.
 
     Parameters
     ----------
@@ -1142,13 +1142,12 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
         raise ValueError(f"route must be 'fast' or 'plain', got {route!r}")
     state, start_key = _initial_state(initial, model, lattice, int(chi), options)
     plan = []  # (chi, dt, order, tol) per stage
-    if route == "fast":
+    if route == "fast" and (state is None or start_key.startswith("product")):
         c = min(options.warmup_chi, int(chi))
         loose = max(options.warmup_tol, options.tol)
-        if state is None or start_key.startswith("product"):
-            plan.append((c, options.warmup_dt, 2, loose))  # the transient, cheaply
+        plan.append((c, options.warmup_dt, 2, loose))  # the transient, cheaply
         while c < chi:  # the final step's fixed point, at growing χ
-            plan.append((c, float(dt), int(order), loose))
+            plan.append((c, float(dt), int(order), options.tol))
             c *= 2
     plan.append((int(chi), float(dt), int(order), options.tol))
     s = options.pauli_scale
