@@ -50,6 +50,12 @@ The tensors store :math:`s^{k}c` for a Pauli string with k non-identity factors
 (``MPOOptions.pauli_scale`` s = 0.3), so that the truncation, which minimises the discarded
 norm, favours the few-body strings that carry local observables; every output is converted
 back to :math:`c`.
+
+Steady states (:func:`steady_state`) are reached by a staged route (the transient at small χ
+with a coarse second-order step, then the final step at doubling χ, each stage run until the
+central μ is stationary), warm starts (``initial=``) and :func:`steady_states` for several
+parameter values in worker processes. Long evolutions write checkpoints in the ddlib cache
+(``MPOOptions.checkpoint_every``) and resume from them.
 """
 
 from __future__ import annotations
