@@ -30,7 +30,9 @@ plain/fast and the difference of the central μ (target ≥ 5×, same state to 1
 ``convergence``: the central μ, λ_xx and Σ_xx of the fast route for every (N, χ) of
 ``--Ns`` × ``--chis`` at each ``--Deltas`` (chain, Ω = 0.5, JZ = 4), each point warm-started
 from the same N at the previous χ, written to ``benchmarks/results/mpo_convergence.json``
-(one entry per point, appended as they finish, so an interrupted study keeps its points).
+(one entry per point, appended as they finish, so an interrupted study keeps its points), then
+prints the table of all stored points and, per Δ, the smallest (N, χ) within 1e-3 in μ and 2 %
+in Σ_xx of the largest stored point (``--report-only``: the table alone).
 
 Usage: ``python benchmarks/mpo.py [step|projection|route|convergence] [--threads T]
 [--chis 64 128 256] [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20]
@@ -58,6 +60,8 @@ parser.add_argument("--Delta", type=float, default=2.0)
 parser.add_argument("--tol", type=float, default=1e-4)
 parser.add_argument("--Ns", type=int, nargs="+", default=[40, 80])
 parser.add_argument("--Deltas", type=float, nargs="+", default=[2.0, 2.5])
+parser.add_argument("--report-only", action="store_true",
+                    help="convergence: print the table of the stored points, compute nothing")
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[var] = str(args.threads)
@@ -247,6 +251,8 @@ def convergence_mode():
     done = json.loads(path.read_text()) if path.exists() else []
     have = {(d["Delta"], d["N"], d["chi"]) for d in done}
     print_machine("convergence")
+    if args.report_only:
+        return report_convergence(done)
     opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
                           keep_state=True, checkpoint_every=120.0)
     for Delta in args.Deltas:
@@ -274,6 +280,35 @@ def convergence_mode():
                 tmp.write_text(json.dumps(done, indent=1))
                 os.replace(tmp, path)
                 previous = ss
+    report_convergence(done)
+
+
+def report_convergence(done):
+    """Markdown table of the stored points; per Δ the smallest (N, χ) (by N χ², the cost of a
+    step) within 1e-3 in the central μ and 2 % in Σ_xx of the largest stored (N, χ)."""
+    print("| Δ | N | χ | μ_x | μ_y | μ_z | λ_xx | Σ_xx | discarded weight | time at χ [1/Γ] "
+          "| CPU [s] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for e in sorted(done, key=lambda e: (e["Delta"], e["N"], e["chi"])):
+        mu = e["mu"]
+        print(f"| {e['Delta']:g} | {e['N']} | {e['chi']} | {mu[0]:.5f} | {mu[1]:.5f} | "
+              f"{mu[2]:.5f} | {e['lambda_xx']:.3f} | {e['sigma_xx']:.4f} | "
+              f"{e['truncation_error']:.1e} | {e['t'][-1]:g} | {e['cpu_s']:.0f} |")
+    for Delta in sorted({e["Delta"] for e in done}):
+        points = [e for e in done if e["Delta"] == Delta]
+        ref = max(points, key=lambda e: (e["N"], e["chi"]))
+
+        def error(e, ref=ref):
+            return (np.abs(np.array(e["mu"]) - ref["mu"]).max(),
+                    abs(e["sigma_xx"] / ref["sigma_xx"] - 1))
+
+        good = [e for e in points if e is not ref and error(e)[0] < 1e-3 and error(e)[1] < 0.02]
+        best = min(good, key=lambda e: (e["N"] * e["chi"] ** 2, e["N"]), default=None)
+        text = "none" if best is None else (
+            f"N = {best['N']}, χ = {best['chi']} (|Δμ| = {error(best)[0]:.1e}, "
+            f"ΔΣ_xx/Σ_xx = {error(best)[1]:.1%}, {best['cpu_s']:.0f} s CPU)")
+        print(f"Δ = {Delta:g}, reference N = {ref['N']}, χ = {ref['chi']}: smallest within 1e-3 "
+              f"in μ and 2 % in Σ_xx: {text}")
 
 
 if __name__ == "__main__":
