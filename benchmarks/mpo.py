@@ -20,9 +20,23 @@ SVD, δt = 0.1) and the profile's route, projects both as (time per gate) × (ga
 layer to t = 20, Suzuki's S₄ with half-layers fused) and prints the old/new ratio; and it
 times the profile's gates with one and two BLAS threads (``MPOOptions.blas_threads``).
 
-Usage: ``python benchmarks/mpo.py [step|projection] [--threads T] [--chis 64 128 256]
-[--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20] [--t-probe 3]
-[--t-final 20]``
+``route``: the fast route of ``mpo.steady_state`` (the transient at χ = 32, second order,
+δt = 0.5, then the final δt and order at doubling χ) against plain evolution from all spins
+down (``route="plain"``), both to the same stationarity criterion (``--tol`` over 2/Γ), at
+equal (N, χ) (``--N 40 --chi 64`` by default, Δ = ``--Delta``, the paper profile's δt = 0.25,
+order 4, rsvd), in the same process: wall and CPU seconds, time evolved per stage, the ratio
+plain/fast and the difference of the central μ (target ≥ 5×, same state to 1e-3).
+
+``convergence``: the central μ, λ_xx and Σ_xx of the fast route for every (N, χ) of
+``--Ns`` × ``--chis`` at each ``--Deltas`` (chain, Ω = 0.5, JZ = 4), each point warm-started
+from the same N at the previous χ, written to ``benchmarks/results/mpo_convergence.json``
+(one entry per point, appended as they finish, so an interrupted study keeps its points), then
+prints the table of all stored points and, per Δ, the smallest (N, χ) within 1e-3 in μ and 2 %
+in Σ_xx of the largest stored point (``--report-only``: the table alone).
+
+Usage: ``python benchmarks/mpo.py [step|projection|route|convergence] [--threads T]
+[--chis 64 128 256] [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20]
+[--t-probe 3] [--t-final 20] [--Delta 2] [--tol 1e-4] [--Ns 40 80] [--Deltas 2 2.5]``
 (the BLAS thread count is set before numpy loads; one thread is the faster setting on the
 2-core machine, see ``MPOOptions.blas_threads``).
 """
@@ -32,7 +46,8 @@ import os
 import sys
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("mode", nargs="?", default="step", choices=["step", "projection"])
+parser.add_argument("mode", nargs="?", default="step",
+                    choices=["step", "projection", "route", "convergence"])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
 parser.add_argument("--N", type=int, default=None, help="40 (step) or 200 (projection)")
@@ -41,6 +56,12 @@ parser.add_argument("--chi", type=int, default=300)
 parser.add_argument("--gates", type=int, default=20)
 parser.add_argument("--t-probe", type=float, default=3.0)
 parser.add_argument("--t-final", type=float, default=20.0)
+parser.add_argument("--Delta", type=float, default=2.0)
+parser.add_argument("--tol", type=float, default=1e-4)
+parser.add_argument("--Ns", type=int, nargs="+", default=[40, 80])
+parser.add_argument("--Deltas", type=float, nargs="+", default=[2.0, 2.5])
+parser.add_argument("--report-only", action="store_true",
+                    help="convergence: print the table of the stored points, compute nothing")
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[var] = str(args.threads)
@@ -192,7 +213,106 @@ def projection_mode():
           + f"; two/one: {blas[2][0] / blas[1][0]:.2f}, {blas[2][1] / blas[1][1]:.2f}")
 
 
+def route_mode():
+    N, chi = args.N or 40, args.chi
+    paper = profiles.settings("mpo", "paper")
+    model = Model(Delta=args.Delta, Omega=0.5, J=2.0)
+    opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
+                          keep_state=False, checkpoint_every=None)
+    lat = lattice.chain(N, periodic=False)
+    print_machine("route")
+    print(f"N = {N}, chi = {chi}, Delta = {args.Delta:g}, order 4, dt = {paper['dt']}, "
+          f"{opts.svd_method}, stationary: |dmu_center| < {args.tol:g} over {opts.window:g}")
+    out = {}
+    for route in ("plain", "fast"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        ss = mpo.steady_state(model, lat, chi, dt=paper["dt"], t_max=60.0, options=opts,
+                              route=route)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        out[route] = (ss, wall, cpu)
+        stages = ", ".join(f"chi={g['chi']} dt={g['dt']:g} O{g['order']}: t={g['t']:g} "
+                           f"({g['wall_time']:.1f} s)" for g in ss.stages)
+        print(f"{route:>6}: wall {wall:7.1f} s, cpu {cpu:7.1f} s, mu = {np.round(ss.mu, 5)}, "
+              f"converged {ss.converged}, |dmu/dt| {ss.drift:.1e}; {stages}", flush=True)
+    (a, wa, ca), (b, wb, cb) = out["plain"], out["fast"]
+    print(f"ratio plain/fast: wall {wa / wb:.1f}, cpu {ca / cb:.1f}; "
+          f"max |mu_fast - mu_plain| = {np.abs(a.mu - b.mu).max():.1e} (central), "
+          f"{np.abs(a.mu_sites - b.mu_sites).max():.1e} (any site)")
+
+
+def convergence_mode():
+    import json
+    from pathlib import Path
+
+    paper = profiles.settings("mpo", "paper")
+    where = Path(__file__).parent / "results"
+    where.mkdir(exist_ok=True)
+    path = where / "mpo_convergence.json"
+    done = json.loads(path.read_text()) if path.exists() else []
+    have = {(d["Delta"], d["N"], d["chi"]) for d in done}
+    print_machine("convergence")
+    if args.report_only:
+        return report_convergence(done)
+    opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
+                          keep_state=True, checkpoint_every=120.0)
+    for Delta in args.Deltas:
+        model = Model(Delta=Delta, Omega=0.5, J=2.0)
+        for N in args.Ns:
+            lat, previous = lattice.chain(N, periodic=False), None
+            for chi in args.chis:
+                if (Delta, N, chi) in have:
+                    continue
+                wall, cpu = time.perf_counter(), time.process_time()
+                ss = mpo.steady_state(model, lat, chi, dt=paper["dt"], t_max=60.0,
+                                      options=opts, initial=previous)
+                entry = {"Delta": Delta, "N": N, "chi": chi, "mu": ss.mu.tolist(),
+                         "lambda_xx": ss.correlations.lambda_xx,
+                         "sigma_xx": ss.correlations.sigma_xx, "converged": ss.converged,
+                         "drift": ss.drift, "truncation_error": ss.truncation_error,
+                         "wall_s": time.perf_counter() - wall,
+                         "cpu_s": time.process_time() - cpu,
+                         "t": [g["t"] for g in ss.stages], "dt": paper["dt"], "order": 4,
+                         "tol": args.tol, "warm_start": previous is not None,
+                         "machine": platform.node(), "load": os.getloadavg()[0]}
+                print(json.dumps(entry), flush=True)
+                done.append(entry)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(done, indent=1))
+                os.replace(tmp, path)
+                previous = ss
+    report_convergence(done)
+
+
+def report_convergence(done):
+    """Markdown table of the stored points; per Δ the smallest (N, χ) (by N χ², the cost of a
+    step) within 1e-3 in the central μ and 2 % in Σ_xx of the largest stored (N, χ)."""
+    print("| Δ | N | χ | μ_x | μ_y | μ_z | λ_xx | Σ_xx | discarded weight | time at χ [1/Γ] "
+          "| CPU [s] |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for e in sorted(done, key=lambda e: (e["Delta"], e["N"], e["chi"])):
+        mu = e["mu"]
+        print(f"| {e['Delta']:g} | {e['N']} | {e['chi']} | {mu[0]:.5f} | {mu[1]:.5f} | "
+              f"{mu[2]:.5f} | {e['lambda_xx']:.3f} | {e['sigma_xx']:.4f} | "
+              f"{e['truncation_error']:.1e} | {e['t'][-1]:g} | {e['cpu_s']:.0f} |")
+    for Delta in sorted({e["Delta"] for e in done}):
+        points = [e for e in done if e["Delta"] == Delta]
+        ref = max(points, key=lambda e: (e["N"], e["chi"]))
+
+        def error(e, ref=ref):
+            return (np.abs(np.array(e["mu"]) - ref["mu"]).max(),
+                    abs(e["sigma_xx"] / ref["sigma_xx"] - 1))
+
+        good = [e for e in points if e is not ref and error(e)[0] < 1e-3 and error(e)[1] < 0.02]
+        best = min(good, key=lambda e: (e["N"] * e["chi"] ** 2, e["N"]), default=None)
+        text = "none" if best is None else (
+            f"N = {best['N']}, χ = {best['chi']} (|Δμ| = {error(best)[0]:.1e}, "
+            f"ΔΣ_xx/Σ_xx = {error(best)[1]:.1%}, {best['cpu_s']:.0f} s CPU)")
+        print(f"Δ = {Delta:g}, reference N = {ref['N']}, χ = {ref['chi']}: smallest within 1e-3 "
+              f"in μ and 2 % in Σ_xx: {text}")
+
+
 if __name__ == "__main__":
-    step_mode() if args.mode == "step" else projection_mode()
+    {"step": step_mode, "projection": projection_mode, "route": route_mode,
+     "convergence": convergence_mode}[args.mode]()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"max resident memory of the process: {rss:.0f} MB")

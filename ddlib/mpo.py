@@ -50,13 +50,27 @@ The tensors store :math:`s^{k}c` for a Pauli string with k non-identity factors
 (``MPOOptions.pauli_scale`` s = 0.3), so that the truncation, which minimises the discarded
 norm, favours the few-body strings that carry local observables; every output is converted
 back to :math:`c`.
+
+Steady states (:func:`steady_state`) are reached by a staged route (the transient at small χ
+with a coarse second-order step, then the final step at doubling χ, each stage run until the
+central μ is stationary), warm starts (``initial=``) and :func:`steady_states` for several
+parameter values in worker processes. Long evolutions write checkpoints in the ddlib cache
+(``MPOOptions.checkpoint_every``) and resume from them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
+import multiprocessing
+import os
+import tempfile
 import time
-from dataclasses import dataclass
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -65,11 +79,13 @@ from quimb.tensor import MatrixProductState
 from quimb.tensor.decomp import array_split
 from threadpoolctl import threadpool_limits
 
+from .cache import cache_dir, make_key
 from .lattice import Lattice
 from .model import Model, check_model
+from .results import SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
-           "evolve", "steady_state", "density_matrix"]
+           "evolve", "steady_state", "steady_states", "density_matrix", "memory_estimate"]
 
 _SIGMA = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
                   dtype=complex)
@@ -312,6 +328,29 @@ class _PauliMPS:
         for k in range(i + 1, j):
             self._apply_adjacent(k, _SWAP, "right")
 
+    @classmethod
+    def from_tensors(cls, tensors: list[np.ndarray], chi: int, cutoff: float, scale: float,
+                     svd_method: str = "svd", center: int | None = None) -> _PauliMPS:
+        """An MPS from stored tensors (shape (χ_l, 4, χ_r), already weighted by ``scale``);
+        ``center=None`` brings an arbitrary MPS into canonical form (QR sweep)."""
+        out = cls(np.ones(4), len(tensors), chi, cutoff, scale, svd_method)
+        out.tensors = [np.array(T, dtype=float) for T in tensors]
+        if center is None:
+            out.center = 0
+            out._move_center(len(tensors) - 1)
+        else:
+            out.center = int(center)
+        return out
+
+    @classmethod
+    def product(cls, mu_sites: np.ndarray, chi: int, cutoff: float, scale: float,
+                svd_method: str = "svd") -> _PauliMPS:
+        r"""The product state :math:`\bigotimes_i\frac12(1 + \vec\mu_i\cdot\vec\sigma)`,
+        Pauli coefficients :math:`(1, \mu^x_i, \mu^y_i, \mu^z_i)` per site."""
+        local = np.concatenate([np.ones((len(mu_sites), 1)), scale * np.asarray(mu_sites)], 1)
+        return cls.from_tensors([c.reshape(1, 4, 1) for c in local], chi, cutoff, scale,
+                                svd_method, center=0)
+
     def max_bond(self) -> int:
         return max(T.shape[2] for T in self.tensors)
 
@@ -358,6 +397,11 @@ def density_matrix(state: MatrixProductState) -> np.ndarray:
     r"""Dense ρ (shape (2^N, 2^N), site 0 the leftmost factor) from the Pauli-coefficient MPS
     ``state`` of a result (``Evolution.state``): :math:`\rho = 2^{-N}\sum c\,\sigma\cdots`.
     Small N only (reference checks)."""
+    if not isinstance(state, MatrixProductState):
+        raise TypeError(f"state must be a quimb MatrixProductState (Evolution.state), got "
+                        f"{type(state).__name__}")
+    if state.L > 12:
+        raise ValueError(f"state has N = {state.L} sites; a dense ρ is built for N <= 12 only")
     c = np.asarray(state.to_dense()).reshape(-1)
     N = state.L
     return np.einsum("a,aij->ij", c, _pauli_strings(N)) / 2**N
@@ -401,7 +445,7 @@ class _Stepper:
 
 @dataclass(frozen=True, kw_only=True)
 class MPOOptions:
-    """Options of :func:`evolve` / :func:`steady_state`.
+    """Options of :func:`evolve`, :func:`steady_state` and :func:`steady_states`.
 
     Parameters
     ----------
@@ -411,6 +455,8 @@ class MPOOptions:
         a small part of the Hilbert–Schmidt norm of a mixed state, so keep it tiny.
     record_every : float or None
         Time between recorded observables (a multiple of dt); None records every step.
+        Recording costs one contraction of the MPS (:math:`O(N\\chi^2)`), negligible next to
+        a step's gates (:math:`O(N\\chi^3)`).
     tol : float, default 1e-4
         Stationarity criterion: the central magnetization moved less than ``tol`` (max norm)
         over the last ``window`` of time.
@@ -427,7 +473,7 @@ class MPOOptions:
         keeps tr ρ far better (see ``book/mpo.md``).
     svd_method : {"svd", "svd:eig", "rsvd"}
         Decomposition of the (4χ) × (4χ) two-site tensor: quimb's LAPACK SVD, quimb's
-        eigenvectors of :math:`\theta\theta^T` (about 1.4× faster for large χ; singular
+        eigenvectors of :math:`\\theta\\theta^T` (about 1.4× faster for large χ; singular
         values below ~1e-8 of the largest lose precision, which only matters for cutoff-free
         exact runs), or a randomized range finder with one power iteration that computes only
         the χ kept directions (``rsvd``: a gate 2.5–3× faster at χ = 256–300, discarded
@@ -435,13 +481,28 @@ class MPOOptions:
         the matrix, LAPACK's SVD elsewhere). See ``benchmarks/mpo.py``.
     keep_state : bool, default True
         Return the final MPS (``Evolution.state``); False saves memory and disk when results
-        are cached (χ = 300, N = 200 is ~0.6 GB).
+        are cached (χ = 300, N = 200 is ~0.6 GB). A :class:`SteadyState` without its state
+        still warm-starts (``initial=``) from the product state of its site magnetizations.
     blas_threads : int or None, default 1
         BLAS threads while the gates are applied (threadpoolctl); None leaves the process's
         setting. A gate's matrices (at most (4χ) × (4χ)) are too small for threaded BLAS to
         pay: on the book's 2-core machine two OpenBLAS threads made a χ = 300 gate 1.7× (4χ
         × 4χ split) to 3.7× (2χ × 2χ) slower than one (``benchmarks/mpo.py``), so the
-        default is one thread and a second core is better spent on another parameter point.
+        default is one thread and a second core is better spent on another parameter point
+        (:func:`steady_states`).
+    warmup_chi : int, default 16
+        Fast route of :func:`steady_state`: bond dimension of the first stage; each further
+        stage doubles it until the requested χ (stages below χ only).
+    warmup_dt : float, default 0.5
+        Fast route: Trotter step of the warm-up stages (second order, ``warmup_tol``).
+    warmup_tol : float, default 1e-3
+        Fast route: stationarity tolerance of the warm-up stages (over ``window``).
+    checkpoint_every : float or None, default 300
+        Seconds of wall time between checkpoints of a running evolution (MPS tensors, time,
+        recorded observables, parameters) in ``ddlib.cache.cache_dir()/mpo-checkpoints``;
+        one is also written at the end of an evolution (stage) that ran this long or was
+        resumed. A rerun with the same parameters resumes from the last one (a finished run
+        returns at once). None (or the cache switched off) writes none.
     """
 
     cutoff: float = 1e-16
@@ -452,9 +513,13 @@ class MPOOptions:
     svd_method: str = "svd"
     keep_state: bool = True
     blas_threads: int | None = 1
+    warmup_chi: int = 16
+    warmup_dt: float = 0.5
+    warmup_tol: float = 1e-3
+    checkpoint_every: float | None = 300.0
 
     def __post_init__(self):
-        for name in ("cutoff", "tol", "window"):
+        for name in ("cutoff", "tol", "window", "warmup_tol"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -464,13 +529,26 @@ class MPOOptions:
         if self.svd_method not in ("svd", "svd:eig", "rsvd"):
             raise ValueError("svd_method must be 'svd', 'svd:eig' or 'rsvd', got "
                              f"{self.svd_method!r}")
-        r = self.record_every
-        if r is not None and (isinstance(r, bool) or not isinstance(r, Real)
-                              or not math.isfinite(r) or r <= 0):
-            raise ValueError(f"record_every must be None or a number > 0, got {r!r}")
-        b = self.blas_threads
-        if b is not None and (isinstance(b, bool) or not isinstance(b, Integral) or b < 1):
-            raise ValueError(f"blas_threads must be None or an integer >= 1, got {b!r}")
+        for name in ("record_every", "checkpoint_every"):
+            r = getattr(self, name)
+            if r is not None and (isinstance(r, bool) or not isinstance(r, Real)
+                                  or not math.isfinite(r) or r < 0
+                                  or (r == 0 and name == "record_every")):
+                raise ValueError(f"{name} must be None or a number > 0, got {r!r}")
+        w = self.warmup_dt
+        if isinstance(w, bool) or not isinstance(w, Real) or not math.isfinite(w) or w <= 0:
+            raise ValueError(f"warmup_dt must be a finite number > 0, got {w!r}")
+        for name in ("blas_threads", "warmup_chi"):
+            b = getattr(self, name)
+            if (b is not None or name == "warmup_chi") and (
+                    isinstance(b, bool) or not isinstance(b, Integral) or b < 1):
+                raise ValueError(f"{name} must be {'None or ' if name[0] == 'b' else ''}"
+                                 f"an integer >= 1, got {b!r}")
+
+    def physics(self) -> MPOOptions:
+        """These options without the fields that cannot change a result (checkpointing,
+        threads, whether the state is returned): the part a cache or checkpoint key holds."""
+        return replace(self, checkpoint_every=None, blas_threads=None, keep_state=True)
 
 
 @dataclass(frozen=True)
@@ -515,24 +593,26 @@ class Correlations:
         return float(self.total_correlation[0, 0])
 
 
+
+
 @dataclass(frozen=True)
 class Evolution:
-    """Result of :func:`evolve`.
+    """Result of :func:`evolve` (and of each stage of :func:`steady_state`).
 
     Attributes
     ----------
-    times : ndarray, shape (n_t,)
-        Recorded times [1/Γ], from 0.
-    mu_sites : ndarray, shape (n_t, N, 3)
+    times : ndarray, shape (T,)
+        Recorded times [1/Γ], from 0 (from the stage's start for a stage of the fast route).
+    mu_sites : ndarray, shape (T, N, 3)
         :math:`(\\langle\\sigma^x_i\\rangle, \\langle\\sigma^y_i\\rangle,
         \\langle\\sigma^z_i\\rangle)` per site.
-    mu_center : ndarray, shape (n_t, 3)
-        Average over ``center_sites`` (the central column(s) of the lattice).
-    trace : ndarray, shape (n_t,)
+    mu_center : ndarray, shape (T, 3)
+        Average over ``center_sites`` (the central column(s) of the lattice); also ``mu``.
+    trace : ndarray, shape (T,)
         tr ρ (1 up to truncation: the gates conserve it).
-    truncation_error : ndarray, shape (n_t,)
+    truncation_error : ndarray, shape (T,)
         Discarded weight summed over all SVDs up to each time.
-    max_bond : ndarray of int, shape (n_t,)
+    max_bond : ndarray of int, shape (T,)
         Largest bond dimension of the MPS.
     correlations : Correlations
         At the final time.
@@ -542,11 +622,19 @@ class Evolution:
         unless ``options.keep_state``.
     chi, dt, order : int, float, int
     wall_time : float
-        Seconds spent.
+        Seconds spent (over all runs, when resumed from a checkpoint).
     converged : bool
         Whether the central magnetization was stationary (``options.tol`` over
         ``options.window``) at the end.
     message : str
+    model : Model
+    lattice : Lattice
+    success : bool
+        The evolution reached its final time (or stationarity, when asked to stop there)
+        with finite observables.
+    drift : float
+        :math:`\\max_a|d\\mu_a/dt|` of the central magnetization at the end (least-squares
+        slope over the last ``options.window``; NaN if shorter) [Γ].
     """
 
     times: np.ndarray
@@ -564,6 +652,15 @@ class Evolution:
     wall_time: float
     converged: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+    success: bool = True
+    drift: float = math.nan
+
+    @property
+    def mu(self) -> np.ndarray:
+        """The central magnetization, shape (T, 3) (= ``mu_center``)."""
+        return self.mu_center
 
 
 @dataclass(frozen=True)
@@ -577,11 +674,22 @@ class SteadyState:
     mu_sites : ndarray, shape (N, 3)
     correlations : Correlations
     truncation_error : float
-        Total discarded weight.
+        Total discarded weight (of the last stage).
     evolution : Evolution
-        The whole run.
+        The last stage's run (the whole run for ``route="plain"``).
     converged : bool
+        The last stage ended stationary: the central μ moved less than ``options.tol`` over
+        the last ``options.window``.
     message : str
+    model : Model
+    lattice : Lattice
+    stages : tuple of dict
+        One entry per stage: ``chi``, ``dt``, ``order``, ``t`` (time evolved), ``steps``,
+        ``wall_time`` [s], ``mu`` (central μ at its end), ``converged``, ``resumed``.
+    drift : float
+        :math:`\\max_a|d\\mu_a/dt|` at the end (see :class:`Evolution`).
+    wall_time : float
+        Seconds over all stages.
     """
 
     mu: np.ndarray
@@ -591,6 +699,22 @@ class SteadyState:
     evolution: Evolution
     converged: bool
     message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+    stages: tuple = ()
+    drift: float = math.nan
+    wall_time: float = math.nan
+
+    def summary(self) -> SteadySummary:
+        """The portable summary of this steady state (``ddlib.results.SteadySummary``), with
+        the central μ, Σ_ab and λ_ab; a warm start for any solver."""
+        c = self.correlations
+        return SteadySummary(
+            model=self.model, mu=tuple(float(v) for v in self.mu), converged=self.converged,
+            message=self.message, stable=None, kappa=math.nan, solver="mpo",
+            sigma=tuple(tuple(float(v) for v in row) for row in c.total_correlation),
+            lam=tuple(tuple(float(v) for v in row) for row in c.correlation_length),
+            lattice=self.lattice.key() if hasattr(self.lattice, "key") else None)
 
 
 def _center_sites(lattice: Lattice) -> np.ndarray:
@@ -620,9 +744,11 @@ def _correlations(state: _PauliMPS, lattice: Lattice, mu: np.ndarray, ref: int,
     return Correlations(ref, eta, distance, lam, total)
 
 
-def _check_args(model, lattice, chi, dt, t_final, order, options):
+
+
+def _check_args(model, lattice, chi, dt, t_final, order, options, t_name="t_final"):
     if not isinstance(model, Model):
-        raise ValueError(f"model must be a ddlib Model, got {type(model).__name__}")
+        raise TypeError(f"model must be a ddlib Model, got {type(model).__name__}")
     if not isinstance(lattice, Lattice) or lattice.coords is None:
         raise ValueError("lattice must be a ddlib Lattice with coordinates (e.g. "
                          f"lattice.chain(N, periodic=False) or lattice.cylinder), got {lattice!r}")
@@ -630,26 +756,246 @@ def _check_args(model, lattice, chi, dt, t_final, order, options):
         raise ValueError("lattice must have no isolated sites")
     if isinstance(chi, bool) or not isinstance(chi, Integral) or chi < 1:
         raise ValueError(f"chi must be an integer >= 1, got {chi!r}")
-    for name, v in (("dt", dt), ("t_final", t_final)):
+    for name, v in (("dt", dt), (t_name, t_final)):
         if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v <= 0:
             raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
     n_steps = int(round(t_final / dt))
     if n_steps < 1 or abs(n_steps * dt - t_final) > 1e-9 * max(1.0, t_final):
-        raise ValueError(f"t_final must be a positive multiple of dt, got t_final={t_final!r}, "
-                         f"dt={dt!r}")
-    if order not in (2, 4):
+        raise ValueError(f"{t_name} must be a positive multiple of dt, got {t_name}="
+                         f"{t_final!r}, dt={dt!r}")
+    if order not in (2, 4) or isinstance(order, bool):
         raise ValueError(f"order must be 2 or 4, got {order!r}")
     if options is None:
         options = MPOOptions()
     if not isinstance(options, MPOOptions):
-        raise ValueError(f"options must be an MPOOptions, got {type(options).__name__}")
+        raise TypeError(f"options must be an MPOOptions or None, got {type(options).__name__}")
     every = 1
     if options.record_every is not None:
         every = int(round(options.record_every / dt))
         if every < 1 or abs(every * dt - options.record_every) > 1e-9 * options.record_every:
             raise ValueError(f"options.record_every must be a multiple of dt, got "
                              f"{options.record_every!r}")
+    _check_memory(lattice.N, int(chi))
     return n_steps, every, options
+
+
+def memory_estimate(N: int, chi: int) -> int:
+    r"""Bytes an MPO run of N sites at bond dimension χ needs at most (d = 4, float64):
+    the tensors, :math:`\sum_k 4 D_{k-1}D_k` numbers with :math:`D_k = \min(\chi, 4^k,
+    4^{N-k})`, plus the largest two-site split, about six (4D) × (4D) matrices (θ, its
+    factors and LAPACK's workspace)."""
+    for name, v in (("N", N), ("chi", chi)):
+        if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    k = np.arange(N + 1)
+    D = np.minimum(float(chi), np.minimum(4.0 ** np.minimum(k, 60), 4.0 ** np.minimum(N - k, 60)))
+    tensors = 4 * np.sum(D[:-1] * D[1:])
+    split = 6 * (4 * D.max()) ** 2
+    return int(8 * (tensors + split))
+
+
+def _available_memory() -> int:
+    """Bytes of memory available to this process (MemAvailable, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
+
+
+def _check_memory(N: int, chi: int) -> None:
+    need, have = memory_estimate(N, chi), _available_memory()
+    if need > have:
+        lo, hi = 1, chi
+        while lo < hi:  # the largest χ that fits
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if memory_estimate(N, mid) <= have else (lo, mid - 1)
+        raise ValueError(f"chi = {chi} on N = {N} sites needs about {need / 2**30:.1f} GiB "
+                         f"(MPS tensors and the largest SVD), {have / 2**30:.1f} GiB are "
+                         f"available; the largest chi that fits is {lo}")
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints
+# --------------------------------------------------------------------------------------------
+
+class _Checkpoint:
+    """The state of one evolution on disk: ``<cache>/mpo-checkpoints/<hash of key>.npz``.
+
+    One npz (``allow_pickle=False``): the MPS tensors ``T0 … T{N-1}``, the records
+    (``times``, ``mus``, ``traces``, ``errors``, ``bonds``) and ``meta``, a JSON text with the
+    full key (:func:`ddlib.cache.make_key` of every parameter, the ddlib version and code
+    fingerprint), the step count, the orthogonality centre, the discarded weight, the sweep
+    sense and the random generator's state (``rsvd``), so that a resumed run repeats the
+    uninterrupted one exactly. Written to a temporary file and renamed (atomic); a file
+    that does not load or whose key differs is ignored with a warning."""
+
+    def __init__(self, key: str, every: float | None):
+        where = cache_dir()
+        self.key, self.every = key, every
+        self.path = None
+        if where is not None and every is not None:
+            name = hashlib.sha256(key.encode()).hexdigest()[:32]
+            self.path = where / "mpo-checkpoints" / f"{name}.npz"
+        self.last = time.monotonic()
+        self.saved = False
+
+    def due(self) -> bool:
+        return self.path is not None and time.monotonic() - self.last >= self.every
+
+    def load(self) -> dict | None:
+        if self.path is None or not self.path.exists():
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                if meta.get("key") != self.key:
+                    raise ValueError("its parameters differ (stale or hash collision)")
+                out = {name: f[name] for name in ("times", "mus", "traces", "errors", "bonds")}
+                out["tensors"] = [f[f"T{i}"] for i in range(meta["N"])]
+        except Exception as err:  # noqa: BLE001 - any unreadable file is recomputed
+            warnings.warn(f"ignoring checkpoint {self.path}: {err}", stacklevel=3)
+            return None
+        out["meta"] = meta
+        return out
+
+    def save(self, state: _PauliMPS, stepper: _Stepper, records: dict, n: int, wall: float,
+             done: bool, history=()) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"key": self.key, "N": len(state.tensors), "n": n, "center": state.center,
+                "history": list(history),
+                "discarded": state.discarded, "ascending": stepper.ascending, "wall": wall,
+                "done": done, "rng": state.rng.bit_generator.state}
+        arrays = {f"T{i}": T for i, T in enumerate(state.tensors)}
+        arrays.update({name: np.asarray(v) for name, v in records.items()})
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+            os.replace(tmp, self.path)
+            self.saved = True
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.last = time.monotonic()
+
+    def remove(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# the evolution loop
+# --------------------------------------------------------------------------------------------
+
+def _stationarity(times: np.ndarray, mu_c: np.ndarray, tol: float,
+                  window: float) -> tuple[bool, float]:
+    """(central μ moved less than tol over the last window, max |dμ/dt| fitted over it)."""
+    if len(times) < 2 or times[-1] - times[0] < window - 1e-9 or window <= 0:
+        return False, math.nan
+    recent = times >= times[-1] - window - 1e-9
+    moved = float(np.abs(mu_c[recent] - mu_c[-1]).max())
+    slope = np.polyfit(times[recent] - times[-1], mu_c[recent], 1)[0]
+    return moved < tol, float(np.abs(slope).max())
+
+
+def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, options, *,
+         tol, window, stop, key, progress, desc, t0=0.0, history=()):
+    """Evolve ``state`` (in place) by ``n_steps`` steps, recording every ``every``, resuming
+    from and writing checkpoints under ``key`` (with ``history``, the earlier stages' info).
+    Returns the Evolution, this stage's info and the history (the stored one on resume)."""
+    start = time.perf_counter()
+    stepper = _Stepper(model, lattice, dt, order, options.pauli_scale)
+    center = _center_sites(lattice)
+    ckpt = _Checkpoint(key, options.checkpoint_every)
+    rec = {"times": [], "mus": [], "traces": [], "errors": [], "bonds": []}
+    wall0, n, done, resumed = 0.0, 0, False, False
+    saved = ckpt.load()
+    if saved is not None:
+        meta = saved["meta"]
+        state.tensors = [np.array(T) for T in saved["tensors"]]
+        state.center, state.discarded = int(meta["center"]), float(meta["discarded"])
+        state.rng.bit_generator.state = meta["rng"]
+        stepper.ascending = bool(meta["ascending"])
+        rec = {name: list(saved[name]) for name in rec}
+        n, wall0, done, resumed = int(meta["n"]), float(meta["wall"]), bool(meta["done"]), True
+        t0, history = float(rec["times"][0]), list(meta["history"])
+
+    def record(n):
+        tr, mu = state.magnetization()
+        for name, v in zip(rec, (t0 + n * dt, mu, tr, state.discarded, state.max_bond()),
+                           strict=True):
+            rec[name].append(v)
+
+    def stationary():
+        mus = np.array(rec["mus"])
+        return _stationarity(np.array(rec["times"]), mus[:, center].mean(1), tol, window)
+
+    if not rec["times"]:
+        record(0)
+    status = "reached t_final"
+    bar = None
+    if progress and not done:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_steps, initial=n, desc=desc, leave=False)
+    with threadpool_limits(options.blas_threads, user_api="blas"):
+        while n < n_steps and not done:
+            n_sub = min(every, n_steps - n)
+            stepper.advance(state, n_sub)
+            n += n_sub
+            record(n)
+            if bar is not None:
+                bar.update(n_sub)
+            if not np.all(np.isfinite(rec["mus"][-1])):
+                status = f"non-finite observables at t = {t0 + n * dt:g}"
+                break
+            if stop and stationary()[0]:
+                break
+            if ckpt.due():
+                ckpt.save(state, stepper, rec, n, wall0 + time.perf_counter() - start, False,
+                          history)
+    if bar is not None:
+        bar.close()
+    wall = wall0 + time.perf_counter() - start
+    if not done and (resumed or ckpt.saved or wall >= (options.checkpoint_every or 0)):
+        ckpt.save(state, stepper, rec, n, wall, True, history)  # a long run's end
+    mu_sites = np.array(rec["mus"])
+    finite = bool(np.all(np.isfinite(mu_sites)))
+    conv, drift = stationary() if finite else (False, math.nan)
+    if finite and n < n_steps:
+        status = f"stationary at t = {t0 + n * dt:g}"
+    crit = f"|Δμ_center| < {tol:g} over the last {window:g}"
+    message = (f"{status}; {'stationary' if conv else 'NOT stationary'} ({crit}); "
+               f"|dμ/dt| = {drift:.1e}; discarded weight {state.discarded:.2e}, max bond "
+               f"{state.max_bond()}" + ("; resumed from a checkpoint" if resumed else ""))
+    envs = state.environments()
+    ev = Evolution(
+        times=np.array(rec["times"], dtype=float), mu_sites=mu_sites,
+        mu_center=mu_sites[:, center].mean(1), trace=np.array(rec["traces"], dtype=float),
+        truncation_error=np.array(rec["errors"], dtype=float),
+        max_bond=np.array(rec["bonds"], dtype=int),
+        correlations=_correlations(state, lattice, mu_sites[-1], int(center[0]), envs),
+        center_sites=center, state=state.to_quimb() if options.keep_state else None,
+        chi=int(chi), dt=float(dt), order=int(order), wall_time=wall, converged=conv,
+        message=message, model=model, lattice=lattice, success=finite, drift=drift)
+    return ev, {"chi": int(chi), "dt": float(dt), "order": int(order), "t": n * dt,
+                "steps": n, "wall_time": wall, "mu": ev.mu_center[-1].tolist(),
+                "converged": conv, "resumed": resumed}, list(history)
+
+
+def _key(name: str, **params) -> str:
+    return make_key(name, **params)
 
 
 def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, order: int = 4,
@@ -664,7 +1010,8 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
         S_p(\delta t) = e^{\delta t\,\mathcal L} + O(\delta t^{p+1}),
 
     with the Trotter product formulas :math:`S_2`, :math:`S_4` of the module docstring and a
-    truncated SVD after every gate.
+    truncated SVD after every gate. A long run writes checkpoints
+    (``options.checkpoint_every``) and a rerun with the same arguments resumes from the last.
 
     Parameters
     ----------
@@ -682,9 +1029,10 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     order : {2, 4}
         Trotter order p.
     options : MPOOptions, optional
-        Truncation cutoff, recording interval, stationarity criterion.
+        Truncation cutoff, recording interval, stationarity criterion, checkpoints; None
+        means ``MPOOptions()``.
     stop_when_stationary : bool
-        Stop as soon as the stationarity criterion holds (used by :func:`steady_state`).
+        Stop as soon as the stationarity criterion holds.
     progress : bool
         Show a tqdm progress bar.
 
@@ -694,99 +1042,241 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
 
     Raises
     ------
-    ValueError
-        For invalid arguments (the message names the parameter).
+    ValueError, TypeError
+        For invalid arguments (the message names the parameter), and for a χ whose tensors
+        would not fit in memory (with the estimate and the largest χ that fits).
     """
     n_steps, every, options = _check_args(model, lattice, chi, dt, t_final, order, options)
-    start = time.perf_counter()
-    stepper = _Stepper(model, lattice, dt, order, options.pauli_scale)
     s = options.pauli_scale
     state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s,
                       options.svd_method)
-    center = _center_sites(lattice)
-    times, mus, traces, errors, bonds_max = [], [], [], [], []
+    key = _key("mpo.evolve", model=model, lattice=lattice, chi=int(chi), dt=float(dt),
+               t_final=float(t_final), order=int(order), options=options.physics(),
+               stop=bool(stop_when_stationary))
+    ev, _, _ = _run(model, lattice, state, chi, dt, order, n_steps, every, options,
+                 tol=options.tol, window=options.window, stop=stop_when_stationary, key=key,
+                 progress=progress, desc=f"MPO χ={chi}")
+    return ev
 
-    def record(n):
-        tr, mu = state.magnetization()
-        times.append(n * dt)
-        mus.append(mu)
-        traces.append(tr)
-        errors.append(state.discarded)
-        bonds_max.append(state.max_bond())
 
-    def stationary() -> bool:
-        n_window = int(round(options.window / (every * dt)))
-        if len(mus) <= n_window or n_window < 1:
-            return False
-        recent = np.array([m[center].mean(0) for m in mus[-n_window - 1:]])
-        return float(np.abs(recent - recent[-1]).max()) < options.tol
-
-    record(0)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_steps, desc=f"MPO χ={chi}", leave=False)
-    n = 0
-    status = "reached t_final"
-    with threadpool_limits(options.blas_threads, user_api="blas"):
-        while n < n_steps:
-            n_sub = min(every, n_steps - n)
-            stepper.advance(state, n_sub)
-            n += n_sub
-            record(n)
-            if bar is not None:
-                bar.update(n_sub)
-            if not np.all(np.isfinite(mus[-1])):
-                status = f"non-finite observables at t = {n * dt:g}"
-                break
-            if stop_when_stationary and stationary():
-                status = f"stationary at t = {n * dt:g}"
-                break
-    if bar is not None:
-        bar.close()
-
-    mu_sites = np.array(mus)
-    envs = state.environments()
-    finite = bool(np.all(np.isfinite(mu_sites)))
-    conv = finite and stationary()
-    crit = f"|Δμ_center| < {options.tol:g} over the last {options.window:g}"
-    message = (f"{status}; {'stationary' if conv else 'NOT stationary'} ({crit}); "
-               f"discarded weight {state.discarded:.2e}, max bond {state.max_bond()}")
-    return Evolution(
-        times=np.array(times), mu_sites=mu_sites, mu_center=mu_sites[:, center].mean(1),
-        trace=np.array(traces), truncation_error=np.array(errors),
-        max_bond=np.array(bonds_max),
-        correlations=_correlations(state, lattice, mu_sites[-1], int(center[0]), envs),
-        center_sites=center, state=state.to_quimb() if options.keep_state else None,
-        chi=int(chi), dt=float(dt), order=int(order), wall_time=time.perf_counter() - start,
-        converged=conv,
-        message=message)
+def _initial_state(initial, model, lattice, chi, options) -> tuple[_PauliMPS | None, str]:
+    """The warm start as a _PauliMPS (and a fingerprint for checkpoint keys), or None."""
+    if initial is None:
+        return None, "none"
+    s = options.pauli_scale
+    if isinstance(initial, SteadyState):
+        ev = initial.evolution
+        if ev.state is not None and ev.state.L == lattice.N:
+            mps = ev.state
+            tensors = []
+            for i in range(mps.L):
+                inds = ([mps.bond(i - 1, i)] if i > 0 else []) + (
+                    [mps.bond(i, i + 1)] if i < mps.L - 1 else []) + [mps.site_ind(i)]
+                T = np.asarray(mps[i].transpose(*inds).data, dtype=float)
+                T = T.reshape((1,) * (i == 0) + T.shape[:-1] + (1,) * (i == mps.L - 1)
+                              + T.shape[-1:])
+                tensors.append(T.transpose(0, 2, 1) * np.array([1.0, s, s, s])[:, None])
+            digest = hashlib.sha256(b"".join(T.tobytes() for T in tensors)).hexdigest()[:16]
+            return _PauliMPS.from_tensors(tensors, chi, options.cutoff, s,
+                                          options.svd_method), f"mps:{digest}"
+        mu_sites = (initial.mu_sites if len(initial.mu_sites) == lattice.N
+                    else np.tile(initial.mu, (lattice.N, 1)))
+    else:
+        summary = as_initial(initial, "mpo")
+        mu_sites = np.tile(np.asarray(summary.mu, dtype=float), (lattice.N, 1))
+    mu_sites = np.asarray(mu_sites, dtype=float)
+    if mu_sites.shape != (lattice.N, 3) or not np.all(np.isfinite(mu_sites)) \
+            or np.any(np.linalg.norm(mu_sites, axis=1) > 1 + 1e-9):
+        raise ValueError("initial must hold finite site magnetizations |μ| <= 1")
+    digest = hashlib.sha256(mu_sites.tobytes()).hexdigest()[:16]
+    return _PauliMPS.product(mu_sites, chi, options.cutoff, s, options.svd_method), \
+        f"product:{digest}"
 
 
 def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
                  t_max: float = 30.0, order: int = 4, *, options: MPOOptions | None = None,
-                 progress: bool = False) -> SteadyState:
-    """Steady state by time evolution from all spins down (App. C), stopped once the central
-    magnetization is stationary (``options.tol`` over ``options.window``) or at ``t_max``.
+                 initial=None, route: str = "fast", progress: bool = False) -> SteadyState:
+    r"""Steady state :math:`\mathcal L\rho_S = 0` of Eqs. (1)–(3) by time evolution (App. C),
+    stopped once the central magnetization is stationary.
 
-    Parameters are those of :func:`evolve` (``t_max`` in place of ``t_final``); the default
-    records every 0.5 time units.
+    The steady state does not depend on the path that reaches it, so the default
+    ``route="fast"`` spends little on the transient: it evolves at a small bond dimension
+    (``options.warmup_chi``) with a coarse second-order step (``options.warmup_dt``) until
+    the central μ is stationary to ``options.warmup_tol``, doubles χ stage by stage, each
+    stage run to that tolerance, and finishes at the requested χ, δt and Trotter order until
+
+    .. math::
+
+        \max_{t_{\rm end} - w \le t \le t_{\rm end}}
+        \big\|\bar\mu(t) - \bar\mu(t_{\rm end})\big\|_\infty < \mathrm{tol}
+
+    (``options.tol`` over ``options.window`` = w; the final |dμ/dt| is reported as ``drift``:
+    with a relaxation rate γ the distance to the fixed point is about drift/γ). Only the
+    last stage fixes the result (its χ, δt and order: the fixed point of the Trotterized,
+    truncated map), the stages before only bring the start close to it. ``route="plain"``
+    is one evolution from all spins down at the requested χ, δt and order. ``initial=``
+    (a previous :class:`SteadyState`, e.g. at a neighbouring Δ or a smaller χ, or a
+    ``ddlib.results.SteadySummary`` of any solver) replaces the all-down start: a state with
+    its MPS is the start of the final stage (no warm-up stages), otherwise the warm-up
+    starts from the product state of its magnetization.
+
+    Parameters
+    ----------
+    model, lattice, chi, dt, order
+        As in :func:`evolve` (``dt`` and ``order`` of the final stage).
+    t_max : float
+        Longest evolution time of each stage [1/Γ], a multiple of ``dt``.
+    options : MPOOptions, optional
+        None means ``MPOOptions()`` (records every step).
+    initial : SteadyState or ddlib.results.SteadySummary, optional
+    route : {"fast", "plain"}
+    progress : bool
 
     Returns
     -------
     SteadyState
-        ``converged`` is False (and ``message`` says so) when ``t_max`` was reached first.
+        ``converged`` is False (and ``message`` says so) when the last stage reached ``t_max``
+        before stationarity; ``stages`` lists what each stage did.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For invalid arguments (naming the parameter) before any work.
     """
-    try:
-        _check_args(model, lattice, chi, dt, t_max, order, options)
-    except ValueError as err:
-        raise ValueError(str(err).replace("t_final", "t_max")) from None
-    if options is None:
-        options = MPOOptions(record_every=dt * max(1, int(round(0.5 / dt))))
-    ev = evolve(model, lattice, chi, dt, t_max, order, options=options,
-                stop_when_stationary=True, progress=progress)
+    _, every, options = _check_args(model, lattice, chi, dt, t_max, order, options, "t_max")
+    if route not in ("fast", "plain"):
+        raise ValueError(f"route must be 'fast' or 'plain', got {route!r}")
+    state, start_key = _initial_state(initial, model, lattice, int(chi), options)
+    plan = []  # (chi, dt, order, tol) per stage
+    if route == "fast" and (state is None or start_key.startswith("product")):
+        c = min(options.warmup_chi, int(chi))
+        loose = max(options.warmup_tol, options.tol)
+        plan.append((c, options.warmup_dt, 2, loose))  # the transient, cheaply
+        while c < chi:  # the final step's fixed point, at growing χ
+            plan.append((c, float(dt), int(order), options.tol))
+            c *= 2
+    plan.append((int(chi), float(dt), int(order), options.tol))
+    s = options.pauli_scale
+    if state is None:
+        state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, plan[0][0],
+                          options.cutoff, s, options.svd_method)
+    base = dict(model=model, lattice=lattice, chi=int(chi), dt=float(dt), t_max=float(t_max),
+                order=int(order), options=options.physics(), route=route, initial=start_key)
+    keys = [_key("mpo.steady_state.stage", stage=k, **base) for k in range(len(plan))]
+    # resume: the latest stage with a checkpoint restarts from it
+    first = 0
+    for k in range(len(plan) - 1, 0, -1):
+        if _Checkpoint(keys[k], options.checkpoint_every).load() is not None:
+            first = k
+            break
+    stages, t0 = [], 0.0
+    for k, (c, step, p, tol) in enumerate(plan):
+        if k < first:
+            continue
+        state.chi = c
+        last = k == len(plan) - 1
+        n_steps = max(1, int(round(t_max / step)))
+        stage_every = every if step == dt else max(1, int(round(0.5 / step)))
+        stage_opts = options if last else replace(options, keep_state=False)
+        ev, info, stages = _run(
+            model, lattice, state, c, step, p, n_steps, stage_every, stage_opts, tol=tol,
+            window=options.window, stop=True, key=keys[k], progress=progress,
+            desc=f"MPO stage {k + 1}/{len(plan)} χ={c}", t0=t0, history=stages)
+        stages.append(info)
+        t0 = sum(g["t"] for g in stages)
+        if k > 0:
+            _Checkpoint(keys[k - 1], options.checkpoint_every).remove()
+    route_text = ", ".join(f"χ={g['chi']} δt={g['dt']:g} O{g['order']} t={g['t']:g}"
+                           for g in stages)
+    message = f"{ev.message}; stages: {route_text}"
     return SteadyState(mu=ev.mu_center[-1], mu_sites=ev.mu_sites[-1],
                        correlations=ev.correlations,
                        truncation_error=float(ev.truncation_error[-1]), evolution=ev,
-                       converged=ev.converged, message=ev.message)
+                       converged=ev.converged, message=message, model=model, lattice=lattice,
+                       stages=tuple(stages), drift=ev.drift,
+                       wall_time=sum(g["wall_time"] for g in stages))
+
+
+def _point(model, lattice, chi, dt, t_max, order, options, route):
+    """One point of :func:`steady_states` (top level: picklable for worker processes)."""
+    from .cache import cached
+
+    opts = replace(options, keep_state=False)
+    return cached("mpo.steady_state",
+                  lambda: steady_state(model, lattice, chi, dt, t_max, order, options=opts,
+                                       route=route),
+                  model=model, lattice=lattice, chi=chi, dt=dt, t_max=t_max, order=order,
+                  options=opts.physics(), route=route)
+
+
+def _one_thread():
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+def steady_states(model: Model, lattice: Lattice, param: str, values, chi: int,
+                  dt: float = 0.1, t_max: float = 30.0, order: int = 4, *,
+                  options: MPOOptions | None = None, route: str = "fast", workers: int = 1,
+                  progress: bool = False) -> list[SteadyState]:
+    """:func:`steady_state` at several values of one model parameter (e.g. ``"Delta"``),
+    ``workers`` points at a time in separate processes (``spawn``, one BLAS thread each).
+
+    Each point is cached on disk (``ddlib.cache``, without its MPS) and resumes from its
+    checkpoints, so the results are those of the serial loop (``workers=1``), in the order of
+    ``values``.
+
+    Parameters
+    ----------
+    model : Model
+        The other parameters.
+    param : str
+        A field of :class:`Model` (``"Delta"``, ``"Omega"``, ``"J"``, ``"Gamma"``).
+    values : sequence of float
+    chi, dt, t_max, order, options, route
+        As in :func:`steady_state`.
+    workers : int
+        Processes (1: in this process).
+
+    Returns
+    -------
+    list of SteadyState
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a ddlib Model, got {type(model).__name__}")
+    names = [f.name for f in fields(Model)]
+    if param not in names or param == "coupling":
+        raise ValueError(f"param must be a numeric field of Model {names}, got {param!r}")
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise ValueError(f"values must be a sequence of numbers, got {values!r}") from None
+    if not values:
+        raise ValueError("values must not be empty")
+    if isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    models = [replace(model, **{param: v}) for v in values]  # Model validates each value
+    _, _, options = _check_args(model, lattice, chi, dt, t_max, order, options, "t_max")
+    if route not in ("fast", "plain"):
+        raise ValueError(f"route must be 'fast' or 'plain', got {route!r}")
+    args = [(m, lattice, int(chi), float(dt), float(t_max), int(order), options, route)
+            for m in models]
+    if workers == 1:
+        it = (_point(*a) for a in args)
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(it, total=len(args), desc=f"MPO {param}")
+        return list(it)
+    with ProcessPoolExecutor(max_workers=min(workers, len(args)),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_one_thread) as pool:
+        futures = [pool.submit(_point, *a) for a in args]
+        it = futures
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(as_completed(futures), total=len(futures), desc=f"MPO {param}")
+            for _ in it:
+                pass
+        return [f.result() for f in futures]

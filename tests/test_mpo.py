@@ -1,15 +1,27 @@
 """MPO solver (ddlib.mpo) against exact Lindblad dynamics and closed forms."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import qutip
 import scipy.linalg
+from badinput import case, case_id, check_rejects
 
 from ddlib import Model, exact, lattice, mpo
 from ddlib.model import collapse_operators, hamiltonian, liouvillian, single_spin_steady_state
+from ddlib.results import SteadySummary
 
 EXACT = mpo.MPOOptions(cutoff=0.0)  # no truncation beyond χ
 SIGMAS = (qutip.sigmax(), qutip.sigmay(), qutip.sigmaz())
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Every test writes its checkpoints to a fresh cache: a rerun never resumes a finished
+    run of an earlier session (which would skip the code under test)."""
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "cache"))
 
 
 def _site_op(op, i, N):
@@ -223,7 +235,7 @@ def test_bad_input_raises_value_error_naming_the_parameter(kwargs, name):
             "lattice": lattice.chain(4, periodic=False), "chi": 8, "dt": 0.1, "t_final": 1.0,
             "order": 4}
     args.update(kwargs)
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises((ValueError, TypeError), match=name):
         mpo.evolve(**args)
 
 
@@ -319,3 +331,214 @@ def test_blas_threads_are_limited_while_gates_run_and_restored_after(monkeypatch
         assert blas_threads() == {2}
     assert seen[:5] == [{1}] * 5 and seen[5:] == [{2}] * 5
     np.testing.assert_allclose(runs[1].mu_sites, runs[None].mu_sites, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# fast route, warm starts, checkpoints, several points, one solver shape
+# --------------------------------------------------------------------------------------------
+
+TIGHT = mpo.MPOOptions(cutoff=0.0, tol=1e-7, record_every=0.4, warmup_chi=8)
+
+
+@pytest.mark.parametrize("lat, chi", [
+    (lattice.chain(6, periodic=False), 64),
+    pytest.param(lattice.cylinder(3, 2), 64, marks=pytest.mark.slow)], ids=["chain6", "cyl3x2"])
+def test_fast_route_reaches_the_steady_state_of_plain_evolution_and_of_qutip(lat, chi):
+    """The staged route (χ = 8 at second order and δt = 0.5, then χ = 8, 16, 32 and 64 at the
+    final fourth-order δt = 0.2) ends where plain evolution from all spins down ends, to 1e-4
+    per site (both stopped at |Δμ| < 1e-7 over 2/Γ), and both agree with QuTiP's exact
+    steady state ℒρ = 0 (the residual Trotter error of δt = 0.2 is ~2e-5)."""
+    model = Model(Delta=2.0, Omega=0.5, J=1.0)
+    plain = mpo.steady_state(model, lat, chi, dt=0.2, t_max=60.0, options=TIGHT, route="plain")
+    fast = mpo.steady_state(model, lat, chi, dt=0.2, t_max=60.0, options=TIGHT)
+    assert plain.converged and fast.converged, (plain.message, fast.message)
+    assert [g["chi"] for g in fast.stages] == [8, 8, 16, 32, 64]
+    assert [g["order"] for g in fast.stages] == [2, 4, 4, 4, 4]
+    assert fast.stages[-1]["t"] < plain.stages[-1]["t"]  # less time at the largest χ
+    assert np.abs(fast.mu_sites - plain.mu_sites).max() < 1e-4
+    rho = qutip.steadystate(hamiltonian(model, lat), collapse_operators(model, lat))
+    target = np.array([[qutip.expect(_site_op(s, i, lat.N), rho) for s in SIGMAS]
+                       for i in range(lat.N)])
+    assert np.abs(fast.mu_sites - target).max() < 1e-4
+    assert fast.drift < 1e-5 and "stationary" in fast.message
+
+
+def test_warm_start_from_a_neighbouring_detuning_reaches_the_same_state():
+    """initial= a SteadyState at Δ = 1.6 (its MPS), its SteadySummary (a product state of
+    its central μ) and the cold start all end at the Δ = 2 steady state (the exact solution
+    of ℒρ = 0 to 1e-4, the Trotter error of δt = 0.2); the MPS start needs the least time."""
+    model, lat = Model(Delta=2.0, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    near = mpo.steady_state(dataclasses.replace(model, Delta=1.6), lat, 64, dt=0.2, t_max=60.0,
+                            options=TIGHT)
+    target = exact.steady_state(model, lat).mu
+    times = {}
+    for name, initial in (("mps", near), ("summary", near.summary()), ("cold", None)):
+        ss = mpo.steady_state(model, lat, 64, dt=0.2, t_max=60.0, options=TIGHT,
+                              initial=initial)
+        assert ss.converged, ss.message
+        assert np.abs(ss.mu_sites.mean(0) - target).max() < 1e-4, name
+        times[name] = sum(g["t"] for g in ss.stages)
+    assert times["mps"] < times["cold"]
+    with pytest.raises(TypeError, match="initial"):
+        mpo.steady_state(model, lat, 16, options=TIGHT, initial={"mu": (0, 0, -1)})
+
+
+class _Killed(RuntimeError):
+    pass
+
+
+def _kill_after(monkeypatch, calls):
+    """Make the Trotter loop raise after ``calls`` chunks (a run killed midway)."""
+    advance, count = mpo._Stepper.advance, [0]
+
+    def dying(self, state, n):
+        count[0] += 1
+        if count[0] > calls:
+            raise _Killed
+        return advance(self, state, n)
+
+    monkeypatch.setattr(mpo._Stepper, "advance", dying)
+
+
+def test_killed_evolution_resumes_from_its_checkpoint_to_the_same_result(monkeypatch, tmp_path):
+    """An evolution (rsvd splits, so the random generator's state matters too) killed after
+    7 of 12 recorded chunks resumes from its last checkpoint and ends exactly where an
+    uninterrupted run ends; the checkpoint is an npz that loads without pickle."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(10, periodic=False)
+    opts = mpo.MPOOptions(svd_method="rsvd", record_every=0.2, checkpoint_every=0.0)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "uninterrupted"))
+    whole = mpo.evolve(model, lat, 12, 0.1, 2.4, options=opts)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "killed"))
+    with monkeypatch.context() as m:
+        _kill_after(m, 7)
+        with pytest.raises(_Killed):
+            mpo.evolve(model, lat, 12, 0.1, 2.4, options=opts)
+    files = list((tmp_path / "killed" / "mpo-checkpoints").glob("*.npz"))
+    assert len(files) == 1
+    with np.load(files[0], allow_pickle=False) as f:
+        assert json.loads(str(f["meta"]))["n"] == 14 and not json.loads(str(f["meta"]))["done"]
+    resumed = mpo.evolve(model, lat, 12, 0.1, 2.4, options=opts)
+    assert "resumed" in resumed.message
+    np.testing.assert_array_equal(resumed.times, whole.times)
+    np.testing.assert_allclose(resumed.mu_sites, whole.mu_sites, atol=1e-13)
+    np.testing.assert_allclose(resumed.truncation_error, whole.truncation_error, rtol=1e-10)
+
+
+def test_killed_steady_state_resumes_in_its_stage(monkeypatch, tmp_path):
+    """The fast route killed in a later stage restarts from that stage's checkpoint (the
+    earlier stages are not redone) and reaches the uninterrupted result."""
+    model, lat = Model(Delta=2.0, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    opts = dataclasses.replace(TIGHT, tol=1e-6, checkpoint_every=0.0, record_every=0.5)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "a"))
+    whole = mpo.steady_state(model, lat, 32, dt=0.1, t_max=40.0, options=opts)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "b"))
+    chunks = sum(round(g["t"] / 0.5) for g in whole.stages)  # every stage records each 0.5
+    with monkeypatch.context() as m:
+        _kill_after(m, chunks - 3)
+        with pytest.raises(_Killed):
+            mpo.steady_state(model, lat, 32, dt=0.1, t_max=40.0, options=opts)
+    resumed = mpo.steady_state(model, lat, 32, dt=0.1, t_max=40.0, options=opts)
+    assert resumed.stages[-1]["resumed"] and not any(g["resumed"] for g in resumed.stages[:-1])
+    assert [g["t"] for g in resumed.stages] == [g["t"] for g in whole.stages]
+    np.testing.assert_allclose(resumed.mu_sites, whole.mu_sites, atol=1e-12)
+
+
+def test_corrupt_or_mismatched_checkpoint_is_ignored_and_recomputed(monkeypatch, tmp_path):
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0)
+    first = mpo.evolve(model, lat, 16, 0.1, 1.0, options=opts)
+    (path,) = (tmp_path / "cache" / "mpo-checkpoints").glob("*.npz")
+    path.write_bytes(b"not an npz")
+    with pytest.warns(UserWarning, match="ignoring checkpoint"):
+        again = mpo.evolve(model, lat, 16, 0.1, 1.0, options=opts)
+    assert "resumed" not in again.message
+    np.testing.assert_allclose(again.mu_sites, first.mu_sites, atol=1e-13)
+    with np.load(path, allow_pickle=False) as f:  # a checkpoint whose key differs
+        arrays = dict(f)
+    meta = json.loads(str(arrays["meta"]))
+    meta["key"] = meta["key"].replace("Delta", "Omega")
+    arrays["meta"] = np.array(json.dumps(meta))
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.warns(UserWarning, match="parameters differ"):
+        mpo.evolve(model, lat, 16, 0.1, 1.0, options=opts)
+
+
+def test_steady_states_in_worker_processes_equal_the_serial_loop(tmp_path, monkeypatch):
+    """Two detunings in two spawned processes (one BLAS thread each) give the serial results
+    bit for bit; each point is cached (a second call returns the stored results)."""
+    model, lat = Model(Delta=1.0, Omega=0.5, J=2.0), lattice.chain(4, periodic=False)
+    opts = mpo.MPOOptions(tol=1e-5, record_every=0.5, checkpoint_every=None)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "serial"))
+    serial = mpo.steady_states(model, lat, "Delta", [1.5, 2.5], 16, dt=0.1, t_max=20.0,
+                               options=opts)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "parallel"))
+    parallel = mpo.steady_states(model, lat, "Delta", [1.5, 2.5], 16, dt=0.1, t_max=20.0,
+                                 options=opts, workers=2)
+    for a, b in zip(serial, parallel, strict=True):
+        assert a.model == b.model and a.converged
+        np.testing.assert_array_equal(a.mu_sites, b.mu_sites)
+    assert [s.model.Delta for s in serial] == [1.5, 2.5]
+    assert serial[0].mu[0] != serial[1].mu[0]
+    again = mpo.steady_states(model, lat, "Delta", [1.5, 2.5], 16, dt=0.1, t_max=20.0,
+                              options=opts)
+    np.testing.assert_array_equal(again[1].mu_sites, parallel[1].mu_sites)
+
+
+def test_one_solver_shape():
+    """options=None is MPOOptions() everywhere; results carry model and lattice, the flags and
+    the central trajectory mu (T, 3); the summary is portable and a warm start."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(4, periodic=False)
+    a = mpo.steady_state(model, lat, 8, dt=0.1, t_max=3.0)
+    b = mpo.steady_state(model, lat, 8, dt=0.1, t_max=3.0, options=mpo.MPOOptions())
+    np.testing.assert_array_equal(a.mu_sites, b.mu_sites)
+    assert a.model == model and a.lattice is lat and a.evolution.model == model
+    ev = mpo.evolve(model, lat, 8, 0.1, 1.0)
+    assert ev.success and isinstance(ev.message, str) and ev.lattice is lat
+    assert ev.mu.shape == (len(ev.times), 3) and ev.mu is ev.mu_center
+    s = a.summary()
+    assert isinstance(s, SteadySummary) and s.solver == "mpo"
+    assert SteadySummary.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+    np.testing.assert_allclose(s.mu, a.mu)
+
+
+def test_memory_estimate_and_refusal():
+    """The estimate counts the tensors (bonds capped at 4^k from the ends) and the largest
+    split; a χ that cannot fit is refused at once with the estimate and the χ that fits."""
+    assert mpo.memory_estimate(4, 1000) == mpo.memory_estimate(4, 16)  # 4², exact at N = 4
+    paper = mpo.memory_estimate(200, 300)
+    assert 0.5e9 < paper < 0.8e9  # ~0.6 GB: 200 tensors of 4 × 300² doubles
+    with pytest.raises(ValueError, match=r"chi = 100000 .*GiB.*largest chi that fits is \d+"):
+        mpo.evolve(Model(Delta=1, Omega=0.5, J=1), lattice.chain(200, periodic=False),
+                   100_000, 0.1, 1.0)
+
+
+_M, _C = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(4, periodic=False)
+BAD_INPUTS = [
+    case(mpo.evolve, _M, _C, 0, 0.1, 1.0, param="chi"),
+    case(mpo.evolve, _M, _C, 8, float("nan"), 1.0, param="dt"),
+    case(mpo.evolve, _M, _C, 8, 0.1, 0.33, param="t_final"),
+    case(mpo.evolve, _M, _C, 8, 0.1, 1.0, 3, param="order"),
+    case(mpo.evolve, "xy", _C, 8, 0.1, 1.0, param="model"),
+    case(mpo.evolve, _M, lattice.fully_connected(3), 8, 0.1, 1.0, param="lattice"),
+    case(mpo.evolve, _M, _C, 8, 0.1, 1.0, options={"cutoff": 0}, param="options"),
+    case(mpo.evolve, _M, lattice.chain(400, periodic=False), 10**6, 0.1, 1.0, param="chi"),
+    case(mpo.steady_state, _M, _C, 8, 0.1, 1.05, param="t_max"),
+    case(mpo.steady_state, _M, _C, 8, route="slow", param="route"),
+    case(mpo.steady_state, _M, _C, 8, initial=(0.0, 0.0, -1.0), param="initial"),
+    case(mpo.steady_states, _M, _C, "Kappa", [1.0], 8, param="param"),
+    case(mpo.steady_states, _M, _C, "Delta", [], 8, param="values"),
+    case(mpo.steady_states, _M, _C, "Delta", [1.0], 8, workers=0, param="workers"),
+    case(mpo.steady_states, _M, _C, "Delta", [1.0], -8, param="chi"),
+    case(mpo.MPOOptions, warmup_chi=0, param="warmup_chi"),
+    case(mpo.MPOOptions, warmup_dt=0.0, param="warmup_dt"),
+    case(mpo.MPOOptions, checkpoint_every=-1.0, param="checkpoint_every"),
+    case(mpo.pauli_generators, "xy", param="model"),
+    case(mpo.memory_estimate, 0, 8, param="N"),
+    case(mpo.density_matrix, np.ones(4), param="state"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
+def test_bad_input_names_the_parameter(bad):
+    check_rejects(bad)
