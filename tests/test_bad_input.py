@@ -12,8 +12,7 @@ of the object's home module. Callables that take no arguments are exempt (nothin
 
 No module is skipped: each one's test file is ``tests/test_<module>.py``, or its package's
 (``ddlib.mfqf.steady`` → ``tests/test_mfqf.py``, ``ddlib.paper.rerun`` →
-``tests/test_paper.py``). The one exception is :data:`PENDING`, an explicit list of modules
-whose cases are still being written, each with who adds them; it is emptied as they land.
+``tests/test_paper.py``).
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ import pytest
 import ddlib
 
 TESTS = Path(__file__).parent
-
-PENDING = {"ddlib.mpo": "mpo helper adds its BAD_INPUTS"}
-
 
 def _public_modules() -> list[str]:
     """ddlib's modules and subpackages whose names (and whose parents') are public."""
@@ -122,8 +118,6 @@ def covered() -> set:
 
 @pytest.mark.parametrize("module", _public_modules())
 def test_every_public_callable_has_a_bad_input_case(module, covered):
-    if module in PENDING:
-        pytest.xfail(f"{module}: pending ({PENDING[module]})")
     required = _required(module)
     # a name re-exported from another module counts where it is defined, too
     uncovered = sorted(n for n, obj in required.items() if _key(obj) not in covered)
@@ -131,15 +125,6 @@ def test_every_public_callable_has_a_bad_input_case(module, covered):
     where = path.name if path else f"tests/test_{module.split('.')[-1]}.py (missing)"
     assert not uncovered, (f"{module}: no BAD_INPUTS case calls {uncovered} "
                            f"(add case(fn, ..., param=...) to {where})")
-
-
-def test_pending_modules_exist_and_are_still_uncovered(covered):
-    """PENDING names real modules, and is emptied as soon as a module's cases land."""
-    for module in PENDING:
-        assert module in _public_modules(), f"PENDING names no module {module!r}"
-        required = _required(module)
-        assert any(_key(o) not in covered for o in required.values()), (
-            f"{module} is fully covered now: remove it from PENDING")
 
 
 def test_every_module_with_public_callables_has_its_test_file():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import qutip
 import scipy.linalg
-from badinput import case, case_id, check_rejects
+from badinput import bad_input_test, case
 
 from ddlib import Model, exact, lattice, mpo
 from ddlib.model import collapse_operators, hamiltonian, liouvillian, single_spin_steady_state
@@ -539,6 +539,4 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("bad", BAD_INPUTS, ids=case_id)
-def test_bad_input_names_the_parameter(bad):
-    check_rejects(bad)
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
