@@ -81,7 +81,7 @@ from threadpoolctl import threadpool_limits
 
 from .cache import cache_dir, make_key
 from .lattice import Lattice
-from .model import Model, check_model
+from .model import SIGMA_MINUS, Model, bond_matrix, check_model, jump_rate, onsite_matrix
 from .results import SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
@@ -89,7 +89,6 @@ __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_gene
 
 _SIGMA = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
                   dtype=complex)
-_SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)  # |↓⟩⟨↑| in the basis (|↑⟩, |↓⟩)
 _DOWN = np.array([1.0, 0.0, 0.0, -1.0])  # Pauli coefficients of |↓⟩⟨↓| = (1 − σᶻ)/2
 _SUZUKI_P = 1.0 / (4.0 - 4.0 ** (1.0 / 3.0))
 
@@ -155,11 +154,9 @@ def pauli_generators(model: Model) -> tuple[np.ndarray, np.ndarray]:
         Coupling generator, two-site index ``4 * a_i + a_j``.
     """
     check_model(model)
-    h1 = 0.5 * model.Delta * _SIGMA[3] + model.Omega * _SIGMA[1]
-    ell = _pauli_matrix(h1, [math.sqrt(model.Gamma) * _SIGMA_MINUS])
-    pairs = (1, 2) if model.coupling == "xy" else (3,)
-    h2 = -0.5 * model.J * sum(np.kron(_SIGMA[a], _SIGMA[a]) for a in pairs)
-    ell2 = _pauli_matrix(h2, [])
+    # H, the bond term and the jump operator as ddlib.model defines them (once, for every solver)
+    ell = _pauli_matrix(onsite_matrix(model), [math.sqrt(jump_rate(model)) * SIGMA_MINUS])
+    ell2 = _pauli_matrix(bond_matrix(model), [])
     return ell, ell2
 
 
