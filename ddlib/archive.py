@@ -7,7 +7,7 @@ code when it is read) — and the book draws it beside what its default build co
 
     python -m ddlib.archive list                 # what the archive holds, and whether it is fresh
     python -m ddlib.archive make                 # (re)make every entry; resumes where it stopped
-    python -m ddlib.archive make fig4_fc -w 2    # one entry, points on 2 worker processes
+    python -m ddlib.archive make -w 2            # all entries, two at a time in 2 processes
     python -m ddlib.archive check                # recompute a cheap sample of archived points
     python -m ddlib.archive check --certify      # ... and mark what is reproduced as fresh
 
