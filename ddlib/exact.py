@@ -69,7 +69,6 @@ with ``qutip.steadystate(ddlib.model.liouvillian(model, lattice))``.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +89,7 @@ from .model import (
     onsite_matrix,
     onsite_terms,
 )
+from .resources import available_memory
 from .results import SteadySummary, check_options
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
@@ -195,21 +195,6 @@ class MemoryEstimate:
         return self.bytes <= self.available
 
 
-def _available_bytes() -> float:
-    """Memory the kernel can hand out now (``MemAvailable``; physical memory elsewhere)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return math.inf
-
-
 def _orbit_count(lattice: Lattice) -> int:
     """Burnside: the number of orbits of pairs (a, b) is the mean over g of 4^(cycles of g)."""
     if lattice.kind == "fully_connected":                 # G = S_N: the compositions
@@ -284,7 +269,7 @@ def memory_estimate(lattice: Lattice, *, route: str = "auto") -> MemoryEstimate:
         n = _orbit_count(lattice)
     lu, need = _bytes(route, N, n)
     return MemoryEstimate(route=route, unknowns=int(n), lu_nonzeros=lu, bytes=need,
-                          available=_available_bytes())
+                          available=available_memory())
 
 
 def _largest_fitting(route: str, N: int, n: int, available: float) -> int:

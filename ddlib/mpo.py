@@ -82,6 +82,7 @@ from threadpoolctl import threadpool_limits
 from .cache import cache_dir, make_key
 from .lattice import Lattice
 from .model import SIGMA_MINUS, Model, bond_matrix, check_model, jump_rate, onsite_matrix
+from .resources import available_memory
 from .results import SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
@@ -791,23 +792,8 @@ def memory_estimate(N: int, chi: int) -> int:
     return int(8 * (tensors + split))
 
 
-def _available_memory() -> int:
-    """Bytes of memory available to this process (MemAvailable, else physical memory)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62
-
-
 def _check_memory(N: int, chi: int) -> None:
-    need, have = memory_estimate(N, chi), _available_memory()
+    need, have = memory_estimate(N, chi), available_memory()
     if need > have:
         lo, hi = 1, chi
         while lo < hi:  # the largest χ that fits
