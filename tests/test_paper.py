@@ -6,10 +6,12 @@ reruns' behaviour is tested in ``tests/test_book.py``. Here every public entry o
 argument, naming it, before any work (no figure drawn, no kernel started).
 """
 
+import numpy as np
+import pytest
 from badinput import bad_input_test, case
 
-from ddlib import lattice
-from ddlib.paper import plots, profiles, rerun
+from ddlib import archive, lattice, meanfield
+from ddlib.paper import plots, profiles, reproduction, rerun
 
 BAD_INPUTS = [
     case(plots.subplots, 0, param="nrows"),
@@ -17,6 +19,8 @@ BAD_INPUTS = [
     case(plots.subplots, width=-1.0, param="width"),
     case(plots.draw_lattice, None, "ring", param="lattice"),
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
+    case(plots.mf_branches, "axes", None, param="ax"),
+    case(plots.mf_branches, plots.plt.gca(), "curve", param="curve"),
     case(profiles.settings, "no_such_chapter", param="chapter"),
     case(profiles.settings, "multistability", "slowest", param="profile"),
     case(rerun.chapter_path, "no_such_chapter", param="chapter"),
@@ -27,7 +31,97 @@ BAD_INPUTS = [
     case(rerun.execute, "no_such_chapter", param="chapter"),
     case(rerun.figures, {"cells": []}, ".", "fig", param="nb"),
     case(rerun.main, "multistability", param="argv"),
+    case(reproduction.archived, "no_such_entry", param="name"),
+    case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
+    case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
+         param="Delta_ref"),
+    case(reproduction.bimodal_width, [[1.0]], [0.1], param="Delta"),
+    case(reproduction.mf_window_row, "mf_response", param="mf"),
+    case(reproduction.crossover_row, "fig2_mpo", param="mpo"),
+    case(reproduction.mfqf_accuracy_row, None, "fig3_mfqf", param="mfqf"),
+    case(reproduction.correlations_1d_row, 1.0, param="mpo"),
+    case(reproduction.windows_2d_3d_row, [], None, param="mfqf"),
+    case(reproduction.sigma_2d_row, "fig3_mfqf", param="mfqf"),
+    case(reproduction.ising_window_row, "fig5_7_ising", param="ising"),
+    case(reproduction.ising_fig7_row, "fig5_7_ising", param="ising"),
+    case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
+    case(reproduction.appendix_a_row, "fig4_fc", None, param="fc"),
+    case(reproduction.rows, 3, param="directory"),
+    case(reproduction.rows, "/no/such/folder", param="directory"),
+    case(reproduction.table, ["a row"], param="entries"),
 ]
 
 
 test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
+
+
+# ---------------------------------------------------------------- the reproduction page
+
+def _row(fn, *names):
+    return fn(*[reproduction.archived(n) for n in names])
+
+
+def test_reproduction_numbers_follow_the_archived_data():
+    """The page's numbers are computed from the archive, not typed: a modified copy of an
+    entry changes them, by what the modification implies."""
+    mf = archive.load("mf_response")
+    before = reproduction.mf_window_row(mf).numbers
+    shifted = mf.assign(Delta=mf.Delta + 0.1)
+    after = reproduction.mf_window_row(shifted).numbers
+    assert after["lower"] == pytest.approx(before["lower"] + 0.1)
+    assert after["upper"] == pytest.approx(before["upper"] + 0.1)
+
+    fc, twod = archive.load("fig4_fc"), archive.load("fig4_2d")
+    row = reproduction.appendix_a_row(fc, twod)
+    boosted = fc.assign(bx=fc.bx.where(fc.N != 10, fc.bx * 2))
+    changed = reproduction.appendix_a_row(boosted, twod)
+    assert changed.numbers["FC_max"][2] == pytest.approx(2 * row.numbers["FC_max"][2])
+    assert changed.ours != row.ours
+
+    ising = archive.load("fig5_7_ising")
+    ends = ising.branch_end.copy()
+    ends.loc[{"JzZ": -6.0, "direction": "up"}] = 2.5
+    moved = reproduction.ising_window_row(ising.assign(branch_end=ends))
+    assert moved.numbers["upper"] == 2.5
+    assert moved.verdict.startswith("differs")
+
+
+def test_reproduction_rows_without_archive_say_not_yet_archived(tmp_path):
+    rows = reproduction.rows(tmp_path)
+    assert all(r.verdict == reproduction.NOT_ARCHIVED for r in rows
+               if r.figure not in ("App. B", "App. D"))
+    table = reproduction.table(rows)
+    assert list(table["figure"]) == [r.figure for r in rows]
+
+
+def test_mf_window_row_against_the_closed_form_folds():
+    """The archived curve's unstable stretch ends at the folds that the cubic's discriminant
+    gives (meanfield.bistable_range), to the curve's resolution."""
+    w = meanfield.bistable_range(0.5, 4.0)
+    row = _row(reproduction.mf_window_row, "mf_response")
+    assert row.numbers["lower"] == pytest.approx(w.lower, abs=2e-3)
+    assert row.numbers["upper"] == pytest.approx(w.upper, abs=2e-3)
+
+
+def test_crossover_range_of_a_smooth_curve():
+    """A curve with its maximum at Δ = 1.4 and minimum at Δ = 4.2, sampled coarsely."""
+    D = np.linspace(0.5, 5.0, 10)
+    mu = np.cos(np.pi * (D - 1.4) / 2.8)
+    lo, hi, at_end = reproduction.crossover_range(D, mu)
+    assert lo == pytest.approx(1.4, abs=0.05)
+    assert hi == pytest.approx(4.2, abs=0.05)
+    assert not at_end
+
+
+def test_bimodal_width_and_mfqf_error():
+    assert reproduction.bimodal_width([1, 2, 3, 4], [0, 0.1, 0.2, 0]) == 1.0
+    assert reproduction.bimodal_width([1, 2, 3], [0, 0, 0]) == 0.0
+    D, err = reproduction.mfqf_error([1.0, 2.0, 9.0], [0.1, 0.2, 0.0], [0.0, 1.0, 3.0],
+                                     [0.0, 0.1, 0.5])
+    assert list(D) == [1.0, 2.0] and err == pytest.approx([0.0, 0.1])
+
+
+def test_ising_threshold_row_is_the_closed_form():
+    row = reproduction.ising_threshold_row()
+    # a window narrower than the window finder resolves is not found: 1e-4 from the onset
+    assert row.numbers["onset"] == pytest.approx(1.5 * np.sqrt(3), abs=1e-4)
