@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "draw_lattice", "LABELS", "COLORS"]
+__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "LABELS", "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
 LABELS = {
@@ -116,3 +116,43 @@ def draw_lattice(ax, lattice, *, path: bool = False) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(repr(lattice), fontsize=9)
+
+
+def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF") -> None:
+    """Draw a mean-field response curve: stable branches solid, the unstable one dotted, and
+    the two folds of ``window`` as black hexagrams (the paper's Fig. 2a).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    curve : ddlib.meanfield.ResponseCurve
+        Every branch, with ``values`` (n,), ``mu`` (n, 3) and ``stable`` (n,).
+    component : {0, 1, 2}
+        The component of μ drawn (x, y, z).
+    window : ddlib.meanfield.Window, optional
+        The bistable window whose folds (``lower``/``upper`` with ``mu_lower``/``mu_upper``)
+        are marked.
+    label : str
+        Legend label of the stable branches.
+    """
+    import numpy as np
+
+    if not hasattr(ax, "plot"):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if not all(hasattr(curve, a) for a in ("values", "mu", "stable")):
+        raise TypeError(f"curve must be a meanfield.ResponseCurve, got {type(curve).__name__}")
+    if isinstance(component, bool) or component not in (0, 1, 2):
+        raise ValueError(f"component must be 0, 1 or 2, got {component!r}")
+    if window is not None and not all(hasattr(window, a) for a in ("lower", "upper",
+                                                                    "mu_lower", "mu_upper")):
+        raise TypeError(f"window must be a meanfield.Window or None, got "
+                        f"{type(window).__name__}")
+    stable = np.asarray(curve.stable, bool)
+    y = np.asarray(curve.mu)[:, component]
+    ax.plot(curve.values, np.where(stable, y, np.nan), color=COLORS["MF"], label=label)
+    ax.plot(curve.values, np.where(stable, np.nan, y), ":", color=COLORS["MF"],
+            label=f"{label} unstable")
+    if window is not None:
+        ax.plot([window.lower, window.upper],
+                [window.mu_lower[component], window.mu_upper[component]], "kh", ms=7,
+                label=f"{label} folds")

@@ -53,6 +53,15 @@ PROFILES: dict[str, dict[str, dict]] = {
                   "mfqf_L2": 200,
                   "ladder_chis": [16, 32, 64, 128]},
     },
+    "chain": {
+        "fast": {"N": 16, "chi": 16, "dt": 0.2, "svd_method": "rsvd", "t_max": 20.0,
+                 "tol": 1e-3, "Delta": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0], "mfqf_L": 100,
+                 "n_mfqf": 14},
+        "paper": {"N": 200, "chi": 300, "dt": 0.25, "svd_method": "rsvd", "t_max": 25.0,
+                  "tol": 1e-4,
+                  "Delta": [0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0],
+                  "mfqf_L": 400, "n_mfqf": 80},
+    },
     "multistability": {
         "fast": {"Delta": (1.0, 3.0, 21), "L": {1: 200, 2: 40, 3: 12}, "n_curve": 4001,
                  "JZ": (0.0, 10.0, 201), "jump": 0.15, "jump_tol": 0.01, "far_tol": 0.01,
