@@ -72,6 +72,8 @@ PROFILES: dict[str, dict[str, dict]] = {
     },
     # the archive page reads results/ (and rechecks a cheap sample): one page in both profiles
     "archive": {"fast": {}, "paper": {}},
+    # the reproduction page reads results/ only: one page in both profiles
+    "reproduction": {"fast": {}, "paper": {}},
     "ising": {
         "fast": {"Omega": (0.5, 2.5, 21), "Omega_zoom": (1.95, 2.25, 13), "L": 40,
                  "n_curve": 4001, "R_max": 12, "jump": 0.15, "jump_tol": 0.002},
