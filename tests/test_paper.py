@@ -32,6 +32,7 @@ BAD_INPUTS = [
     case(rerun.figures, {"cells": []}, ".", "fig", param="nb"),
     case(rerun.main, "multistability", param="argv"),
     case(reproduction.archived, "no_such_entry", param="name"),
+    case(reproduction.archive_cost, "fig4_fc", param="names"),
     case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
     case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
          param="Delta_ref"),

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Row", "NOT_ARCHIVED", "archived", "crossover_range", "mfqf_error", "bimodal_width",
+__all__ = ["Row", "NOT_ARCHIVED", "archived", "archive_cost", "crossover_range", "mfqf_error",
+           "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mpo_2d_row", "windows_2d_3d_row", "sigma_2d_row", "ising_threshold_row",
            "ising_window_row", "ising_fig7_row", "translation_row", "fig1c_row",
@@ -106,6 +107,29 @@ def archived(name: str, directory: str | Path | None = None) -> xr.Dataset | Non
         return archive.load(name, directory)
     except FileNotFoundError:
         return None
+
+
+def archive_cost(names, directory: str | Path | None = None) -> str:
+    """A chapter's cost sentence: the wall time of each archived entry in ``names``, read from
+    its provenance (an entry not yet made is named as such).
+
+    Returns
+    -------
+    str
+        Markdown, e.g. "`fig4_2d` took 26 minutes (AMD EPYC; 2 cores; …)".
+    """
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names) or not names:
+        raise TypeError(f"names must be a non-empty list of entry names, got {names!r}")
+    parts = []
+    for name in names:
+        ds = archived(name, directory)
+        if ds is None:
+            parts.append(f"`{name}` has not been made yet")
+        else:
+            minutes = float(ds.attrs["wall_time_s"]) / 60
+            took = f"{minutes:.0f} minutes" if minutes >= 1.5 else f"{minutes * 60:.0f} s"
+            parts.append(f"`{name}` took {took} ({ds.attrs['machine']})")
+    return "; ".join(parts)
 
 
 def crossover_range(Delta, mu_x) -> tuple[float, float, bool]:
