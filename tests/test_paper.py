@@ -50,6 +50,7 @@ BAD_INPUTS = [
     case(reproduction.rows, 3, param="directory"),
     case(reproduction.rows, "/no/such/folder", param="directory"),
     case(reproduction.table, ["a row"], param="entries"),
+    case(reproduction.to_html, "a row", param="entries"),
 ]
 
 

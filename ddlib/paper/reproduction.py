@@ -25,7 +25,7 @@ __all__ = ["Row", "NOT_ARCHIVED", "archived", "archive_cost", "crossover_range",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mpo_2d_row", "windows_2d_3d_row", "sigma_2d_row", "ising_threshold_row",
            "ising_window_row", "ising_fig7_row", "translation_row", "fig1c_row",
-           "appendix_a_row", "appendix_d_row", "rows", "table"]
+           "appendix_a_row", "appendix_d_row", "rows", "table", "to_html"]
 
 #: The verdict of a row whose data are not in the archive.
 NOT_ARCHIVED = "not yet archived"
@@ -82,7 +82,7 @@ def _check_ds(name: str, ds, needs: tuple[str, ...]) -> None:
 
 def _missing(figure, shows, computes, paper, entry: str, command: str | None = None) -> Row:
     command = command or f"python -m ddlib.archive make {entry}"
-    return Row(figure, shows, computes, paper, "—",
+    return Row(figure, shows, computes, paper, "not computed",
                f"the archive entry `{entry}` is missing (`{command}` makes it)", NOT_ARCHIVED)
 
 
@@ -459,7 +459,7 @@ def appendix_a_row(fc: xr.Dataset | None, twod: xr.Dataset | None) -> Row:
     for name, ds in (("FC", fc), ("2D", twod)):
         Ns, maxima, widths = _growth(ds)
         step = float(np.max(np.diff(ds.Delta.values)))
-        parts.append(f"{name}: max b_x {' → '.join(f'{v:.2f}' for v in maxima)}; width "
+        parts.append(f"{name}: max b_x {' → '.join(f'{v:.3f}' for v in maxima)}; width "
                      f"{' → '.join(f'{v:.2f}' for v in widths)} (grid {step:.3g})")
         max_grows &= bool(np.all(np.diff(maxima) > 0))
         width_grows &= bool(np.all(np.diff(widths) > 0))
@@ -513,6 +513,15 @@ def rows(directory: str | Path | None = None) -> list[Row]:
             ising_fig7_row(ds["fig5_7_ising"]),
             translation_row(),
             appendix_d_row()]
+
+
+def to_html(entries: list[Row]) -> str:
+    """:func:`table` as an HTML table for the chapter, names in backticks set as code."""
+    import html
+    import re
+
+    text = table(entries).to_html(index=False, border=0, classes="reproduction")
+    return re.sub(r"`([^`<>]+)`", lambda m: f"<code>{html.escape(m.group(1))}</code>", text)
 
 
 def table(entries: list[Row]) -> pd.DataFrame:
