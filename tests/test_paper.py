@@ -127,3 +127,20 @@ def test_ising_threshold_row_is_the_closed_form():
     row = reproduction.ising_threshold_row()
     # a window narrower than the window finder resolves is not found: 1e-4 from the onset
     assert row.numbers["onset"] == pytest.approx(1.5 * np.sqrt(3), abs=1e-4)
+
+
+def test_fig1c_row_reads_the_width_of_the_bimodal_range_per_coupling():
+    """A synthetic map whose b_x > 0 band widens up to J𝒵 = 4 and narrows beyond: the row
+    finds the peak and calls it shrinking; the mirror image (still widening) differs."""
+    import xarray as xr
+
+    D, jz = np.linspace(1.0, 6.0, 51), np.arange(0.0, 8.0)
+    half = np.where(jz <= 4, 0.25 * jz, 1.0 - 0.2 * (jz - 4))      # half-width in Δ
+    bx = (np.abs(D[:, None] - 3.5) < half[None, :]) * 0.2
+    ds = xr.Dataset({"bx": (("Delta", "JZ"), bx)}, coords={"Delta": D, "JZ": jz})
+    row = reproduction.fig1c_row(ds)
+    assert row.verdict == "agrees"
+    assert row.numbers["JZ_max"] == 4.0
+    assert row.numbers["width_end"] < row.numbers["width_max"]
+    widening = ds.assign(bx=(("Delta", "JZ"), bx[:, np.argsort(half, kind="stable")]))
+    assert reproduction.fig1c_row(widening).verdict.startswith("differs")
