@@ -8,7 +8,14 @@ import pytest
 from badinput import bad_input_test, case
 
 from ddlib import Model
-from ddlib.results import SteadySummary, as_initial, check_options
+from ddlib.results import (
+    SolverResult,
+    SteadyResult,
+    SteadySummary,
+    TrajectoryResult,
+    as_initial,
+    check_options,
+)
 
 MODEL = Model(Delta=1.5, Omega=0.5, J=1.0)
 
@@ -74,6 +81,11 @@ BAD_INPUTS = [
          param="data"),
     case(as_initial, {"mu": (0, 0, -1)}, param="initial"),
     case(check_options, "defaults", SteadySummary, param="options"),
+    case(SolverResult, message=None, param="message"),
+    case(SolverResult, message="ok", model={"Delta": 1.0}, param="model"),
+    case(SolverResult, message="ok", model=MODEL, lattice="chain", param="lattice"),
+    case(SteadyResult, message="ok", converged="yes", param="converged"),
+    case(TrajectoryResult, message="ok", success=1, param="success"),
 ]
 
 
