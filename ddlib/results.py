@@ -36,6 +36,8 @@ import math
 from dataclasses import dataclass, fields
 from numbers import Real
 
+import numpy as np
+
 from .lattice import Lattice
 from .model import Model
 
@@ -46,7 +48,7 @@ __all__ = ["SolverResult", "SteadyResult", "TrajectoryResult", "SteadySummary", 
 def _flag(obj, name: str) -> None:
     """A bool field: numpy's bool is turned into Python's, anything else refused."""
     v = getattr(obj, name)
-    if type(v).__name__ == "bool_":
+    if isinstance(v, np.bool_):
         object.__setattr__(obj, name, bool(v))
     elif not isinstance(v, bool):
         raise TypeError(f"{name} must be a bool, got {v!r}")
