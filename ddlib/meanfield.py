@@ -53,7 +53,7 @@ from scipy.integrate import solve_ivp
 
 from .lattice import Lattice
 from .model import Model, _real, check_model
-from .results import SteadySummary, check_options
+from .results import SolverResult, SteadyResult, SteadySummary, TrajectoryResult, check_options
 
 __all__ = ["FixedPoint", "SteadyStates", "Window", "ResponseCurve", "EvolveOptions",
            "Trajectory", "effective_coupling", "rhs", "jacobian", "steady_states",
@@ -213,8 +213,8 @@ class FixedPoint:
         return float(-self.eigenvalues[0].real)
 
 
-@dataclass(frozen=True)
-class SteadyStates:
+@dataclass(frozen=True, kw_only=True)
+class SteadyStates(SteadyResult):
     """All MF fixed points of a model, sorted by increasing :math:`\\mu_z`.
 
     Iterating, indexing and ``len`` act on ``fixed_points``.
@@ -235,10 +235,6 @@ class SteadyStates:
 
     fixed_points: tuple
     residual: float
-    converged: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
 
     def summary(self, index: int | None = None) -> SteadySummary:
         """The portable summary (:mod:`ddlib.results`) of one fixed point, as a warm start.
@@ -343,8 +339,8 @@ def steady_states(model: Model, Z) -> SteadyStates:
     n_stable = sum(p.stable for p in points)
     message = (f"{len(points)} fixed point(s), {n_stable} stable; residual {residual:.1e}"
                if converged else f"fixed points not resolved (residual {residual:.1e})")
-    return SteadyStates(points, residual, converged, message, model,
-                        Z if isinstance(Z, Lattice) else None)
+    return SteadyStates(fixed_points=points, residual=residual, converged=converged,
+                        message=message, model=model, lattice=Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- bistability
@@ -492,8 +488,8 @@ def bistable_edges(Omega: float, JZ, coupling: str = "xy", *,
 
 # ----------------------------------------------------------------------------- full curve
 
-@dataclass(frozen=True)
-class ResponseCurve:
+@dataclass(frozen=True, kw_only=True)
+class ResponseCurve(SolverResult):
     r"""The whole MF response curve (all branches, through the folds), ordered along it.
 
     Attributes
@@ -507,6 +503,8 @@ class ResponseCurve:
     stable : ndarray of bool, shape (n,)
     kappa : ndarray, shape (n,)
         :math:`-\max\mathrm{Re}\,\lambda` of the Jacobian [Γ] (vanishes at the folds).
+    message : str
+        The number of points and of folds (changes of stability) along the curve.
     model : Model
     lattice : Lattice or None
         The lattice given for ``Z`` (None when a number was given).
@@ -517,8 +515,6 @@ class ResponseCurve:
     mu: np.ndarray
     stable: np.ndarray
     kappa: np.ndarray
-    model: Model | None = None
-    lattice: Lattice | None = None
 
 
 def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
@@ -575,8 +571,11 @@ def response_curve(model: Model, Z, over: str = "Delta", bounds=(0.0, 5.0),
     mu = _mu_from_z(u, delta, omega, g, G)
     ev = np.stack([_spectrum(m, d, o, g, G) for m, d, o in zip(mu, delta, omega, strict=True)])
     kappa = -ev[:, 0].real if len(ev) else np.zeros(0)
-    return ResponseCurve(over, x, mu, kappa > _STABLE_TOL, kappa, model,
-                         Z if isinstance(Z, Lattice) else None)
+    stable = kappa > _STABLE_TOL
+    folds = int(np.count_nonzero(stable[1:] != stable[:-1]))
+    return ResponseCurve(over=over, values=x, mu=mu, stable=stable, kappa=kappa,
+                         message=f"closed form: {len(x)} points, {folds} fold(s)", model=model,
+                         lattice=Z if isinstance(Z, Lattice) else None)
 
 
 # ----------------------------------------------------------------------------- dynamics
@@ -614,8 +613,8 @@ class EvolveOptions:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
 
-@dataclass(frozen=True)
-class Trajectory:
+@dataclass(frozen=True, kw_only=True)
+class Trajectory(TrajectoryResult):
     """MF time evolution.
 
     Attributes
@@ -636,15 +635,6 @@ class Trajectory:
 
     times: np.ndarray
     mu: np.ndarray
-    success: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
-
-    @property
-    def converged(self) -> bool:
-        """Alias of ``success`` (earlier name)."""
-        return self.success
 
 
 def evolve(model: Model, Z, t_final: float, initial=None, *,
@@ -683,10 +673,12 @@ def evolve(model: Model, Z, t_final: float, initial=None, *,
     sol = solve_ivp(lambda t, m: _rhs(m, *args), (0.0, t_final), mu0, method=options.method,
                     t_eval=times, rtol=options.rtol, atol=options.atol, **extra)
     mu = sol.y.T
-    lattice = Z if isinstance(Z, Lattice) else None
+    where = {"model": model, "lattice": Z if isinstance(Z, Lattice) else None}
     if not sol.success:
-        return Trajectory(sol.t, mu, False, f"integration failed: {sol.message}", model, lattice)
+        return Trajectory(times=sol.t, mu=mu, success=False,
+                          message=f"integration failed: {sol.message}", **where)
     bloch = np.linalg.norm(mu, axis=1).max()
     if bloch > 1 + 1e-6:
-        return Trajectory(times, mu, False, f"|mu| reached {bloch:.6f} > 1", model, lattice)
-    return Trajectory(times, mu, True, "integrated to t_final", model, lattice)
+        return Trajectory(times=times, mu=mu, success=False,
+                          message=f"|mu| reached {bloch:.6f} > 1", **where)
+    return Trajectory(times=times, mu=mu, success=True, message="integrated to t_final", **where)

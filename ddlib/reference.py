@@ -377,7 +377,8 @@ def _check_dense_state(lattice) -> None:
 def _trajectory(times, mu, success, why, model, lattice) -> MagnetisationTrajectory:
     ok = bool(success) and np.isfinite(mu).all() and len(mu) == len(times)
     ok = ok and np.linalg.norm(mu, axis=1).max() <= 1 + 1e-6
-    return MagnetisationTrajectory(times[:len(mu)], mu, ok, "ok" if ok else why, model, lattice)
+    return MagnetisationTrajectory(times=times[:len(mu)], mu=mu, success=ok,
+                                   message="ok" if ok else why, model=model, lattice=lattice)
 
 
 def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,

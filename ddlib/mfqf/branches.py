@@ -13,13 +13,13 @@ from tqdm import tqdm
 
 from ..lattice import Lattice
 from ..model import Model, check_model
-from ..results import check_options
+from ..results import SteadyResult, check_options
 from .equations import _FLOATS_PER_SITE, _check_fits, _check_initial, _check_lattice
 from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
-@dataclass(frozen=True)
-class Continuation:
+@dataclass(frozen=True, kw_only=True)
+class Continuation(SteadyResult):
     """Result of :func:`continuation`.
 
     Attributes
@@ -45,10 +45,6 @@ class Continuation:
     points: tuple
     mu: np.ndarray
     stable: np.ndarray
-    converged: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
 
 
 # --------------------------------------------------------------------------------- continuation
@@ -127,12 +123,13 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     else:
         points, reached = _arclength(prob, param, values, initial, max_points, progress)
     converged = all(p.converged for p in points)
-    return Continuation(param, np.asarray(reached), tuple(points),
-                        np.array([p.mu for p in points]),
-                        np.array([p.stable for p in points], dtype=object), converged,
-                        "all points converged" if converged else
+    return Continuation(param=param, values=np.asarray(reached), points=tuple(points),
+                        mu=np.array([p.mu for p in points]),
+                        stable=np.array([p.stable for p in points], dtype=object),
+                        converged=converged,
+                        message="all points converged" if converged else
                         f"{sum(not p.converged for p in points)} point(s) did not converge",
-                        model.replace(**{param: float(reached[0])}), lattice)
+                        model=model.replace(**{param: float(reached[0])}), lattice=lattice)
 
 
 def _arclength(prob: _Problem, param, values, initial, max_points, progress):

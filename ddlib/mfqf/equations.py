@@ -24,7 +24,7 @@ from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
 from ..resources import available_memory, check_memory
-from ..results import SteadySummary, as_initial, check_options
+from ..results import SteadySummary, TrajectoryResult, as_initial, check_options
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -69,8 +69,8 @@ class EvolveOptions:
         _positive("max_norm", self.max_norm)
 
 
-@dataclass(frozen=True)
-class Evolution:
+@dataclass(frozen=True, kw_only=True)
+class Evolution(TrajectoryResult):
     """Result of :func:`evolve`.
 
     Attributes
@@ -95,15 +95,6 @@ class Evolution:
     mu: np.ndarray
     eta_nn: np.ndarray
     eta: np.ndarray
-    success: bool
-    message: str
-    model: Model
-    lattice: Lattice
-
-    @property
-    def converged(self) -> bool:
-        """Alias of ``success`` (earlier name)."""
-        return self.success
 
 
 # --------------------------------------------------------------------------------- geometry
@@ -488,9 +479,9 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     last = ys[-1] if len(ys) else y0
     xs = ys[:, 3:].reshape(len(ys), 6, geo.N)
     eta_nn = xs[:, :, geo.nn[0]][:, _PAIR] if len(ys) else np.zeros((0, 3, 3))
-    return Evolution(ts, ys[:, :3].copy(), eta_nn,
-                     _unpack(last[3:].reshape(6, geo.N), geo.shape), converged, message,
-                     model, lattice)
+    return Evolution(times=ts, mu=ys[:, :3].copy(), eta_nn=eta_nn,
+                     eta=_unpack(last[3:].reshape(6, geo.N), geo.shape), success=converged,
+                     message=message, model=model, lattice=lattice)
 
 
 def _initial_mu(initial) -> np.ndarray:
