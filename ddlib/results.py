@@ -11,6 +11,19 @@ only a coordination number). A steady state derives from :class:`SteadyResult` a
 reached its end time), with ``converged`` kept as a read-only alias for earlier code. Each
 solver's own fields (``mu``, ``eta``, ``times``, ...) are declared by its result class.
 
+>>> from ddlib import Model, meanfield
+>>> from ddlib.results import SolverResult, SteadyResult, TrajectoryResult
+>>> fold = meanfield.steady_states(Model(Delta=1.6, Omega=0.5, J=1.0), 4)
+>>> isinstance(fold, SteadyResult), fold.converged, fold.model.Delta, fold.lattice is None
+(True, True, 1.6, True)
+>>> run = meanfield.evolve(Model(Delta=1.6, Omega=0.5, J=1.0), 4, 5.0)
+>>> isinstance(run, TrajectoryResult), run.success, run.converged, run.message
+(True, True, True, 'integrated to t_final')
+>>> SolverResult(message=None)
+Traceback (most recent call last):
+    ...
+TypeError: message must be a str, got None
+
 The warm-start contract
 -----------------------
 A sweep keeps, for each point, a :class:`SteadySummary` (every steady-state result has

@@ -92,6 +92,19 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     Returns
     -------
     Continuation
+
+    Examples
+    --------
+    Without coupling every point of the branch is the single-spin closed form:
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice
+    >>> from ddlib.model import single_spin_steady_state
+    >>> free = Model(Delta=0.0, Omega=0.5, J=0.0)
+    >>> branch = continuation(free, lattice.chain(16), "Delta", [0.0, 1.0, 2.0])
+    >>> closed = [single_spin_steady_state(free.replace(Delta=d)) for d in branch.values]
+    >>> branch.converged, bool(np.allclose(branch.mu, closed)), branch.stable.tolist()
+    (True, True, [True, True, True])
     """
     check_model(model)
     if param not in _PARAMS:

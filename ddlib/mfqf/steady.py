@@ -368,6 +368,21 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         ``converged`` is False, with the reason in ``message``, when no root was found, the
         full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`, or (with
         ``options.require_stable``) only an unstable fixed point was found.
+
+    Examples
+    --------
+    On a six-site ring at weak coupling the correlators bring MFQF some hundred times closer
+    to the exact steady state than mean field (4e-5 against 8e-3 in μ):
+
+    >>> import numpy as np
+    >>> from ddlib import Model, exact, lattice, meanfield
+    >>> model, ring = Model(Delta=1.0, Omega=0.5, J=0.2), lattice.chain(6)
+    >>> mu_exact = exact.steady_state(model, ring).mu
+    >>> state = steady_state(model, ring)
+    >>> state.converged, bool(np.abs(state.mu - mu_exact).max() < 1e-4)
+    (True, True)
+    >>> bool(np.abs(meanfield.steady_states(model, ring)[0].mu - mu_exact).max() > 5e-3)
+    True
     """
     options = check_options(options, SteadyOptions)
     _constants(model)
