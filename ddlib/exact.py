@@ -90,7 +90,7 @@ from .model import (
     onsite_terms,
 )
 from .resources import available_memory
-from .results import SteadySummary, check_options
+from .results import SteadyResult, SteadySummary, check_options
 
 __all__ = ["SteadyStateOptions", "SteadyState", "steady_state", "bimodality_index", "scan",
            "gap_scan", "GapOptions", "LiouvillianGap", "liouvillian_gap", "ROUTES", "SECTORS",
@@ -401,8 +401,8 @@ def bimodality_index(P, rtol: float = 1e-9) -> float:
 
 # ----------------------------------------------------------------------------- results
 
-@dataclass(frozen=True)
-class SteadyState:
+@dataclass(frozen=True, kw_only=True)
+class SteadyState(SteadyResult):
     """Exact steady state of a small cluster, in its symmetry-reduced form.
 
     Attributes
@@ -438,16 +438,12 @@ class SteadyState:
         the reason it did not converge.
     """
 
-    model: Model
-    lattice: Lattice
     route: str
     coefficients: np.ndarray = field(repr=False)
     representatives: np.ndarray = field(repr=False)
     mu: np.ndarray
     px: np.ndarray = field(repr=False)
     residual: float
-    converged: bool
-    message: str
 
     @property
     def N(self) -> int:
@@ -983,6 +979,17 @@ def steady_state(model: Model, lattice: Lattice, *,
     >>> bool(np.allclose(steady_state(free, lattice.chain(6)).mu,
     ...                  single_spin_steady_state(free)))
     True
+
+    A coupled pair against QuTiP's steady state of the full 16 × 16 Liouvillian (no symmetry
+    used there):
+
+    >>> import qutip
+    >>> from ddlib.model import liouvillian
+    >>> pair, model = lattice.fully_connected(2), Model(Delta=1.0, Omega=0.5, J=1.0)
+    >>> rho = qutip.steadystate(liouvillian(model, pair))
+    >>> sx0 = qutip.tensor(qutip.sigmax(), qutip.qeye(2))
+    >>> bool(np.isclose(steady_state(model, pair).mu[0], qutip.expect(sx0, rho)))
+    True
     """
     _check(model, lattice)
     options = check_options(options, SteadyStateOptions)
@@ -1059,8 +1066,8 @@ class GapOptions:
         object.__setattr__(self, "tol", tol)
 
 
-@dataclass(frozen=True)
-class LiouvillianGap:
+@dataclass(frozen=True, kw_only=True)
+class LiouvillianGap(SteadyResult):
     """The slowest decay rate of the Liouvillian (``float(result)`` is the gap).
 
     Attributes
@@ -1076,14 +1083,14 @@ class LiouvillianGap:
         part).
     converged : bool
     message : str
+    model : Model
+    lattice : Lattice
     """
 
     gap: float
     eigenvalues: np.ndarray = field(repr=False)
     sector: str
     dense: bool
-    converged: bool
-    message: str
 
     def __float__(self) -> float:
         return float(self.gap)
@@ -1121,6 +1128,19 @@ def liouvillian_gap(model: Model, lattice: Lattice, *,
         For bad arguments, or ``sector="full"`` with N > 6.
     ResourceError
         (a ``ValueError``) For a lattice whose reduced system would not fit in memory.
+
+    Examples
+    --------
+    Independent spins (J = 0) relax at the single-spin rates: the gap is the slowest decay
+    rate of the Bloch equations, −max Re λ of their (linear) Jacobian.
+
+    >>> from ddlib import Model, lattice, meanfield
+    >>> from ddlib.model import single_spin_steady_state
+    >>> free = Model(Delta=1.0, Omega=0.5, J=0.0)
+    >>> bloch = meanfield.jacobian(single_spin_steady_state(free), free, 2)
+    >>> gap = liouvillian_gap(free, lattice.chain(4))
+    >>> gap.converged, bool(np.isclose(gap.gap, -np.linalg.eigvals(bloch).real.max()))
+    (True, True)
     """
     _check(model, lattice)
     options = check_options(options, GapOptions)
@@ -1156,7 +1176,8 @@ def liouvillian_gap(model: Model, lattice: Lattice, *,
             message = f"Arnoldi did not converge ({len(lam)} of {k} eigenvalues)"
     if lam.size < 2:
         return LiouvillianGap(gap=np.nan, eigenvalues=lam, sector=options.sector,
-                              dense=dense, converged=False, message=message)
+                              dense=dense, converged=False, message=message, model=model,
+                              lattice=lattice)
     lam = np.delete(lam, np.argmin(np.abs(lam)))                   # the steady state
     lam = lam[np.argsort(-lam.real)]
     gap = float(-lam[0].real)
@@ -1164,7 +1185,7 @@ def liouvillian_gap(model: Model, lattice: Lattice, *,
     if not converged:
         message = f"no decaying mode found ({message}); gap = {gap!r}"
     return LiouvillianGap(gap=gap, eigenvalues=lam, sector=options.sector, dense=dense,
-                          converged=converged, message=message)
+                          converged=converged, message=message, model=model, lattice=lattice)
 
 
 # ----------------------------------------------------------------------------- scans

@@ -17,6 +17,23 @@ constructor            graph                                        :math:`\math
 Sites of lattices with geometry carry integer coordinates ``.coords`` (shape ``(N, D)``).
 Site numbering is the row-major (C) order of the coordinates, except for the cylinder, whose
 sites are numbered along a snake path (see :func:`cylinder`).
+
+Examples
+--------
+A ring of six sites: each site has two neighbours, six bonds, and the symmetry group of the
+hexagon (6 rotations × 2 reflections), which :mod:`ddlib.exact` uses to reduce the density
+matrix.
+
+>>> from ddlib import lattice
+>>> ring = lattice.chain(6)
+>>> ring.N, ring.Z, len(ring.bonds)
+(6, 2, 6)
+>>> len(ring.automorphisms())
+12
+>>> lattice.chain(4, periodic=False).bonds.tolist()
+[[0, 1], [1, 2], [2, 3]]
+>>> lattice.hypercubic(4, 2).Z, lattice.fully_connected(10).Z, lattice.cylinder(4, 3).Z
+(4, 9, 4)
 """
 
 from __future__ import annotations

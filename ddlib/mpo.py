@@ -83,7 +83,7 @@ from .cache import cache_dir, make_key
 from .lattice import Lattice
 from .model import SIGMA_MINUS, Model, bond_matrix, check_model, jump_rate, onsite_matrix
 from .resources import available_memory
-from .results import SteadySummary, as_initial
+from .results import SteadyResult, SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
            "evolve", "steady_state", "steady_states", "density_matrix", "memory_estimate"]
@@ -593,8 +593,8 @@ class Correlations:
 
 
 
-@dataclass(frozen=True)
-class Evolution:
+@dataclass(frozen=True, kw_only=True)
+class Evolution(SteadyResult):
     """Result of :func:`evolve` (and of each stage of :func:`steady_state`).
 
     Attributes
@@ -648,10 +648,6 @@ class Evolution:
     dt: float
     order: int
     wall_time: float
-    converged: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
     success: bool = True
     drift: float = math.nan
 
@@ -661,8 +657,8 @@ class Evolution:
         return self.mu_center
 
 
-@dataclass(frozen=True)
-class SteadyState:
+@dataclass(frozen=True, kw_only=True)
+class SteadyState(SteadyResult):
     """Result of :func:`steady_state`.
 
     Attributes
@@ -695,10 +691,6 @@ class SteadyState:
     correlations: Correlations
     truncation_error: float
     evolution: Evolution
-    converged: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
     stages: tuple = ()
     drift: float = math.nan
     wall_time: float = math.nan

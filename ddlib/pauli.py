@@ -29,6 +29,29 @@ jump operator come from :mod:`ddlib.model` (:func:`~ddlib.model.onsite_terms`,
 
 Conventions: axes a ∈ (x, y, z) = (0, 1, 2); σ⁻ lowers, the decay drives spins to
 μ = (0, 0, −1) (see :mod:`ddlib.model`); Γ = 1 unless the model says otherwise.
+
+Examples
+--------
+:math:`[\sigma^x, \sigma^y] = 2i\sigma^z`. On an uncoupled, undriven pair
+:math:`\mathcal L^\dagger[\sigma^z_0] = -\Gamma(1 + \sigma^z_0)`: pure decay towards |↓⟩.
+With drive (Ω = ½) and hopping (J = 1) it is Eq. (6),
+:math:`\partial_t\mu_z = 2\Omega\mu_y - \Gamma(1 + \mu_z)`, plus the spin current
+:math:`J(\sigma^x_0\sigma^y_1 - \sigma^y_0\sigma^x_1)` that the hopping carries between the
+sites; it cancels in the total :math:`\sigma^z_0 + \sigma^z_1`, which hopping conserves.
+
+>>> from ddlib import Model, lattice
+>>> from ddlib.pauli import PauliSum, adjoint_lindbladian, commutator
+>>> X0, Y0, Z0, Z1 = (PauliSum.sigma(s, a) for s, a in ((0, 0), (0, 1), (0, 2), (1, 2)))
+>>> commutator(X0, Y0)
+(0+2j) Z0
+>>> pair = lattice.fully_connected(2)
+>>> adjoint_lindbladian(Model(Delta=1.0, Omega=0.0, J=0.0), pair, Z0)
+-1 Z0 - 1
+>>> driven = Model(Delta=1.0, Omega=0.5, J=1.0)
+>>> adjoint_lindbladian(driven, pair, Z0)
+1 Y0 - 1 Y0 X1 + 1 X0 Y1 - 1 Z0 - 1
+>>> adjoint_lindbladian(driven, pair, Z0 + Z1)
+1 Y0 + 1 Y1 - 1 Z0 - 2 - 1 Z1
 """
 
 from __future__ import annotations
@@ -411,6 +434,20 @@ def hamiltonian_paulis(model: Model, lattice: Lattice) -> PauliSum:
             - \tfrac{J_z}{2}\sum_{\langle R,R'\rangle}\sigma^z_R\sigma^z_{R'}.
 
     Sites are the lattice's site indices 0 … N−1; the bonds are ``lattice.bonds``.
+
+    Examples
+    --------
+    A pair, and the same matrix as QuTiP's Hamiltonian of :func:`ddlib.model.hamiltonian`:
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice
+    >>> from ddlib.model import hamiltonian
+    >>> model, pair = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.fully_connected(2)
+    >>> H = hamiltonian_paulis(model, pair)
+    >>> H
+    0.5 X0 + 0.5 Z0 + 0.5 X1 + 0.5 Z1 - 0.5 X0 X1 - 0.5 Y0 Y1
+    >>> bool(np.allclose(H.to_matrix(2), hamiltonian(model, pair).full()))
+    True
     """
     _check_model_lattice(model, lattice)
     H = PauliSum()
@@ -501,6 +538,16 @@ def closed_expectation(op: PauliSum, one, two):
         :math:`\langle\sigma^a_i\sigma^b_j\rangle` for i ≠ j.
 
     Values may be numbers or :class:`Poly`; so is the result.
+
+    Examples
+    --------
+    In a product state (every two-point value the product of one-point values) the closure
+    is exact: :math:`\langle\sigma^x_0\sigma^x_1\sigma^x_2\rangle = \mu_x^3`.
+
+    >>> mu = (0.5, 0.2, -0.8)
+    >>> xxx = PauliSum.string([(0, 0), (1, 0), (2, 0)])
+    >>> closed_expectation(xxx, lambda s, a: mu[a], lambda A, B: mu[A[1]] * mu[B[1]])
+    0.125
     """
     if not isinstance(op, PauliSum):
         raise TypeError(f"op must be a PauliSum, got {type(op).__name__}")

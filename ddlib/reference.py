@@ -10,6 +10,20 @@ r"""Slow reference routes, for checking the solvers (not for production runs).
 
 How App. D as printed compares with these lives in :mod:`ddlib.paper.appendix_d`.
 Conventions as in :mod:`ddlib.model`; Γ = 1 unless the model says otherwise.
+
+Examples
+--------
+At J = 0 the spins are independent and mean field is exact: the exact μ(t) of a ring of
+three spins, from all spins down, is the MF trajectory.
+
+>>> import numpy as np
+>>> from ddlib import Model, lattice, meanfield
+>>> from ddlib.reference import lindblad_evolution
+>>> free = Model(Delta=1.0, Omega=0.5, J=0.0)
+>>> exact = lindblad_evolution(free, lattice.chain(3), 10.0, n_times=101)
+>>> mf = meanfield.evolve(free, 2, 10.0, options=meanfield.EvolveOptions(n_times=101))
+>>> exact.success, bool(np.abs(exact.mu - mf.mu).max() < 1e-6)
+(True, True)
 """
 
 from __future__ import annotations
@@ -96,6 +110,19 @@ def mfqf_rhs_reference(model: Model, lattice: Lattice, mu, eta) -> tuple[np.ndar
     ValueError
         For a lattice that is not a periodic chain/hypercubic one, or ``mu``/``eta`` of the
         wrong shape or not finite and real.
+
+    Examples
+    --------
+    The fast MFQF right-hand side (:func:`ddlib.mfqf.rhs`, Fourier tables and a numba kernel)
+    agrees with this term-by-term algebra at a correlated state of a six-site ring:
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice, mfqf
+    >>> ring, model = lattice.chain(6), Model(Delta=1.0, Omega=0.5, J=0.2)
+    >>> mu, eta = np.array([0.1, 0.2, -0.5]), symmetric_pair_amplitudes(ring)
+    >>> slow, fast = mfqf_rhs_reference(model, ring, mu, eta), mfqf.rhs(model, ring, mu, eta)
+    >>> all(bool(np.allclose(s, f, atol=1e-12)) for s, f in zip(slow, fast))
+    True
     """
     _check_model_lattice(model, lattice)
     _check_reference_lattice(lattice)
@@ -377,7 +404,8 @@ def _check_dense_state(lattice) -> None:
 def _trajectory(times, mu, success, why, model, lattice) -> MagnetisationTrajectory:
     ok = bool(success) and np.isfinite(mu).all() and len(mu) == len(times)
     ok = ok and np.linalg.norm(mu, axis=1).max() <= 1 + 1e-6
-    return MagnetisationTrajectory(times[:len(mu)], mu, ok, "ok" if ok else why, model, lattice)
+    return MagnetisationTrajectory(times=times[:len(mu)], mu=mu, success=ok,
+                                   message="ok" if ok else why, model=model, lattice=lattice)
 
 
 def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,

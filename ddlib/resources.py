@@ -9,6 +9,17 @@ fits. Available memory is read with ``psutil.virtual_memory().available`` when p
 installed (it counts reclaimable page cache), else ``os.sysconf`` (free physical pages only: a
 conservative figure). ``DDLIB_MEMORY_LIMIT`` (bytes, or with a suffix ``K``, ``M``, ``G``)
 caps it, for tests and shared machines.
+
+Examples
+--------
+>>> from ddlib.resources import available_memory, check_memory
+>>> available_memory() > 0
+True
+>>> check_memory(8e30, param="L", what="MFQF on hypercubic(L=10**10, dim=3)",
+...              counted="8 float64 per site", largest="L = 1000")
+Traceback (most recent call last):
+    ...
+ddlib.resources.InsufficientMemory: L: MFQF ... needs about 8e+21 GB ... is L = 1000
 """
 
 from __future__ import annotations

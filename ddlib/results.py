@@ -1,4 +1,28 @@
-r"""What solvers hand to one another: the portable summary of one steady state.
+r"""What solvers hand to one another: the shape of their results and the portable summary of
+one steady state.
+
+The result shape
+----------------
+Every solver's result is a frozen, keyword-only dataclass derived from :class:`SolverResult`,
+which carries what all of them share: a ``message`` (what happened, why it did not converge),
+the ``model`` it was solved at and its ``lattice`` (None where a mean-field function was given
+only a coordination number). A steady state derives from :class:`SteadyResult` and adds
+``converged``; a trajectory derives from :class:`TrajectoryResult` and adds ``success`` (it
+reached its end time), with ``converged`` kept as a read-only alias for earlier code. Each
+solver's own fields (``mu``, ``eta``, ``times``, ...) are declared by its result class.
+
+>>> from ddlib import Model, meanfield
+>>> from ddlib.results import SolverResult, SteadyResult, TrajectoryResult
+>>> fold = meanfield.steady_states(Model(Delta=1.6, Omega=0.5, J=1.0), 4)
+>>> isinstance(fold, SteadyResult), fold.converged, fold.model.Delta, fold.lattice is None
+(True, True, 1.6, True)
+>>> run = meanfield.evolve(Model(Delta=1.6, Omega=0.5, J=1.0), 4, 5.0)
+>>> isinstance(run, TrajectoryResult), run.success, run.converged, run.message
+(True, True, True, 'integrated to t_final')
+>>> SolverResult(message=None)
+Traceback (most recent call last):
+    ...
+TypeError: message must be a str, got None
 
 The warm-start contract
 -----------------------
@@ -25,9 +49,92 @@ import math
 from dataclasses import dataclass, fields
 from numbers import Real
 
+import numpy as np
+
+from .lattice import Lattice
 from .model import Model
 
-__all__ = ["SteadySummary", "as_initial", "check_options"]
+__all__ = ["SolverResult", "SteadyResult", "TrajectoryResult", "SteadySummary", "as_initial",
+           "check_options"]
+
+
+def _flag(obj, name: str) -> None:
+    """A bool field: numpy's bool is turned into Python's, anything else refused."""
+    v = getattr(obj, name)
+    if isinstance(v, np.bool_):
+        object.__setattr__(obj, name, bool(v))
+    elif not isinstance(v, bool):
+        raise TypeError(f"{name} must be a bool, got {v!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolverResult:
+    r"""What every solver's result carries (the base record; its fields are keyword-only).
+
+    Parameters
+    ----------
+    message : str
+        The solver's account of the run: how it ended, and why when it did not converge.
+    model : Model, optional
+        The parameters it was solved at.
+    lattice : Lattice, optional
+        The lattice it was solved on (None where a mean-field function was given only
+        :math:`\mathcal Z`).
+
+    Raises
+    ------
+    TypeError
+        On a field of the wrong type; the message names it.
+    """
+
+    message: str
+    model: Model | None = None
+    lattice: Lattice | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.message, str):
+            raise TypeError(f"message must be a str, got {self.message!r}")
+        if self.model is not None and not isinstance(self.model, Model):
+            raise TypeError(f"model must be a ddlib.Model or None, "
+                            f"got {type(self.model).__name__}")
+        if self.lattice is not None and not isinstance(self.lattice, Lattice):
+            raise TypeError(f"lattice must be a ddlib.lattice.Lattice or None, "
+                            f"got {type(self.lattice).__name__}")
+        for name in ("converged", "success"):
+            if name in self.__dataclass_fields__:
+                _flag(self, name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SteadyResult(SolverResult):
+    """A steady state (or a set of them): :class:`SolverResult` plus ``converged``.
+
+    Parameters
+    ----------
+    converged : bool
+        The solver's verdict; when False, ``message`` says why.
+    """
+
+    converged: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrajectoryResult(SolverResult):
+    """A time evolution: :class:`SolverResult` plus ``success``.
+
+    Parameters
+    ----------
+    success : bool
+        The evolution reached its end time with finite, physical values (a trajectory does not
+        converge; ``converged`` is a read-only alias kept for earlier code).
+    """
+
+    success: bool
+
+    @property
+    def converged(self) -> bool:
+        """Alias of ``success`` (earlier name)."""
+        return self.success
 
 
 def _matrix(name: str, value) -> tuple | None:
@@ -112,13 +219,7 @@ class SteadySummary:
         if len(mu) != 3 or not all(math.isfinite(v) for v in mu):
             raise ValueError(f"mu must be 3 finite numbers, got {self.mu!r}")
         object.__setattr__(self, "mu", mu)
-        for name in ("converged",):
-            v = getattr(self, name)
-            if not isinstance(v, bool):
-                if type(v).__name__ == "bool_":  # numpy bool
-                    object.__setattr__(self, name, bool(v))
-                else:
-                    raise TypeError(f"{name} must be a bool, got {v!r}")
+        _flag(self, "converged")
         if self.stable is not None:
             if type(self.stable).__name__ not in ("bool", "bool_"):
                 raise TypeError(f"stable must be a bool or None, got {self.stable!r}")

@@ -373,16 +373,6 @@ def test_summary_is_a_warm_start_record():
     assert SteadySummary.from_dict(summ.to_dict()) == summ
 
 
-def test_docstring_examples_run():
-    """The examples in ddlib.exact's docstrings run as doctests (this module only)."""
-    import doctest
-
-    import ddlib.exact
-
-    result = doctest.testmod(ddlib.exact, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 5 and result.failed == 0
-
-
 def test_arnoldi_gap_finds_an_oscillating_slow_mode():
     """Sparse path (Arnoldi, largest Re λ) equals the dense spectrum, also at small Δ where the
     slowest mode has a large imaginary part and is not among the eigenvalues nearest 0."""

@@ -8,7 +8,14 @@ import pytest
 from badinput import bad_input_test, case
 
 from ddlib import Model
-from ddlib.results import SteadySummary, as_initial, check_options
+from ddlib.results import (
+    SolverResult,
+    SteadyResult,
+    SteadySummary,
+    TrajectoryResult,
+    as_initial,
+    check_options,
+)
 
 MODEL = Model(Delta=1.5, Omega=0.5, J=1.0)
 
@@ -60,6 +67,55 @@ def test_as_initial_accepts_summaries_and_results_refuses_duck_types():
         as_initial(Duck(), solver="mfqf")
 
 
+# ------------------------------------------------------------------------ the result shape
+
+def _result_classes():
+    from ddlib import exact, meanfield, mfqf, mpo, reference
+
+    return [(SteadyResult, meanfield.SteadyStates), (SteadyResult, mfqf.SteadyState),
+            (SteadyResult, mfqf.Continuation), (SteadyResult, exact.SteadyState),
+            (SteadyResult, exact.LiouvillianGap), (SteadyResult, mpo.SteadyState),
+            (SteadyResult, mpo.Evolution), (TrajectoryResult, meanfield.Trajectory),
+            (TrajectoryResult, mfqf.Evolution),
+            (TrajectoryResult, reference.MagnetisationTrajectory),
+            (SolverResult, meanfield.ResponseCurve)]
+
+
+@pytest.mark.parametrize("base, cls", _result_classes(),
+                         ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_every_solver_result_derives_from_the_base_record(base, cls):
+    """One shape: frozen, keyword-only, message/model/lattice from SolverResult, the flag from
+    SteadyResult (converged) or TrajectoryResult (success, converged its alias)."""
+    assert issubclass(cls, base) and cls.__dataclass_params__.frozen
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    assert {"message", "model", "lattice"} <= set(fields)
+    assert all(f.kw_only for f in fields.values())
+    if base is SteadyResult:
+        assert "converged" in fields
+    if base is TrajectoryResult:
+        assert "success" in fields and isinstance(cls.converged, property)
+
+
+def test_flags_are_python_bools_and_the_alias_follows_success():
+    import numpy as np
+
+    assert SteadyResult(message="", converged=np.True_).converged is True
+    run = TrajectoryResult(message="stopped", success=np.False_)
+    assert run.success is False and run.converged is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.success = True
+
+
+def test_cheap_results_carry_their_model_and_lattice():
+    """Every solver hands back what it solved: the gap and the exact state of a pair too."""
+    from ddlib import exact, lattice
+
+    pair, model = lattice.fully_connected(2), Model(Delta=1.0, Omega=0.5, J=1.0)
+    for result in (exact.steady_state(model, pair), exact.liouvillian_gap(model, pair)):
+        assert result.model == model and result.lattice == pair and result.converged
+        assert isinstance(result, SteadyResult) and result.message
+
+
 # ------------------------------------------------------------------------------- bad input
 
 BAD_INPUTS = [
@@ -74,6 +130,11 @@ BAD_INPUTS = [
          param="data"),
     case(as_initial, {"mu": (0, 0, -1)}, param="initial"),
     case(check_options, "defaults", SteadySummary, param="options"),
+    case(SolverResult, message=None, param="message"),
+    case(SolverResult, message="ok", model={"Delta": 1.0}, param="model"),
+    case(SolverResult, message="ok", model=MODEL, lattice="chain", param="lattice"),
+    case(SteadyResult, message="ok", converged="yes", param="converged"),
+    case(TrajectoryResult, message="ok", success=1, param="success"),
 ]
 
 

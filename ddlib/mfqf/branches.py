@@ -13,13 +13,13 @@ from tqdm import tqdm
 
 from ..lattice import Lattice
 from ..model import Model, check_model
-from ..results import check_options
+from ..results import SteadyResult, check_options
 from .equations import _FLOATS_PER_SITE, _check_fits, _check_initial, _check_lattice
 from .steady import SteadyOptions, _checked, _Problem, _result, steady_state
 
 
-@dataclass(frozen=True)
-class Continuation:
+@dataclass(frozen=True, kw_only=True)
+class Continuation(SteadyResult):
     """Result of :func:`continuation`.
 
     Attributes
@@ -45,10 +45,6 @@ class Continuation:
     points: tuple
     mu: np.ndarray
     stable: np.ndarray
-    converged: bool
-    message: str
-    model: Model | None = None
-    lattice: Lattice | None = None
 
 
 # --------------------------------------------------------------------------------- continuation
@@ -96,6 +92,19 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     Returns
     -------
     Continuation
+
+    Examples
+    --------
+    Without coupling every point of the branch is the single-spin closed form:
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice
+    >>> from ddlib.model import single_spin_steady_state
+    >>> free = Model(Delta=0.0, Omega=0.5, J=0.0)
+    >>> branch = continuation(free, lattice.chain(16), "Delta", [0.0, 1.0, 2.0])
+    >>> closed = [single_spin_steady_state(free.replace(Delta=d)) for d in branch.values]
+    >>> branch.converged, bool(np.allclose(branch.mu, closed)), branch.stable.tolist()
+    (True, True, [True, True, True])
     """
     check_model(model)
     if param not in _PARAMS:
@@ -127,12 +136,13 @@ def continuation(model: Model, lattice: Lattice, param: str, values, initial=Non
     else:
         points, reached = _arclength(prob, param, values, initial, max_points, progress)
     converged = all(p.converged for p in points)
-    return Continuation(param, np.asarray(reached), tuple(points),
-                        np.array([p.mu for p in points]),
-                        np.array([p.stable for p in points], dtype=object), converged,
-                        "all points converged" if converged else
+    return Continuation(param=param, values=np.asarray(reached), points=tuple(points),
+                        mu=np.array([p.mu for p in points]),
+                        stable=np.array([p.stable for p in points], dtype=object),
+                        converged=converged,
+                        message="all points converged" if converged else
                         f"{sum(not p.converged for p in points)} point(s) did not converge",
-                        model.replace(**{param: float(reached[0])}), lattice)
+                        model=model.replace(**{param: float(reached[0])}), lattice=lattice)
 
 
 def _arclength(prob: _Problem, param, values, initial, max_points, progress):

@@ -24,7 +24,7 @@ from .._numba import njit
 from ..lattice import Lattice
 from ..model import Model, bond_terms, check_model, jump_rate, onsite_terms
 from ..resources import available_memory, check_memory
-from ..results import SteadySummary, as_initial, check_options
+from ..results import SteadySummary, TrajectoryResult, as_initial, check_options
 
 #: The six independent components ab of η, in the order of the packed arrays.
 PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
@@ -69,8 +69,8 @@ class EvolveOptions:
         _positive("max_norm", self.max_norm)
 
 
-@dataclass(frozen=True)
-class Evolution:
+@dataclass(frozen=True, kw_only=True)
+class Evolution(TrajectoryResult):
     """Result of :func:`evolve`.
 
     Attributes
@@ -95,15 +95,6 @@ class Evolution:
     mu: np.ndarray
     eta_nn: np.ndarray
     eta: np.ndarray
-    success: bool
-    message: str
-    model: Model
-    lattice: Lattice
-
-    @property
-    def converged(self) -> bool:
-        """Alias of ``success`` (earlier name)."""
-        return self.success
 
 
 # --------------------------------------------------------------------------------- geometry
@@ -337,6 +328,19 @@ def rhs(model: Model, lattice: Lattice, mu, eta):
     dmu : ndarray, shape (3,)
     deta : ndarray, shape (3, 3, *lattice.shape)
         With ``deta[:, :, 0, ..., 0] = 0``.
+
+    Examples
+    --------
+    Uncoupled spins (J = 0) in their closed-form steady state, without correlations: nothing
+    moves, and no correlation is created.
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice
+    >>> from ddlib.model import single_spin_steady_state
+    >>> free, ring = Model(Delta=1.0, Omega=0.5, J=0.0), lattice.chain(16)
+    >>> dmu, deta = rhs(free, ring, single_spin_steady_state(free), np.zeros((3, 3, 16)))
+    >>> bool(np.allclose(dmu, 0.0)), bool(np.allclose(deta, 0.0))
+    (True, True)
     """
     const = _constants(model)
     mu, eta = _check_state(mu, eta, _check_lattice(lattice))
@@ -441,6 +445,17 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     Evolution
         ``success`` is False (with the reason in ``message``) when the integrator failed,
         a value became non-finite or :math:`|\vec\mu|` exceeded ``options.max_norm``.
+
+    Examples
+    --------
+    From all spins down (a product state, η = 0) the hopping builds nearest-neighbour
+    correlations:
+
+    >>> import numpy as np
+    >>> from ddlib import Model, lattice
+    >>> run = evolve(Model(Delta=1.0, Omega=0.5, J=0.5), lattice.chain(16), 10.0)
+    >>> run.success, float(np.abs(run.eta_nn[0]).max()), bool(np.abs(run.eta_nn[-1]).max() > 0.01)
+    (True, 0.0, True)
     """
     const = _constants(model)
     _check_lattice(lattice)
@@ -488,9 +503,9 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     last = ys[-1] if len(ys) else y0
     xs = ys[:, 3:].reshape(len(ys), 6, geo.N)
     eta_nn = xs[:, :, geo.nn[0]][:, _PAIR] if len(ys) else np.zeros((0, 3, 3))
-    return Evolution(ts, ys[:, :3].copy(), eta_nn,
-                     _unpack(last[3:].reshape(6, geo.N), geo.shape), converged, message,
-                     model, lattice)
+    return Evolution(times=ts, mu=ys[:, :3].copy(), eta_nn=eta_nn,
+                     eta=_unpack(last[3:].reshape(6, geo.N), geo.shape), success=converged,
+                     message=message, model=model, lattice=lattice)
 
 
 def _initial_mu(initial) -> np.ndarray:

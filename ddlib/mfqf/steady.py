@@ -13,7 +13,7 @@ import scipy.sparse.linalg
 
 from ..lattice import Lattice
 from ..model import Model
-from ..results import SteadySummary, check_options
+from ..results import SteadyResult, SteadySummary, check_options
 from .equations import (
     _FLOATS_PER_SITE,
     _PAIR,
@@ -87,8 +87,8 @@ class SteadyOptions:
                              "Jacobian's leading eigenvalue)")
 
 
-@dataclass(frozen=True)
-class SteadyState:
+@dataclass(frozen=True, kw_only=True)
+class SteadyState(SteadyResult):
     """Result of :func:`steady_state`.
 
     Attributes
@@ -128,7 +128,6 @@ class SteadyState:
 
     mu: np.ndarray
     eta: np.ndarray
-    converged: bool
     residual: float
     kappa: float
     kappa_imag: float
@@ -136,9 +135,6 @@ class SteadyState:
     physical: bool
     correlation_length: np.ndarray
     total_correlation: np.ndarray
-    message: str
-    model: Model
-    lattice: Lattice
 
     def summary(self) -> SteadySummary:
         """The portable summary of this state (:mod:`ddlib.results`), accepted as a warm start."""
@@ -372,6 +368,21 @@ def steady_state(model: Model, lattice: Lattice, initial=None, *,
         ``converged`` is False, with the reason in ``message``, when no root was found, the
         full residual exceeds ``options.residual_tol`` or :math:`|\vec\mu| > 1`, or (with
         ``options.require_stable``) only an unstable fixed point was found.
+
+    Examples
+    --------
+    On a six-site ring at weak coupling the correlators bring MFQF some hundred times closer
+    to the exact steady state than mean field (4e-5 against 8e-3 in μ):
+
+    >>> import numpy as np
+    >>> from ddlib import Model, exact, lattice, meanfield
+    >>> model, ring = Model(Delta=1.0, Omega=0.5, J=0.2), lattice.chain(6)
+    >>> mu_exact = exact.steady_state(model, ring).mu
+    >>> state = steady_state(model, ring)
+    >>> state.converged, bool(np.abs(state.mu - mu_exact).max() < 1e-4)
+    (True, True)
+    >>> bool(np.abs(meanfield.steady_states(model, ring)[0].mu - mu_exact).max() > 5e-3)
+    True
     """
     options = check_options(options, SteadyOptions)
     _constants(model)
@@ -452,9 +463,11 @@ def _result(prob: _Problem, mu, x, residual, problem) -> SteadyState:
             message = ("converged; the Jacobian's leading eigenvalue (kappa) did not converge"
                        + note)
     eta = _unpack(x, prob.geo.shape)
-    return SteadyState(mu, eta, converged, residual, kappa, kappa_imag, stable, physical,
-                       _correlation_length(x, prob.geo), eta.reshape(3, 3, -1).sum(axis=2),
-                       message, prob.model, prob.lattice)
+    return SteadyState(mu=mu, eta=eta, converged=converged, residual=residual, kappa=kappa,
+                       kappa_imag=kappa_imag, stable=stable, physical=physical,
+                       correlation_length=_correlation_length(x, prob.geo),
+                       total_correlation=eta.reshape(3, 3, -1).sum(axis=2), message=message,
+                       model=prob.model, lattice=prob.lattice)
 
 
 def _same_kind(lattice: Lattice, L: int) -> Lattice:
