@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "LABELS", "COLORS"]
+__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "bx_map", "LABELS",
+           "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
 LABELS = {
@@ -156,3 +157,43 @@ def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF"
         ax.plot([window.lower, window.upper],
                 [window.mu_lower[component], window.mu_upper[component]], "kh", ms=7,
                 label=f"{label} folds")
+
+
+def bx_map(ax, ds, *, title: str | None = None, edges=None):
+    """Draw the bimodality index ``ds.bx`` over the (Δ, J𝒵) plane (Figs. 1b, 1c).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    ds : xarray.Dataset
+        With ``bx`` on the dimensions ``Delta`` and ``JZ`` (an exact scan or an archive entry).
+    title : str, optional
+    edges : callable, optional
+        ``edges(JZ) -> (lower, upper)``, e.g. ``partial(meanfield.bistable_edges, Omega)``:
+        drawn as white dotted lines (the MF bistability edges of the paper's figures).
+
+    Returns
+    -------
+    matplotlib.collections.QuadMesh
+        For a colour bar.
+    """
+    import numpy as np
+
+    if not hasattr(ax, "pcolormesh"):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if not hasattr(ds, "data_vars") or "bx" not in ds or set(ds.bx.dims) != {"Delta", "JZ"}:
+        raise ValueError("ds must be a Dataset with bx over the dimensions Delta and JZ")
+    if edges is not None and not callable(edges):
+        raise TypeError(f"edges must be callable or None, got {type(edges).__name__}")
+    mesh = ax.pcolormesh(ds.Delta, ds.JZ, ds.bx.transpose("JZ", "Delta"), cmap="viridis",
+                         vmin=0, vmax=max(float(ds.bx.max()), 1e-3), shading="nearest")
+    if edges is not None:
+        jz = np.linspace(float(ds.JZ.min()), float(ds.JZ.max()), 201)
+        lower, upper = edges(jz)
+        ax.plot(lower, jz, ":", color="w", lw=1.8, label="MF bistability edges")
+        ax.plot(upper, jz, ":", color="w", lw=1.8)
+    ax.set(xlabel=LABELS["Delta"], ylabel=LABELS["JZ"])
+    if title is not None:
+        ax.set_title(title)
+    ax.set_xlim(float(ds.Delta.min()), float(ds.Delta.max()))
+    return mesh
