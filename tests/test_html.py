@@ -104,9 +104,14 @@ ERROR_MARKERS = ("Traceback (most recent call last)", "output error", "output tr
                  "output stderr", "output_area stderr")
 
 
+#: A docstring example (doctest block) may show the exception a bad call raises: documentation
+#: of the API page, not a failed cell. Its ``<pre>`` is left out of the search.
+_DOCTEST = re.compile(r'<div class="doctest[^"]*"><div class="highlight"><pre>.*?</pre>', re.S)
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(HTML)))
 def test_no_page_holds_an_error_output(page):
-    html = page.read_text(encoding="utf-8")
+    html = _DOCTEST.sub("", page.read_text(encoding="utf-8"))
     found = [m for m in ERROR_MARKERS if m in html]
     assert not found, f"{page.relative_to(HTML)} holds {found}"
 
