@@ -442,8 +442,10 @@ def fig1c_row(ds: xr.Dataset | None) -> Row:
     shrinks = k < len(jz) - 1 and widths[-1] < widths[k]
     numbers = {"width_max": float(widths[k]), "JZ_max": float(jz[k]),
                "width_end": float(widths[-1])}
-    ours = (f"width {widths[k]:.2f} at J𝒵 = {jz[k]:g} (largest), {widths[-1]:.2f} at "
-            f"J𝒵 = {jz[-1]:g}")
+    grown = next((i for i, w in enumerate(widths) if w > 0), 0)
+    ours = (f"width {widths[grown]:.2f} at J𝒵 = {jz[grown]:g}, largest {widths[k]:.2f} at "
+            f"J𝒵 = {jz[k]:g}" + ("" if k == len(jz) - 1 else
+                                 f", {widths[-1]:.2f} at J𝒵 = {jz[-1]:g}"))
     if np.isfinite(frac).any():
         f = int(np.nanargmax(frac))
         numbers |= {"fraction_max": float(frac[f]), "fraction_max_JZ": float(jz[f]),
