@@ -4,15 +4,15 @@ Every constructor returns a :class:`Lattice` with ``.N`` (number of sites), ``.Z
 number :math:`\mathcal Z`, the number of distinct neighbours of a bulk site) and ``.bonds``
 (array of shape ``(n_bonds, 2)``, each unordered pair of neighbouring sites once, ``i < j``).
 
-=====================  ===========================================  ===================
-constructor            graph                                        :math:`\mathcal Z`
-=====================  ===========================================  ===================
-``fully_connected(N)`` every pair of sites (FC)                     N − 1
-``chain(N)``           ring (``periodic=True``) or open chain       2
-``hypercubic(L, D)``   :math:`L^D` simple (hyper)cubic, periodic     2D
-``cluster2d(N)``       periodic 2D parallelogram of N square cells  4
-``cylinder(Lx, Ly)``   square lattice, open in x, periodic in y     4 (3 for Ly = 2)
-=====================  ===========================================  ===================
+======================  ===========================================  ===================
+constructor             graph                                        :math:`\mathcal Z`
+======================  ===========================================  ===================
+``fully_connected(N)``  every pair of sites (FC)                     N − 1
+``chain(N)``            ring (``periodic=True``) or open chain       2
+``hypercubic(L, D)``    :math:`L^D` simple (hyper)cubic, periodic    2D
+``cluster2d(N)``        periodic 2D parallelogram of N square cells  4
+``cylinder(Lx, Ly)``    square lattice, open in x, periodic in y     4 (3 for Ly = 2)
+======================  ===========================================  ===================
 
 Sites of lattices with geometry carry integer coordinates ``.coords`` (shape ``(N, D)``).
 Site numbering is the row-major (C) order of the coordinates, except for the cylinder, whose
