@@ -483,13 +483,19 @@ def _window_sweep(lat, model, values, opt: dict, progress: bool) -> xr.Dataset:
                           progress=progress)
     out = _scalars(ds, ("Delta", "direction")).drop_vars(["message", "end_message"],
                                                          errors="ignore")
-    for name, mu in (("lam0", np.stack([ds[f"mu_{c}"].values for c in "xyz"], -1)),
-                     ("end_lam0", np.stack([ds[f"end_mu_{c}"].values for c in "xyz"], -1))):
-        ok = np.all(np.isfinite(mu), axis=-1)
-        jac = meanfield.jacobian(np.where(ok[..., None], mu, 0.0), model, lat)
-        lam = np.linalg.eigvals(jac).real.max(axis=-1)
-        out[name] = (out["mu_x"].dims if name == "lam0" else ("direction",),
-                     np.where(ok, lam, np.nan))
+    def lam0(mu, delta):  # the MF Jacobian at μ, with the point's own Δ
+        if not np.all(np.isfinite(mu)):
+            return np.nan
+        jac = meanfield.jacobian(mu, model.replace(Delta=float(delta)), lat)
+        return float(np.linalg.eigvals(jac).real.max())
+
+    mu = np.stack([ds[f"mu_{c}"].transpose("Delta", "direction").values for c in "xyz"], -1)
+    out["lam0"] = (("Delta", "direction"),
+                   [[lam0(mu[i, j], d) for j in range(ds.sizes["direction"])]
+                    for i, d in enumerate(ds.Delta.values)])
+    out["end_lam0"] = ("direction", [
+        lam0(np.array([float(ds[f"end_mu_{c}"].sel(direction=w)) for c in "xyz"]),
+             float(ds.branch_end.sel(direction=w))) for w in ds.direction.values])
     return out, ds
 
 
