@@ -43,3 +43,20 @@ def test_draw_branch_marks_the_long_range_part_open():
     assert hollow.get_markerfacecolor() == "white"
     assert maps.shade(0, 3) != maps.shade(2, 3)
     plt.close(fig)
+
+
+def test_sweep_of_reads_a_run_on_its_own_grid_and_edges_find_the_decaying_part():
+    """A run stored on index s with its Δ grid (padded with NaN): the sweep is cut at its
+    branch end and read against Δ; a plateau rising from 1.8 ends the decaying part there."""
+    grid = np.r_[np.linspace(1.5, 2.1, 13), np.nan]
+    far = np.where(grid > 1.8, 0.4 * (grid - 1.8), 1e-5)
+    ds = xr.Dataset({"eta_far": (("run", "s", "direction"), np.stack([far, far], -1)[None]),
+                     "Delta_grid": (("run", "s"), grid[None]),
+                     "branch_end": (("run", "direction"), [[2.05, 1.6]]),
+                     "end_eta_far": (("run", "direction"), [[0.1, 1e-5]])},
+                    coords={"direction": ["up", "down"]})
+    x, y = maps.sweep_of(ds.isel(run=0), "eta_far", "up")
+    fin = np.isfinite(y)
+    assert x[fin][-1] == 2.05 and y[fin][-1] == 0.1 and np.all(np.diff(x) > 0)
+    e = maps.edges(ds, "run")
+    assert abs(e["decaying"][0] - 1.8) < 1e-9 and e["right"][0] == 2.05

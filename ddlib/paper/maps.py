@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["LONG_RANGE", "edges", "draw_branch", "long_range_onset", "unjumped", "shade"]
+__all__ = ["LONG_RANGE", "edges", "draw_branch", "long_range_onset", "unjumped", "shade",
+           "sweep_of"]
 
 LONG_RANGE = 0.01
 """|η| at the farthest displacement above which a drawn state is marked long-range."""
@@ -32,8 +33,11 @@ def edges(ds: xr.Dataset, dim: str) -> dict:
     dict
         ``left`` (the end of the branch from large Δ), ``right`` (the end of the branch from
         small Δ), ``last`` (where the up sweep leaves its last branch before the high-Δ one:
-        ≥ ``right`` when it crossed an intermediate branch), arrays over ``dim``; NaN where a
-        sweep never left its branch; ``bistable`` where ``left < right``.
+        ≥ ``right`` when it crossed an intermediate branch), ``decaying`` (the end of the
+        low-Δ branch's part with decaying correlations: :func:`long_range_onset` where the
+        branch carries a long-range part before its end, else ``right``), arrays over
+        ``dim``; NaN where a sweep never left its branch; ``bistable`` where
+        ``left < right``.
     """
     left = ds.branch_end.sel(direction="down").values.astype(float)
     right = ds.branch_end.sel(direction="up").values.astype(float)
@@ -41,8 +45,26 @@ def edges(ds: xr.Dataset, dim: str) -> dict:
             else right)
     with np.errstate(invalid="ignore"):
         ok = np.isfinite(left) & np.isfinite(right) & (left < right)
-    return {"left": left, "right": right, "last": last, "bistable": ok,
+    decaying = right.copy()
+    for k in range(ds.sizes[dim] if "eta_far" in ds else 0):
+        x, far = sweep_of(ds.isel({dim: k}), "eta_far", "up")
+        onset = long_range_onset(x, far)
+        if np.isfinite(onset) and onset < right[k]:
+            decaying[k] = onset
+    return {"left": left, "right": right, "last": last, "decaying": decaying, "bistable": ok,
             dim: ds[dim].values if dim in ds.coords else np.arange(ds.sizes[dim])}
+
+
+def sweep_of(one: xr.Dataset, var: str, direction: str):
+    """``sweep.branch`` of one sweep pair of an archived window entry (its own Δ grid when
+    the entry stores one per run as ``Delta_grid``): Δ and ``var`` up to the branch end."""
+    from ddlib.sweep import branch
+
+    if "Delta_grid" in one:
+        grid = one.Delta_grid.values
+        valid = np.flatnonzero(np.isfinite(grid))
+        one = one.isel(s=valid).assign_coords(s=grid[valid]).rename(s="Delta")
+    return branch(one, var, direction)
 
 
 def draw_branch(ax, x, y, far, color, label=None, ms=3.0, **kwargs):
