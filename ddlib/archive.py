@@ -472,6 +472,165 @@ def _mpo_fig2_sample(ds: xr.Dataset) -> list:
             (f"{where}: Σ_xx", float(ds.check_sigma_xx), float(p.correlations.sigma_xx), 1e-5)]
 
 
+
+def _window_sweep(lat, model, values, opt: dict, progress: bool) -> xr.Dataset:
+    """One hysteresis sweep in Δ of the window entries (no far_tol: a branch ends where its
+    stable state ends), branch ends bisected to ``opt["tol"]``, reduced to scalars plus the
+    leading eigenvalue of the MF Jacobian at μ: the uniform (k = 0) correlator mode."""
+    from . import meanfield, sweep
+
+    ds = sweep.hysteresis(model, lat, "Delta", values, jump=opt["jump"], tol=opt["tol"],
+                          progress=progress)
+    out = _scalars(ds, ("Delta", "direction")).drop_vars(["message", "end_message"],
+                                                         errors="ignore")
+    def lam0(mu, delta):  # the MF Jacobian at μ, with the point's own Δ
+        if not np.all(np.isfinite(mu)):
+            return np.nan
+        jac = meanfield.jacobian(mu, model.replace(Delta=float(delta)), lat)
+        return float(np.linalg.eigvals(jac).real.max())
+
+    mu = np.stack([ds[f"mu_{c}"].transpose("Delta", "direction").values for c in "xyz"], -1)
+    out["lam0"] = (("Delta", "direction"),
+                   [[lam0(mu[i, j], d) for j in range(ds.sizes["direction"])]
+                    for i, d in enumerate(ds.Delta.values)])
+    out["end_lam0"] = ("direction", [
+        lam0(np.array([float(ds[f"end_mu_{c}"].sel(direction=w)) for c in "xyz"]),
+             float(ds.branch_end.sel(direction=w))) for w in ds.direction.values])
+    return out, ds
+
+
+def _window_vs_L(opt: dict, progress: bool) -> xr.Dataset:
+    """Both branches against Δ on L^D lattices of growing L (Fig. 3's window as L → ∞), the
+    η_xx profile along an axis at one probe Δ, and MFQF time evolution into the long-range
+    state (3D) from the decaying state at ``dyn["from"]``."""
+    from . import lattice, mfqf
+    from .model import Model
+
+    values = np.linspace(*opt["Delta"])
+    parts, profiles = [], []
+    rmax = max(L // 2 for _, L in opt["cases"]) + 1
+    for D, L in opt["cases"]:
+        lat = lattice.hypercubic(L, D)
+        model = Model(Delta=0.0, Omega=opt["Omega"], J=opt["JZ"] / lat.Z)
+        out, ds = _window_sweep(lat, model, values, opt, progress)
+        parts.append(out.assign_coords(D=D, L=L, N=lat.N))
+        probe = opt["probe"][str(D)]
+        prof = np.full(rmax, np.nan)
+        prof[:L // 2 + 1] = ds.eta_axis.sel(a="x", b="x", direction="up").sel(
+            Delta=probe, method="nearest").values
+        profiles.append(prof)
+    out = xr.concat(parts, dim="case", coords="different", compat="equals")
+    out["eta_xx_probe"] = (("case", "R"), np.array(profiles))
+    out["probe"] = ("case", [opt["probe"][str(D)] for D, _ in opt["cases"]])
+    dyn = opt["dyn"]
+    times = np.linspace(0.0, dyn["t_final"], dyn["n_times"])
+    traj, finals = [], []
+    for L in dyn["L"]:
+        lat = lattice.hypercubic(L, 3)
+        model = Model(Delta=0.0, Omega=opt["Omega"], J=opt["JZ"] / lat.Z)
+        steps = mfqf.SteadyOptions(require_stable=True)
+        s = mfqf.steady_state(model.replace(Delta=dyn["path"][0]), lat)
+        for d in dyn["path"][1:]:
+            s = mfqf.steady_state(model.replace(Delta=d), lat, s, options=steps)
+        ev = mfqf.evolve(model.replace(Delta=dyn["to"]), lat, dyn["t_final"], (s.mu, s.eta),
+                         times=times)
+        if not ev.success:
+            raise RuntimeError(f"evolution on {L}^3 failed: {ev.message}")
+        half = (L // 2,) * 3
+        traj.append(ev.mu)
+        finals.append([float(np.abs(ev.eta[(slice(None), slice(None)) + half]).max()),
+                       float(ev.eta[0, 0].sum() / lat.N), float(s.mu[0])])
+    finals = np.array(finals)
+    out = out.assign(
+        dyn_mu=(("L_dyn", "t", "xyz"), np.array(traj)),
+        dyn_eta_far=("L_dyn", finals[:, 0]), dyn_sigma_xx_per_N=("L_dyn", finals[:, 1]),
+        dyn_start_mu_x=("L_dyn", finals[:, 2]))
+    out = out.assign_coords(L_dyn=list(dyn["L"]), t=times, xyz=["x", "y", "z"],
+                            R=np.arange(rmax))
+    return _labelled(out, f"MFQF hysteresis in Δ without far_tol on L^D = {opt['cases']}, "
+                          f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']}; MFQF dynamics into the "
+                          f"long-range state (3D, Δ = {dyn['from']} → {dyn['to']})")
+
+
+def _window_sample(ds: xr.Dataset, case: int, Delta: float, direction: str) -> list:
+    from . import lattice
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    D, L = int(ds.D[case]), int(ds.L[case])
+    lat = lattice.hypercubic(L, D)
+    model = Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / lat.Z)
+    rows = _mfqf_sample(ds.isel(case=case), [({"Delta": Delta, "direction": direction},
+                                              model, lat)])
+    return [(f"{L}^{D}, {label}", a, r, tol) for label, a, r, tol in rows]
+
+
+def _window_vs_L_sample(ds: xr.Dataset) -> list:
+    return _window_sample(ds, 0, float(ds.Delta[0]), "up")
+
+
+def _windows_over(opt: dict, progress: bool) -> xr.Dataset:
+    """Window sweeps (``opt["runs"]``: D, L, J𝒵 and the Δ interval of each), each on its own Δ
+    grid of ``opt["n"]`` points (stored as ``Delta_grid``), as one Dataset on index ``s``."""
+    from . import lattice
+    from .model import Model
+
+    parts = []
+    for spec in opt["runs"]:
+        lat = lattice.hypercubic(spec["L"], spec["D"])
+        model = Model(Delta=0.0, Omega=opt["Omega"], J=spec["JZ"] / lat.Z)
+        values = np.linspace(spec["lo"], spec["hi"], spec.get("n", opt["n"]))
+        out, _ = _window_sweep(lat, model, values, {**opt, **spec}, progress)
+        out = out.rename(Delta="s").assign_coords(s=np.arange(values.size))
+        parts.append(out.assign(Delta_grid=("s", values)).assign_coords(
+            D=spec["D"], L=spec["L"], N=lat.N, JZ=spec["JZ"]))
+    return xr.concat(parts, dim="run", coords="different", compat="equals", join="outer")
+
+
+def _bistable_map(opt: dict, progress: bool) -> xr.Dataset:
+    out = _windows_over(opt, progress)
+    return _labelled(out, f"MFQF bistable windows in Δ over J𝒵 on 2D and 3D periodic lattices, "
+                          f"Ω = {opt['Omega']} (beyond the paper)")
+
+
+def _window_vs_D(opt: dict, progress: bool) -> xr.Dataset:
+    out = _windows_over(opt, progress)
+    return _labelled(out, f"MFQF bistable window in Δ at J𝒵 = {opt['runs'][0]['JZ']} on "
+                          f"periodic hypercubes D = 2 … 5, Ω = {opt['Omega']} (beyond the "
+                          "paper)")
+
+
+def _windows_sample(ds: xr.Dataset) -> list:
+    """Cold steady states at the first grid point of the first run (the low-Δ side, below
+    any window) and at the last point of the last run (high-Δ side)."""
+    from . import lattice
+    from .model import Model
+
+    opt = json.loads(ds.attrs["options"])
+    rows = []
+    last = opt["runs"][-1]
+    for run, s, direction in ((0, 0, "up"), (len(opt["runs"]) - 1, last.get("n", opt["n"]) - 1,
+                                             "down")):
+        spec = opt["runs"][run]
+        lat = lattice.hypercubic(spec["L"], spec["D"])
+        d = float(ds.Delta_grid.isel(run=run, s=s))
+        model = Model(Delta=d, Omega=opt["Omega"], J=spec["JZ"] / lat.Z)
+        got = _mfqf_sample(ds.isel(run=run), [({"s": s, "direction": direction}, model, lat)])
+        rows += [(f"{spec['L']}^{spec['D']}, J𝒵 = {spec['JZ']}, Δ = {d:.3f}: {label[-3:]}",
+                  a, r, tol) for label, a, r, tol in got]
+    return rows
+
+
+def _map_runs(Ls: dict, JZ: list) -> list:
+    """Search intervals of the (Δ, J𝒵) map from the MF window (MFQF's lies at larger Δ)."""
+    runs = []
+    for D, L in Ls.items():
+        for jz in JZ:
+            lo, hi = 0.5 * jz - 0.5, jz - 1.2
+            runs.append({"D": int(D), "L": L, "JZ": jz, "lo": lo, "hi": hi})
+    return runs
+
+
 ENTRIES: dict[str, Entry] = {e.name: e for e in [
     Entry("mf_response", "Figs. 1b/c (white lines), 2a, 3a, 8 (MF curves)",
           "Mean-field response curve μ(Δ) with every branch (stable and unstable) at Ω = 0.5, "
@@ -541,6 +700,42 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
            "Delta": [0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0],
            "check_N": 16, "check_chi": 16, "check_Delta": 2.0, "workers": 2},
           _mpo_fig2, _mpo_fig2_sample),
+    Entry("window_vs_L", "Fig. 3 (the window as L → ∞; beyond the paper)",
+          "MFQF hysteresis in Δ (stable states only, no far_tol; branch ends bisected to 1e-3) "
+          "at Ω = 0.5, J𝒵 = 4 on 12³, 20³, 30³, 40³ and 40², 100², 200², 46 detunings in "
+          "1.5 ≤ Δ ≤ 2.4: μ, κ, Σ_ab, λ_ab, |η| at (L/2, …), the MF Jacobian's leading "
+          "eigenvalue at μ (the k = 0 correlator mode), η_xx along an axis at one Δ; and MFQF "
+          "time evolution on 12³, 20³, 30³ from the decaying state at Δ = 1.8 quenched to "
+          "Δ = 2.0.",
+          ("ddlib.mfqf", "ddlib.meanfield"),
+          {"cases": [[3, 12], [3, 20], [3, 30], [3, 40], [2, 40], [2, 100], [2, 200]],
+           "Omega": 0.5, "JZ": 4.0, "Delta": [1.5, 2.4, 46], "jump": 0.15, "tol": 1e-3,
+           "probe": {"2": 2.2, "3": 2.0},
+           "dyn": {"L": [12, 20, 30], "path": [1.5, 1.55, 1.6, 1.65, 1.7, 1.75, 1.8],
+                   "from": 1.8, "to": 2.0, "t_final": 900.0, "n_times": 181}},
+          _window_vs_L, _window_vs_L_sample),
+    Entry("bistable_map", "beyond the paper (Fig. 3 at other J𝒵)",
+          "MFQF bistable windows in Δ (hysteresis up and down, stable states only, branch ends "
+          "bisected to 2e-3) at Ω = 0.5 for J𝒵 = 3, 4, 5, 6, 8 on the periodic 64² and 16³ "
+          "lattices, and at J𝒵 = 6 on 24³ (convergence in L); 25 detunings per sweep in "
+          "0.5 J𝒵 − 0.5 ≤ Δ ≤ J𝒵 − 1.2.",
+          ("ddlib.mfqf", "ddlib.meanfield"),
+          {"Omega": 0.5, "n": 25, "jump": 0.15, "tol": 2e-3,
+           "runs": _map_runs({2: 64, 3: 16}, [3.0, 4.0, 5.0, 6.0, 8.0])
+           + _map_runs({3: 24}, [6.0])},
+          _bistable_map, _windows_sample),
+    Entry("window_vs_D", "beyond the paper (Fig. 3 in D = 2 … 5)",
+          "MFQF bistable window in Δ at Ω = 0.5, J𝒵 = 4 on periodic hypercubes D = 2 … 5 "
+          "(two L per D: 100², 200², 20³, 30³, 8⁴, 12⁴, 6⁵, 8⁵), hysteresis up and down, "
+          "stable states only; D = 4, 5: 25 detunings in 1.2 ≤ Δ ≤ 2.4, branch ends bisected "
+          "to 2e-3; D = 2, 3: window_vs_L's sweeps (1e-3), whose cached points they share.",
+          ("ddlib.mfqf", "ddlib.meanfield"),
+          {"Omega": 0.5, "n": 25, "jump": 0.15, "tol": 1e-3,
+           "runs": [{"D": D, "L": L, "JZ": 4.0, "lo": 1.5, "hi": 2.4, "n": 46}
+                    for D, L in ((2, 100), (2, 200), (3, 20), (3, 30))]  # = window_vs_L's
+           + [{"D": D, "L": L, "JZ": 4.0, "lo": 1.2, "hi": 2.4, "tol": 2e-3}
+              for D, L in ((4, 8), (4, 12), (5, 6), (5, 8))]},
+          _window_vs_D, _windows_sample),
 ]}
 
 

@@ -757,10 +757,12 @@ def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump, far_tol) -> xr
         ds = ds.assign_coords(R=np.arange(ds.sizes["R"]))
     numeric = [v for v in ds.data_vars if v not in ("message", "eta_axis")]
     ends = {v: [] for v in numeric}
-    last, off = [], []
+    last, off, final, count = [], [], [], []
     for w in walks:
         (walk,) = w.direction.values
         brackets = w.attrs.get("jumps", {}).get(walk, [])
+        final.append(float(brackets[-1][0]) if brackets else np.nan)
+        count.append(len(brackets))
         grid_jump = None
         if not brackets and tol is None:
             grid_jump = _grid_jump(w, walk, param, jump, far_tol)
@@ -781,6 +783,9 @@ def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump, far_tol) -> xr
                 ends[v].append(False if ds[v].dtype == bool else np.nan)
     ds["branch_end"] = ("direction", np.array(last))
     ds["jump_to"] = ("direction", np.array(off))
+    if tol is not None:
+        ds["last_end"] = ("direction", np.array(final))
+        ds["n_jumps"] = ("direction", np.array(count))
     for v in numeric:
         ds[f"end_{v}"] = ("direction", np.array(ends[v], dtype=ds[v].dtype))
     ds.attrs = {}
@@ -888,6 +893,10 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
         η_ab(R ê_1) for R = 0 … L/2. Per direction: ``branch_end`` (last value on the branch
         the sweep started on, before its first jump; NaN if it never jumps), ``jump_to``
         (the first value past it) and ``end_<var>`` (each variable at ``branch_end``).
+        With ``tol`` also ``n_jumps`` (the jumps the sweep made, each bisected) and
+        ``last_end`` (the last value on the branch before its *last* jump: where a sweep
+        that crossed an intermediate branch leaves it for the branch it ends on).
+        ``attrs["coupling"]``: the model's coupling (``"xy"`` or ``"ising"``).
 
     Raises
     ------
@@ -917,14 +926,32 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
              for walk in (("up", "down") if direction == "both" else (direction,))]
     walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
                          progress=progress and not here, desc=name)
-    return _assemble(walks, param, tol, jump, far_tol)
+    ds = _assemble(walks, param, tol, jump, far_tol)
+    ds.attrs["coupling"] = model.coupling
+    return ds
 
 
-def describe(ds: xr.Dataset, label: str = "", indent: str = "") -> str:
+def describe(ds: xr.Dataset, label: str = "", indent: str = "", *,
+             component: str | None = None) -> str:
     """One line per sweep of a :func:`hysteresis` Dataset: where its branch ends and κ, Im λ
-    and Σ_xx of the state right there (or that it never leaves its branch); each line
-    starts with ``indent``, then ``label``."""
-    _check_dataset(ds, ("mu_x", "branch_end", "end_kappa", "end_kappa_imag", "end_sigma_xx"))
+    and the total correlation Σ_ab of the state right there (or that it never leaves its
+    branch); each line starts with ``indent``, then ``label``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`hysteresis` result.
+    label, indent : str
+    component : str, optional
+        The Σ_ab printed, one of :data:`PAIRS`. Default: the one along the bond coupling,
+        Σ_zz for an Ising sweep (``ds.attrs["coupling"] == "ising"``), else Σ_xx.
+    """
+    if component is None:
+        component = "zz" if ds.attrs.get("coupling") == "ising" else "xx"
+    if component not in PAIRS:
+        raise ValueError(f"component must be one of {PAIRS}, got {component!r}")
+    sigma = f"end_sigma_{component}"
+    _check_dataset(ds, ("mu_x", "branch_end", "end_kappa", "end_kappa_imag", sigma))
     param = next(d for d in ds.mu_x.dims if d != "direction")
     lines = []
     for walk in ds.direction.values:
@@ -935,7 +962,7 @@ def describe(ds: xr.Dataset, label: str = "", indent: str = "") -> str:
             continue
         lines.append(f"{head}: stable branch ends at {param} = {float(end.branch_end):.4f} "
                      f"(κ = {float(end.end_kappa):.4g}, Im λ = {float(end.end_kappa_imag):.2g}, "
-                     f"Σ_xx = {float(end.end_sigma_xx):.3g})")
+                     f"Σ_{component} = {float(end[sigma]):.3g})")
     return "\n".join(lines)
 
 
@@ -985,7 +1012,9 @@ def hysteresis_many(model, lattice, param: str, values, vary: Mapping[str, Seque
                          progress=progress, desc=name)
     sets = [_assemble(walks[2 * k:2 * k + 2], param, tol, jump, far_tol)
             for k in range(len(models))]
-    return xr.concat(sets, dim=xr.DataArray(others, dims=other, name=other))
+    out = xr.concat(sets, dim=xr.DataArray(others, dims=other, name=other))
+    out.attrs["coupling"] = model.coupling
+    return out
 
 
 def bistable_window(model, lattice, param: str, lo: float, hi: float, tol: float = 1e-3, *,

@@ -533,6 +533,33 @@ def test_one_direction_and_describe():
     assert sweep.describe(whole, indent="  ").startswith("  sweep up: stays on its branch")
 
 
+def test_describe_prints_the_total_correlation_along_the_coupling():
+    """XY sweeps report Σ_xx, Ising sweeps (σᶻσᶻ bonds) Σ_zz, read from the Dataset's
+    coupling; MF has no connected correlations, so both print 0."""
+    xy = sweep.hysteresis(MF_MODEL, 1.0, "Delta", np.linspace(1.0, 2.2, 5), tol=1e-3,
+                          progress=False)
+    ising = sweep.hysteresis(Model(Delta=0.0, Omega=1.0, J=-6.0, coupling="ising"), 1.0,
+                             "Omega", np.linspace(0.5, 4.0, 8), tol=1e-3, progress=False)
+    assert xy.attrs["coupling"] == "xy" and ising.attrs["coupling"] == "ising"
+    assert "Σ_xx = 0" in sweep.describe(xy) and "Σ_zz" not in sweep.describe(xy)
+    assert "Σ_zz = 0" in sweep.describe(ising) and "Σ_xx" not in sweep.describe(ising)
+    assert "Σ_xy = 0" in sweep.describe(ising, component="xy")
+
+
+def test_each_sweep_counts_its_jumps_and_where_it_leaves_its_last_branch():
+    """MF has two stable branches: each sweep jumps once (at a saddle-node of the cubic,
+    meanfield.bistable_range), so its last branch end is its first; on a grid (no tol) the
+    jumps are not bisected and not counted."""
+    ds = sweep.hysteresis(MF_MODEL, 1.0, "Delta", np.linspace(0.8, 2.4, 9), tol=1e-6,
+                          progress=False)
+    window = mf.bistable_range(OMEGA, JZ)
+    assert ds.n_jumps.values.tolist() == [1, 1]
+    np.testing.assert_array_equal(ds.last_end.values, ds.branch_end.values)
+    assert abs(float(ds.last_end.sel(direction="up")) - window.upper) < 1e-5
+    plain = sweep.hysteresis(MF_MODEL, 1.0, "Delta", np.linspace(0.8, 2.4, 9), progress=False)
+    assert "last_end" not in plain and "n_jumps" not in plain
+
+
 def test_far_tol_ends_a_branch_where_correlations_cross_it():
     """The far_tol test on kept records (eta_far crossing the threshold is a jump)."""
     jumped = sweep._mu_jump(0.15, 0.01)
@@ -610,6 +637,7 @@ BAD_INPUTS = [
     case(sweep.hysteresis_many, MODEL, 1.0, "Delta", [1.0, 2.0], {}, param="vary"),
     case(sweep.bistable_window, MODEL, 1.0, "Delta", 2.0, 1.0, param="lo"),
     case(sweep.describe, _TINY, param="ds"),
+    case(sweep.describe, _TINY, component="xw", param="component"),
     case(sweep.run_parallel, [relax, "task"], parallel=False, param="tasks"),
     case(sweep.run_parallel, [], workers=0, param="workers"),
 ]
