@@ -193,8 +193,24 @@ def _fingerprint(modules: tuple[str, ...] | None, root: Path, package: str) -> s
         items = [(m, _module_file(m, root, package)) for m in modules]
     digest = hashlib.sha256()
     for label, path in items:
-        digest.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(label.encode() + b"\0" + _code_text(path).encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _code_text(path: Path) -> str:
+    """The source of ``path`` without what cannot change a result: docstrings, comment-only
+    lines, blank lines and trailing spaces. Line-based (docstring extents from the AST), so the
+    text, and hence a fingerprint, is the same on every Python version."""
+    source = path.read_text(encoding="utf-8")
+    drop: set[int] = set()
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                drop.update(range(first.lineno, first.end_lineno + 1))
+    keep = (line.rstrip() for i, line in enumerate(source.splitlines(), 1) if i not in drop)
+    return "\n".join(line for line in keep if line.strip() and not line.lstrip().startswith("#"))
 
 
 def code_fingerprint(solver=None, *, root: Path | None = None,

@@ -139,6 +139,29 @@ def test_per_solver_invalidation(tmp_path):
     assert fp("fake.plots") != plots
 
 
+def test_docstrings_and_comments_leave_the_fingerprint(tmp_path):
+    """A docstring (doctest examples included), a comment or a blank line cannot change a
+    result, so editing one keeps hours of archived and cached results fresh; code does not."""
+    pkg = _package(tmp_path)
+
+    def fp():
+        cache_mod._fingerprint.cache_clear()
+        cache_mod._closure.cache_clear()
+        return code_fingerprint("fake.solver", root=pkg, package="fake")
+
+    helper = pkg / "helper.py"
+    helper.write_text("def f():\n    from .sub import deep\n    return 2 * deep.X\n")
+    before = fp()
+    helper.write_text('"""Helper module.\n\n>>> 1 + 1\n2\n"""\n\n# why f doubles\n'
+                      'def f():\n    """Twice X."""\n    from .sub import deep\n\n'
+                      '    return 2 * deep.X  \n')
+    assert fp() == before
+    helper.write_text("def f():\n    from .sub import deep\n    return 3 * deep.X\n")
+    assert fp() != before
+    helper.write_text('def f():\n    from .sub import deep\n    "2"\n    return 2 * deep.X\n')
+    assert fp() != before  # a string statement after the first is code, not a docstring
+
+
 def test_solver_is_derived_from_compute_or_name(monkeypatch):
     seen = []
     monkeypatch.setattr(cache_mod, "code_fingerprint",
