@@ -34,7 +34,15 @@ from the same N at the previous χ, written to ``benchmarks/results/mpo_converge
 prints the table of all stored points and, per Δ, the smallest (N, χ) within 1e-3 in μ and 2 %
 in Σ_xx of the largest stored point (``--report-only``: the table alone).
 
-Usage: ``python benchmarks/mpo.py [step|projection|route|convergence] [--threads T]
+``swaps``: the two routes of the cylinder's far bonds (``MPOOptions.swap_route``) on an
+``--cyl`` Lx Ly cylinder (12 4) at ``--cyl-chi`` (32), Δ = ``--Delta``, Ω = 0.5, J𝒵 = 4
+(J = 1), the paper profile's δt = 0.25, order 4 and rsvd, both evolved from all spins down to
+``--t-probe`` in the same process: swaps per gate, splits per step, seconds per step (CPU,
+over the steps after t = 1, when the bonds have filled), discarded weight, and the largest
+difference of the site magnetizations and of the central column's η_xx between the two routes,
+with the ratios restore/columns.
+
+Usage: ``python benchmarks/mpo.py [step|projection|route|convergence|swaps] [--threads T]
 [--chis 64 128 256] [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20]
 [--t-probe 3] [--t-final 20] [--Delta 2] [--tol 1e-4] [--Ns 40 80] [--Deltas 2 2.5]``
 (the BLAS thread count is set before numpy loads; one thread is the faster setting on the
@@ -47,7 +55,7 @@ import sys
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("mode", nargs="?", default="step",
-                    choices=["step", "projection", "route", "convergence"])
+                    choices=["step", "projection", "route", "convergence", "swaps"])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
 parser.add_argument("--N", type=int, default=None, help="40 (step) or 200 (projection)")
@@ -60,6 +68,8 @@ parser.add_argument("--Delta", type=float, default=2.0)
 parser.add_argument("--tol", type=float, default=1e-4)
 parser.add_argument("--Ns", type=int, nargs="+", default=[40, 80])
 parser.add_argument("--Deltas", type=float, nargs="+", default=[2.0, 2.5])
+parser.add_argument("--cyl", type=int, nargs=2, default=[12, 4])
+parser.add_argument("--cyl-chi", type=int, default=32)
 parser.add_argument("--report-only", action="store_true",
                     help="convergence: print the table of the stored points, compute nothing")
 args = parser.parse_args()
@@ -311,8 +321,52 @@ def report_convergence(done):
               f"in μ and 2 % in Σ_xx: {text}")
 
 
+def swaps_mode():
+    Lx, Ly = args.cyl
+    chi, t_final = args.cyl_chi, args.t_probe
+    paper = profiles.settings("mpo", "paper")
+    dt = paper["dt"]
+    lat = lattice.cylinder(Lx, Ly)
+    model = Model(Delta=args.Delta, Omega=0.5, J=1.0)  # J𝒵 = 4 on the square lattice
+    print_machine("swaps")
+    print(f"cylinder {Lx} x {Ly}, chi = {chi}, Delta = {args.Delta:g}, order 4, dt = {dt}, "
+          f"{paper['svd_method']}, from all spins down to t = {t_final:g}")
+    n_steps = int(round(t_final / dt))
+    s = 0.3
+    out = {}
+    for route in ("restore", "columns"):
+        state = mpo._PauliMPS(np.array([1.0, s, s, s]) * mpo._DOWN, lat.N, chi, 1e-16, s,
+                              paper["svd_method"])
+        stepper = mpo._Stepper(model, lat, dt, 4, s, route)
+        gates = sum(len(stepper.layers[k])
+                    for k, _ in mpo._trotter_sequence(len(stepper.layers), 4, dt, n_steps))
+        cpu = []
+        for _ in range(n_steps):
+            t0 = time.process_time()
+            stepper.advance(state, 1)
+            cpu.append(time.process_time() - t0)
+        late = cpu[int(round(1.0 / dt)):] or cpu
+        _, mu = state.magnetization()
+        center = mpo._center_sites(lat)
+        eta = state.two_point(int(center[0]))[0, 0]
+        out[route] = {"swaps/gate": state.swaps / gates, "splits/step": state.splits / n_steps,
+                      "s/step": float(np.mean(late)), "weight": state.discarded, "mu": mu,
+                      "eta": eta, "bond": state.max_bond()}
+        r = out[route]
+        print(f"{route:>8}: swaps per gate {r['swaps/gate']:.2f}, splits per step "
+              f"{r['splits/step']:.0f}, CPU per step {r['s/step']:.2f} s (t > 1), discarded "
+              f"weight {r['weight']:.2e}, max bond {r['bond']}", flush=True)
+    a, b = out["restore"], out["columns"]
+    ok = np.isfinite(a["eta"])
+    print(f"ratio restore/columns: swaps per gate {a['swaps/gate'] / b['swaps/gate']:.2f}, "
+          f"splits {a['splits/step'] / b['splits/step']:.2f}, CPU per step "
+          f"{a['s/step'] / b['s/step']:.2f}, discarded weight {a['weight'] / b['weight']:.2f}; "
+          f"max |dmu| (any site) {np.abs(a['mu'] - b['mu']).max():.1e}, max |d eta_xx| "
+          f"(central site) {np.abs(a['eta'] - b['eta'])[ok].max():.1e}")
+
+
 if __name__ == "__main__":
     {"step": step_mode, "projection": projection_mode, "route": route_mode,
-     "convergence": convergence_mode}[args.mode]()
+     "convergence": convergence_mode, "swaps": swaps_mode}[args.mode]()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"max resident memory of the process: {rss:.0f} MB")
