@@ -87,7 +87,8 @@ from .resources import available_memory
 from .results import SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
-           "evolve", "steady_state", "steady_states", "density_matrix", "memory_estimate"]
+           "evolve", "steady_state", "steady_states", "chi_ladder", "density_matrix",
+           "memory_estimate"]
 
 _SIGMA = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
                   dtype=complex)
@@ -1123,7 +1124,8 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
     wall = wall0 + time.perf_counter() - start
     if not keep_final:
         ckpt.remove()  # the run is complete
-    elif not done and (resumed or ckpt.saved or wall >= (options.checkpoint_every or 0)):
+    elif not done and (options.keep_checkpoints or resumed or ckpt.saved
+                       or wall >= (options.checkpoint_every or 0)):
         ckpt.save(state, stepper, rec, n, wall, True, history)  # a long run's end
     mu_sites = np.array(rec["mus"])
     finite = bool(np.all(np.isfinite(mu_sites)))
@@ -1356,6 +1358,53 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
                        converged=ev.converged, message=message, model=model, lattice=lattice,
                        stages=tuple(stages), drift=ev.drift,
                        wall_time=sum(g["wall_time"] for g in stages))
+
+
+def chi_ladder(model: Model, lattice: Lattice, chis, dt: float = 0.1, t_max: float = 30.0,
+               order: int = 4, *, options: MPOOptions | None = None,
+               progress: bool = False) -> list[SteadyState]:
+    """:func:`steady_state` at increasing bond dimensions ``chis``, each started from the
+    final MPS of the previous one (the first by the fast route): a convergence study in χ
+    at the cost of little more than its largest point.
+
+    Resumable: each χ's final checkpoint is kept until the whole ladder is complete, so a
+    ladder interrupted at χ_k resumes at χ_k from the same warm start (and the finished
+    χ < χ_k return at once); then they are deleted unless ``options.keep_checkpoints``.
+
+    Parameters
+    ----------
+    model, lattice, dt, t_max, order, options, progress
+        As in :func:`steady_state`.
+    chis : sequence of int
+        Strictly increasing bond dimensions.
+
+    Returns
+    -------
+    list of SteadyState
+        One per χ, with its MPS (``evolution.state``).
+    """
+    try:
+        chis = [int(c) for c in chis]
+    except (TypeError, ValueError):
+        raise ValueError(f"chis must be a sequence of integers, got {chis!r}") from None
+    if not chis or chis[0] < 1 or any(chis[k + 1] <= chis[k] for k in range(len(chis) - 1)):
+        raise ValueError(f"chis must be a non-empty, strictly increasing sequence of integers "
+                         f">= 1, got {chis!r}")
+    _, _, options = _check_args(model, lattice, max(chis), dt, t_max, order, options, "t_max")
+    _check_flag("progress", progress)
+    kept = replace(options, keep_state=True, keep_checkpoints=True)
+    out, previous = [], None
+    for chi in chis:
+        previous = steady_state(model, lattice, chi, dt, t_max, order, options=kept,
+                                initial=previous, progress=progress)
+        out.append(previous)
+    if not options.keep_checkpoints and options.checkpoint_every is not None \
+            and cache_dir() is not None:  # complete: each rerun returns at once, then deletes
+        done = replace(kept, keep_checkpoints=False)
+        for k, chi in enumerate(chis):
+            steady_state(model, lattice, chi, dt, t_max, order, options=done,
+                         initial=out[k - 1] if k else None)
+    return out
 
 
 def _point(model, lattice, chi, dt, t_max, order, options, route):
