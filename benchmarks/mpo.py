@@ -30,7 +30,9 @@ plain/fast and the difference of the central μ (target ≥ 5×, same state to 1
 ``convergence``: the central μ, λ_xx and Σ_xx of the fast route for every (N, χ) of
 ``--Ns`` × ``--chis`` at each ``--Deltas`` (chain, Ω = 0.5, JZ = 4), each point warm-started
 from the same N at the previous χ, written to ``benchmarks/results/mpo_convergence.json``
-(one entry per point, appended as they finish, so an interrupted study keeps its points), then
+(one entry per point, appended as they finish, so an interrupted study keeps its points;
+every point's final checkpoint is kept, so a rerun resumes the interrupted χ from the stored
+χ's state instead of restarting it cold; ``mpo.chi_ladder`` does the same and cleans up), then
 prints the table of all stored points and, per Δ, the smallest (N, χ) within 1e-3 in μ and 2 %
 in Σ_xx of the largest stored point (``--report-only``: the table alone).
 
@@ -263,15 +265,15 @@ def convergence_mode():
     print_machine("convergence")
     if args.report_only:
         return report_convergence(done)
+    # every point's final checkpoint is kept: a rerun gets the stored points' MPS back at
+    # once (the warm start of the next χ, whose resume key is that MPS's digest)
     opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
-                          keep_state=True, checkpoint_every=120.0)
+                          keep_state=True, checkpoint_every=120.0, keep_checkpoints=True)
     for Delta in args.Deltas:
         model = Model(Delta=Delta, Omega=0.5, J=2.0)
         for N in args.Ns:
             lat, previous = lattice.chain(N, periodic=False), None
             for chi in args.chis:
-                if (Delta, N, chi) in have:
-                    continue
                 wall, cpu = time.perf_counter(), time.process_time()
                 ss = mpo.steady_state(model, lat, chi, dt=paper["dt"], t_max=60.0,
                                       options=opts, initial=previous)
@@ -284,12 +286,14 @@ def convergence_mode():
                          "t": [g["t"] for g in ss.stages], "dt": paper["dt"], "order": 4,
                          "tol": args.tol, "warm_start": previous is not None,
                          "machine": platform.node(), "load": os.getloadavg()[0]}
+                previous = ss
+                if (Delta, N, chi) in have:
+                    continue
                 print(json.dumps(entry), flush=True)
                 done.append(entry)
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(done, indent=1))
                 os.replace(tmp, path)
-                previous = ss
     report_convergence(done)
 
 
