@@ -44,7 +44,10 @@ neighbouring MPS sites, contracted and split by a truncated SVD (bond dimension 
 weight per split ≤ ``cutoff``) at the orthogonality centre, where the discarded weight
 :math:`\sum_{\rm discarded} s^2/\sum s^2` is the relative Hilbert–Schmidt error of the state.
 Bonds between sites that are not neighbours on the MPS path (cylinders' snake path, periodic
-chains) are applied by swapping the far site next to the near one and back.
+chains) are applied by swapping the far site next to the near one and back; on a cylinder the
+bonds between two neighbouring columns are applied together, the pairs meeting at the
+columns' boundary, which leaves each column contiguous but possibly reversed on the path
+(``MPOOptions.swap_route``; every output is in site order).
 
 The tensors store :math:`s^{k}c` for a Pauli string with k non-identity factors
 (``MPOOptions.pauli_scale`` s = 0.3), so that the truncation, which minimises the discarded
@@ -54,7 +57,8 @@ back to :math:`c`.
 Steady states (:func:`steady_state`) are reached by a staged route (the transient at small χ
 with a coarse second-order step, then the final step at doubling χ, each stage run until the
 central μ is stationary), warm starts (``initial=``) and :func:`steady_states` for several
-parameter values in worker processes. Long evolutions write checkpoints in the ddlib cache
+parameter values in worker processes; :func:`chi_ladder` is a convergence study in χ, each χ
+started from the previous one. Long evolutions write checkpoints in the ddlib cache
 (``MPOOptions.checkpoint_every``) and resume from them.
 """
 
