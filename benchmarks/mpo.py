@@ -44,7 +44,12 @@ over the steps after t = 1, when the bonds have filled), discarded weight, and t
 difference of the site magnetizations and of the central column's η_xx between the two routes,
 with the ratios restore/columns.
 
-Usage: ``python benchmarks/mpo.py [step|projection|route|convergence|swaps] [--threads T]
+``cylinder``: the steady state of the ``--cyl`` cylinder at Δ = ``--Delta`` (Ω = 0.5,
+J = 1) for each χ of ``--chis``, a ``mpo.chi_ladder`` (δt = 0.25, order 4, rsvd, stationary to
+``--tol`` over 2/Γ, ``--t-final`` the longest stage): central μ, the spread of μ over the
+central column(s) (App. C's translation-invariance check), discarded weight, seconds per χ.
+
+Usage: ``python benchmarks/mpo.py [step|projection|route|convergence|swaps|cylinder] [--threads T]
 [--chis 64 128 256] [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20]
 [--t-probe 3] [--t-final 20] [--Delta 2] [--tol 1e-4] [--Ns 40 80] [--Deltas 2 2.5]``
 (the BLAS thread count is set before numpy loads; one thread is the faster setting on the
@@ -57,7 +62,8 @@ import sys
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("mode", nargs="?", default="step",
-                    choices=["step", "projection", "route", "convergence", "swaps"])
+                    choices=["step", "projection", "route", "convergence", "swaps",
+                             "cylinder"])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
 parser.add_argument("--N", type=int, default=None, help="40 (step) or 200 (projection)")
@@ -369,8 +375,31 @@ def swaps_mode():
           f"(central site) {np.abs(a['eta'] - b['eta'])[ok].max():.1e}")
 
 
+def cylinder_mode():
+    Lx, Ly = args.cyl
+    paper = profiles.settings("mpo", "paper")
+    lat = lattice.cylinder(Lx, Ly)
+    model = Model(Delta=args.Delta, Omega=0.5, J=1.0)
+    opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
+                          checkpoint_every=120.0)
+    print_machine("cylinder")
+    print(f"cylinder {Lx} x {Ly}, Delta = {args.Delta:g}, chis {args.chis}, dt = {paper['dt']}, "
+          f"order 4, tol {args.tol:g}, t_max per stage {args.t_final:g}")
+    wall, cpu = time.perf_counter(), time.process_time()
+    ladder = mpo.chi_ladder(model, lat, args.chis, dt=paper["dt"], t_max=args.t_final,
+                            options=opts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    for chi, ss in zip(args.chis, ladder, strict=True):
+        centre = ss.mu_sites[ss.evolution.center_sites]
+        print(f"chi = {chi:4d}: mu = {np.round(ss.mu, 5)}, spread over the central column(s) "
+              f"{np.ptp(centre, axis=0).max():.1e}, discarded weight {ss.truncation_error:.1e}, "
+              f"converged {ss.converged} (|dmu/dt| {ss.drift:.1e}), time at chi "
+              f"{ss.stages[-1]['t']:g}, wall {ss.wall_time:.0f} s", flush=True)
+    print(f"ladder: wall {wall:.0f} s, CPU {cpu:.0f} s")
+
+
 if __name__ == "__main__":
     {"step": step_mode, "projection": projection_mode, "route": route_mode,
-     "convergence": convergence_mode, "swaps": swaps_mode}[args.mode]()
+     "convergence": convergence_mode, "swaps": swaps_mode, "cylinder": cylinder_mode}[args.mode]()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"max resident memory of the process: {rss:.0f} MB")
