@@ -30,11 +30,26 @@ plain/fast and the difference of the central μ (target ≥ 5×, same state to 1
 ``convergence``: the central μ, λ_xx and Σ_xx of the fast route for every (N, χ) of
 ``--Ns`` × ``--chis`` at each ``--Deltas`` (chain, Ω = 0.5, JZ = 4), each point warm-started
 from the same N at the previous χ, written to ``benchmarks/results/mpo_convergence.json``
-(one entry per point, appended as they finish, so an interrupted study keeps its points), then
+(one entry per point, appended as they finish, so an interrupted study keeps its points;
+every point's final checkpoint is kept, so a rerun resumes the interrupted χ from the stored
+χ's state instead of restarting it cold; ``mpo.chi_ladder`` does the same and cleans up), then
 prints the table of all stored points and, per Δ, the smallest (N, χ) within 1e-3 in μ and 2 %
 in Σ_xx of the largest stored point (``--report-only``: the table alone).
 
-Usage: ``python benchmarks/mpo.py [step|projection|route|convergence] [--threads T]
+``swaps``: the two routes of the cylinder's far bonds (``MPOOptions.swap_route``) on an
+``--cyl`` Lx Ly cylinder (12 4) at ``--cyl-chi`` (32), Δ = ``--Delta``, Ω = 0.5, J𝒵 = 4
+(J = 1), the paper profile's δt = 0.25, order 4 and rsvd, both evolved from all spins down to
+``--t-probe`` in the same process: swaps per gate, splits per step, seconds per step (CPU,
+over the steps after t = 1, when the bonds have filled), discarded weight, and the largest
+difference of the site magnetizations and of the central column's η_xx between the two routes,
+with the ratios restore/columns.
+
+``cylinder``: the steady state of the ``--cyl`` cylinder at Δ = ``--Delta`` (Ω = 0.5,
+J = 1) for each χ of ``--chis``, a ``mpo.chi_ladder`` (δt = 0.25, order 4, rsvd, stationary to
+``--tol`` over 2/Γ, ``--t-final`` the longest stage): central μ, the spread of μ over the
+central column(s) (App. C's translation-invariance check), discarded weight, seconds per χ.
+
+Usage: ``python benchmarks/mpo.py [step|projection|route|convergence|swaps|cylinder] [--threads T]
 [--chis 64 128 256] [--N 40] [--svd-method svd|svd:eig|rsvd] [--chi 300] [--gates 20]
 [--t-probe 3] [--t-final 20] [--Delta 2] [--tol 1e-4] [--Ns 40 80] [--Deltas 2 2.5]``
 (the BLAS thread count is set before numpy loads; one thread is the faster setting on the
@@ -47,7 +62,8 @@ import sys
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("mode", nargs="?", default="step",
-                    choices=["step", "projection", "route", "convergence"])
+                    choices=["step", "projection", "route", "convergence", "swaps",
+                             "cylinder"])
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
 parser.add_argument("--N", type=int, default=None, help="40 (step) or 200 (projection)")
@@ -60,6 +76,8 @@ parser.add_argument("--Delta", type=float, default=2.0)
 parser.add_argument("--tol", type=float, default=1e-4)
 parser.add_argument("--Ns", type=int, nargs="+", default=[40, 80])
 parser.add_argument("--Deltas", type=float, nargs="+", default=[2.0, 2.5])
+parser.add_argument("--cyl", type=int, nargs=2, default=[12, 4])
+parser.add_argument("--cyl-chi", type=int, default=32)
 parser.add_argument("--report-only", action="store_true",
                     help="convergence: print the table of the stored points, compute nothing")
 args = parser.parse_args()
@@ -253,15 +271,15 @@ def convergence_mode():
     print_machine("convergence")
     if args.report_only:
         return report_convergence(done)
+    # every point's final checkpoint is kept: a rerun gets the stored points' MPS back at
+    # once (the warm start of the next χ, whose resume key is that MPS's digest)
     opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
-                          keep_state=True, checkpoint_every=120.0)
+                          keep_state=True, checkpoint_every=120.0, keep_checkpoints=True)
     for Delta in args.Deltas:
         model = Model(Delta=Delta, Omega=0.5, J=2.0)
         for N in args.Ns:
             lat, previous = lattice.chain(N, periodic=False), None
             for chi in args.chis:
-                if (Delta, N, chi) in have:
-                    continue
                 wall, cpu = time.perf_counter(), time.process_time()
                 ss = mpo.steady_state(model, lat, chi, dt=paper["dt"], t_max=60.0,
                                       options=opts, initial=previous)
@@ -274,12 +292,14 @@ def convergence_mode():
                          "t": [g["t"] for g in ss.stages], "dt": paper["dt"], "order": 4,
                          "tol": args.tol, "warm_start": previous is not None,
                          "machine": platform.node(), "load": os.getloadavg()[0]}
+                previous = ss
+                if (Delta, N, chi) in have:
+                    continue
                 print(json.dumps(entry), flush=True)
                 done.append(entry)
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(done, indent=1))
                 os.replace(tmp, path)
-                previous = ss
     report_convergence(done)
 
 
@@ -311,8 +331,75 @@ def report_convergence(done):
               f"in μ and 2 % in Σ_xx: {text}")
 
 
+def swaps_mode():
+    Lx, Ly = args.cyl
+    chi, t_final = args.cyl_chi, args.t_probe
+    paper = profiles.settings("mpo", "paper")
+    dt = paper["dt"]
+    lat = lattice.cylinder(Lx, Ly)
+    model = Model(Delta=args.Delta, Omega=0.5, J=1.0)  # J𝒵 = 4 on the square lattice
+    print_machine("swaps")
+    print(f"cylinder {Lx} x {Ly}, chi = {chi}, Delta = {args.Delta:g}, order 4, dt = {dt}, "
+          f"{paper['svd_method']}, from all spins down to t = {t_final:g}")
+    n_steps = int(round(t_final / dt))
+    s = 0.3
+    out = {}
+    for route in ("restore", "columns"):
+        state = mpo._PauliMPS(np.array([1.0, s, s, s]) * mpo._DOWN, lat.N, chi, 1e-16, s,
+                              paper["svd_method"])
+        stepper = mpo._Stepper(model, lat, dt, 4, s, route)
+        gates = sum(len(stepper.layers[k])
+                    for k, _ in mpo._trotter_sequence(len(stepper.layers), 4, dt, n_steps))
+        cpu = []
+        for _ in range(n_steps):
+            t0 = time.process_time()
+            stepper.advance(state, 1)
+            cpu.append(time.process_time() - t0)
+        late = cpu[int(round(1.0 / dt)):] or cpu
+        _, mu = state.magnetization()
+        center = mpo._center_sites(lat)
+        eta = state.two_point(int(center[0]))[0, 0]
+        out[route] = {"swaps/gate": state.swaps / gates, "splits/step": state.splits / n_steps,
+                      "s/step": float(np.mean(late)), "weight": state.discarded, "mu": mu,
+                      "eta": eta, "bond": state.max_bond()}
+        r = out[route]
+        print(f"{route:>8}: swaps per gate {r['swaps/gate']:.2f}, splits per step "
+              f"{r['splits/step']:.0f}, CPU per step {r['s/step']:.2f} s (t > 1), discarded "
+              f"weight {r['weight']:.2e}, max bond {r['bond']}", flush=True)
+    a, b = out["restore"], out["columns"]
+    ok = np.isfinite(a["eta"])
+    print(f"ratio restore/columns: swaps per gate {a['swaps/gate'] / b['swaps/gate']:.2f}, "
+          f"splits {a['splits/step'] / b['splits/step']:.2f}, CPU per step "
+          f"{a['s/step'] / b['s/step']:.2f}, discarded weight {a['weight'] / b['weight']:.2f}; "
+          f"max |dmu| (any site) {np.abs(a['mu'] - b['mu']).max():.1e}, max |d eta_xx| "
+          f"(central site) {np.abs(a['eta'] - b['eta'])[ok].max():.1e}")
+
+
+def cylinder_mode():
+    Lx, Ly = args.cyl
+    paper = profiles.settings("mpo", "paper")
+    lat = lattice.cylinder(Lx, Ly)
+    model = Model(Delta=args.Delta, Omega=0.5, J=1.0)
+    opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
+                          checkpoint_every=120.0)
+    print_machine("cylinder")
+    print(f"cylinder {Lx} x {Ly}, Delta = {args.Delta:g}, chis {args.chis}, dt = {paper['dt']}, "
+          f"order 4, tol {args.tol:g}, t_max per stage {args.t_final:g}")
+    wall, cpu = time.perf_counter(), time.process_time()
+    ladder = mpo.chi_ladder(model, lat, args.chis, dt=paper["dt"], t_max=args.t_final,
+                            options=opts)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    for chi, ss in zip(args.chis, ladder, strict=True):
+        centre = ss.mu_sites[ss.evolution.center_sites]
+        print(f"chi = {chi:4d}: mu = {np.round(ss.mu, 5)}, spread over the central column(s) "
+              f"{np.ptp(centre, axis=0).max():.1e}, discarded weight {ss.truncation_error:.1e}, "
+              f"converged {ss.converged} (|dmu/dt| {ss.drift:.1e}), time at chi "
+              f"{ss.stages[-1]['t']:g}, wall {ss.wall_time:.0f} s", flush=True)
+    print(f"ladder: wall {wall:.0f} s, CPU {cpu:.0f} s")
+
+
 if __name__ == "__main__":
     {"step": step_mode, "projection": projection_mode, "route": route_mode,
-     "convergence": convergence_mode}[args.mode]()
+     "convergence": convergence_mode, "swaps": swaps_mode, "cylinder": cylinder_mode}[args.mode]()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"max resident memory of the process: {rss:.0f} MB")

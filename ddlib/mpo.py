@@ -44,7 +44,10 @@ neighbouring MPS sites, contracted and split by a truncated SVD (bond dimension 
 weight per split ≤ ``cutoff``) at the orthogonality centre, where the discarded weight
 :math:`\sum_{\rm discarded} s^2/\sum s^2` is the relative Hilbert–Schmidt error of the state.
 Bonds between sites that are not neighbours on the MPS path (cylinders' snake path, periodic
-chains) are applied by swapping the far site next to the near one and back.
+chains) are applied by swapping the far site next to the near one and back; on a cylinder the
+bonds between two neighbouring columns are applied together, the pairs meeting at the
+columns' boundary, which leaves each column contiguous but possibly reversed on the path
+(``MPOOptions.swap_route``; every output is in site order).
 
 The tensors store :math:`s^{k}c` for a Pauli string with k non-identity factors
 (``MPOOptions.pauli_scale`` s = 0.3), so that the truncation, which minimises the discarded
@@ -54,13 +57,15 @@ back to :math:`c`.
 Steady states (:func:`steady_state`) are reached by a staged route (the transient at small χ
 with a coarse second-order step, then the final step at doubling χ, each stage run until the
 central μ is stationary), warm starts (``initial=``) and :func:`steady_states` for several
-parameter values in worker processes. Long evolutions write checkpoints in the ddlib cache
+parameter values in worker processes; :func:`chi_ladder` is a convergence study in χ, each χ
+started from the previous one. Long evolutions write checkpoints in the ddlib cache
 (``MPOOptions.checkpoint_every``) and resume from them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import math
@@ -86,7 +91,8 @@ from .resources import available_memory
 from .results import SteadyResult, SteadySummary, as_initial
 
 __all__ = ["MPOOptions", "Correlations", "Evolution", "SteadyState", "pauli_generators",
-           "evolve", "steady_state", "steady_states", "density_matrix", "memory_estimate"]
+           "evolve", "steady_state", "steady_states", "chi_ladder", "density_matrix",
+           "memory_estimate"]
 
 _SIGMA = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
                   dtype=complex)
@@ -261,6 +267,11 @@ class _PauliMPS:
                  svd_method: str = "svd"):
         self.tensors = [local.reshape(1, 4, 1).copy() for _ in range(N)]
         self.center = 0
+        # the site held by each MPS position (the column routing of cylinders permutes the
+        # sites within columns) and its inverse; outputs are always in site order
+        self.order = np.arange(N)
+        self.position = np.arange(N)
+        self.splits = self.swaps = 0  # two-site splits and the swaps among them (benchmarks)
         self.chi, self.cutoff, self.scale, self.svd_method = chi, cutoff, scale, svd_method
         self.discarded = 0.0
         self.rng = np.random.default_rng(0)  # sketches of "rsvd": reproducible runs
@@ -291,6 +302,7 @@ class _PauliMPS:
         theta = np.tensordot(A, B, axes=(2, 0))
         theta = np.tensordot(theta, G, axes=((1, 2), (2, 3)))  # (l, r, o_k, o_k+1)
         U, V = self._split(theta.transpose(0, 2, 3, 1).reshape(l * 4, 4 * r), absorb)
+        self.splits += 1
         self.tensors[k] = U.reshape(l, 4, -1)
         self.tensors[k + 1] = V.reshape(-1, 4, r)
         self.center = k + 1 if absorb == "right" else k
@@ -309,22 +321,46 @@ class _PauliMPS:
             self.discarded += float(info["error"]) ** 2 / float(np.vdot(theta, theta))
         return U, V
 
-    def apply(self, i: int, j: int, G: np.ndarray) -> None:
-        """Apply a two-site gate to sites i < j, swapping j next to i and back if needed.
+    def swap(self, k: int, absorb: str) -> None:
+        """Exchange the sites held by positions k and k+1 (one split)."""
+        self._apply_adjacent(k, _SWAP, absorb)
+        self.swaps += 1
+        a, b = self.order[k], self.order[k + 1]
+        self.order[k], self.order[k + 1] = b, a
+        self.position[a], self.position[b] = k + 1, k
 
-        Swapping back after every gate keeps the sites in path order, the order in which the
-        state is compressible: tracking the permutation instead (leaving j where the gate
-        put it) saves 30–40 % of the swaps on 3 × 4 – 12 × 4 cylinders but doubles the
-        discarded weight at fixed χ (measured; see ``book/mpo.md``)."""
-        if j == i + 1:
-            self._apply_adjacent(i, G, "right" if self.center <= i else "left")
+    def apply(self, i: int, j: int, G: np.ndarray) -> None:
+        """Apply the two-site gate G[o_i, o_j, in_i, in_j] to sites i and j (wherever they are
+        on the MPS), swapping the farther one next to the nearer one and back if needed.
+
+        Swapping back after every gate keeps the sites where they were: tracking the
+        permutation instead (leaving j where the gate put it) saves 30–40 % of the swaps on
+        3 × 4 – 12 × 4 cylinders but doubles the discarded weight at fixed χ (measured; see
+        ``benchmarks/README.md``); the column routing of :class:`_Stepper` saves more while
+        keeping every column contiguous."""
+        p, q = int(self.position[i]), int(self.position[j])
+        if p > q:
+            p, q, G = q, p, G.transpose(1, 0, 3, 2)
+        if q == p + 1:
+            self._apply_adjacent(p, G, "right" if self.center <= p else "left")
             return
-        self._move_center(j)
-        for k in range(j - 1, i, -1):
+        self._move_center(q)
+        for k in range(q - 1, p, -1):
             self._apply_adjacent(k, _SWAP, "left")
-        self._apply_adjacent(i, G, "right")
-        for k in range(i + 1, j):
+        self._apply_adjacent(p, G, "right")
+        for k in range(p + 1, q):
             self._apply_adjacent(k, _SWAP, "right")
+        self.swaps += 2 * (q - p - 1)
+
+    def restore(self) -> None:
+        """Bring every site back to its own position (adjacent swaps, bubble sort)."""
+        moved = True
+        while moved:
+            moved = False
+            for k in range(len(self.order) - 1):
+                if self.order[k] > self.order[k + 1]:
+                    self.swap(k, "right" if self.center <= k else "left")
+                    moved = True
 
     @classmethod
     def from_tensors(cls, tensors: list[np.ndarray], chi: int, cutoff: float, scale: float,
@@ -365,14 +401,17 @@ class _PauliMPS:
         """tr ρ and ⟨σᵃ_i⟩, shape (N, 3)."""
         left, right = envs if envs is not None else self.environments()
         trace = float(left[-1][0])
-        mu = np.array([np.einsum("l,lar,r->a", left[k], T[:, 1:, :], right[k + 1])
-                       for k, T in enumerate(self.tensors)])
+        mu = np.empty((len(self.tensors), 3))
+        mu[self.order] = [np.einsum("l,lar,r->a", left[k], T[:, 1:, :], right[k + 1])
+                          for k, T in enumerate(self.tensors)]
         return trace, mu / (trace * self.scale)
 
     def two_point(self, ref: int, envs=None) -> np.ndarray:
-        r""":math:`\langle\sigma^a_{ref}\sigma^b_j\rangle`, shape (3, 3, N) (NaN at j = ref)."""
+        r""":math:`\langle\sigma^a_{ref}\sigma^b_j\rangle`, shape (3, 3, N) (NaN at j = ref),
+        for the site ``ref`` (indices are sites, wherever they sit on the MPS)."""
         left, right = envs if envs is not None else self.environments()
         T, N = self.tensors, len(self.tensors)
+        ref = int(self.position[ref])
         out = np.full((3, 3, N), np.nan)
         w = np.einsum("l,lar->ar", left[ref], T[ref][:, 1:, :])
         for j in range(ref + 1, N):
@@ -382,11 +421,19 @@ class _PauliMPS:
         for j in range(ref - 1, -1, -1):
             out[:, :, j] = np.einsum("l,lbr,ar->ab", left[j], T[j][:, 1:, :], u)
             u = u @ T[j][:, 0, :].T
-        return out / (left[-1][0] * self.scale**2)
+        sites = np.empty_like(out)
+        sites[:, :, self.order] = out
+        return sites / (left[-1][0] * self.scale**2)
 
     def to_quimb(self) -> MatrixProductState:
+        """The Pauli coefficients c as a quimb MPS in site order (a permuted state is
+        restored on a copy: this one is left as it is)."""
+        state = self
+        if np.any(self.order != np.arange(len(self.order))):
+            state = copy.deepcopy(self)
+            state.restore()
         unscale = np.array([1.0] + [1.0 / self.scale] * 3)
-        arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in self.tensors]
+        arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in state.tensors]
         arrays[0], arrays[-1] = arrays[0][0], arrays[-1][:, 0, :]  # N >= 2 (lattices)
         return MatrixProductState(arrays, shape="lrp")
 
@@ -406,10 +453,28 @@ def density_matrix(state: MatrixProductState) -> np.ndarray:
 
 
 class _Stepper:
-    """Trotter propagation of a :class:`_PauliMPS`: gates e^{τ ℒ_ij} (cached per bond and τ,
-    in the basis weighted by ``scale``), layers swept alternately up and down the path."""
+    r"""Trotter propagation of a :class:`_PauliMPS`: gates e^{τ ℒ_ij} (cached per bond and τ,
+    in the basis weighted by ``scale``), layers swept alternately up and down the path.
 
-    def __init__(self, model: Model, lattice: Lattice, dt: float, order: int, scale: float):
+    ``route="columns"`` (cylinders): the bonds of one layer that join two neighbouring columns
+    x, x+1 (all L_y of them, a perfect matching) are applied together. On the snake path the
+    two columns hold their partners in mirrored order (a_0 … a_{L-1} b_{L-1} … b_0, bond k at
+    distance 2k+1), and one gate at a time, each swapped next to its partner and back, costs
+    :math:`\sum_k (4k + 1) = 2L^2 - L` splits (28 at L = 4). Instead the pairs meet at the
+    boundary of the two columns innermost first, each a_k moved right past the pairs already
+    met and b_k left past theirs: :math:`L(L-1)` swaps and L gates, :math:`L^2` splits (16),
+    and both columns end reversed, each still contiguous on the MPS (the bipartitions between
+    columns are those of the snake). Two columns in the same orientation (a_0 … a_{L-1}
+    b_0 … b_{L-1}, which the reversals produce) are interleaved, b_k moved next to a_k for
+    k = 0, 1, …, gated, and moved back: again :math:`L^2` splits, orientation kept. Both are
+    the fewest splits that apply the L gates of the two columns and leave each column
+    contiguous (exhaustive search at L = 2, 3, 4, see ``benchmarks/README.md``), and the bonds
+    inside a column cost the same in either orientation. ``route="restore"``: every gate on
+    its own, swapped and back (the sites never move).
+    """
+
+    def __init__(self, model: Model, lattice: Lattice, dt: float, order: int, scale: float,
+                 route: str = "columns"):
         w = np.kron(*[np.array([1.0] + [scale] * 3)] * 2)
         self.generators = [w[:, None] * L / w[None, :] for L in _bond_generators(model, lattice)]
         self.layers = _layers(lattice)
@@ -417,6 +482,11 @@ class _Stepper:
         self.dt, self.order = dt, order
         self.gates: dict[tuple, np.ndarray] = {}
         self.ascending = True
+        self.units = None  # per layer: groups of bonds applied together (column routing)
+        if route == "columns":
+            self.units = [_column_blocks(lattice, layer) for layer in self.layers]
+            if all(len(u) == 1 for units in self.units for u in units):
+                self.units = None  # nothing to route together (chains): the plain sweep
 
     def gate(self, b: int, tau: float) -> np.ndarray:
         if (b, tau) not in self.gates:
@@ -425,16 +495,93 @@ class _Stepper:
 
     def sweep(self, state: _PauliMPS, layer: int, tau: float) -> None:
         """Apply e^{τ ℒ_ij} for every bond of one layer, along the path in alternate senses."""
-        members = self.layers[layer] if self.ascending else self.layers[layer][::-1]
-        for b in members:
-            i, j = self.bonds[b]
-            state.apply(int(i), int(j), self.gate(b, tau))
+        if self.units is None:
+            members = self.layers[layer] if self.ascending else self.layers[layer][::-1]
+            for b in members:
+                i, j = self.bonds[b]
+                state.apply(int(i), int(j), self.gate(b, tau))
+        else:
+            pos = state.position
+            units = sorted(self.units[layer], reverse=not self.ascending,
+                           key=lambda u: min(pos[self.bonds[b][0]] for b in u))
+            for unit in units:
+                if len(unit) == 1:
+                    i, j = self.bonds[unit[0]]
+                    state.apply(int(i), int(j), self.gate(unit[0], tau))
+                else:
+                    self._columns(state, unit, tau)
         self.ascending = not self.ascending
+
+    def _columns(self, state: _PauliMPS, unit: list[int], tau: float) -> None:
+        """The gates joining two neighbouring columns (see the class docstring)."""
+        pos = state.position
+        pairs = {}  # left position -> (right position, gate oriented left, right)
+        for b in unit:
+            i, j = self.bonds[b]
+            p, q, G = int(pos[i]), int(pos[j]), self.gate(b, tau)
+            if p > q:
+                p, q, G = q, p, G.transpose(1, 0, 3, 2)
+            pairs[p] = (q, G)
+        L = len(pairs)
+        s = min(pairs)
+        if sorted(pairs) != list(range(s, s + L)) \
+                or sorted(q for q, _ in pairs.values()) != list(range(s + L, s + 2 * L)):
+            for b in unit:  # not two contiguous columns: one gate at a time
+                i, j = self.bonds[b]
+                state.apply(int(i), int(j), self.gate(b, tau))
+            return
+        if all(q == 2 * s + 2 * L - 1 - p for p, (q, _) in pairs.items()):  # mirrored
+            mid = s + L - 1  # the last position of the left column
+            for m in range(L):  # pair m: left site at mid − m, right site at mid + 1 + m
+                for k in range(mid - m, mid):  # right past the m pairs met so far
+                    state.swap(k, "right")
+                for k in range(mid + m + 1, mid + 1, -1):  # left past theirs
+                    state.swap(k - 1, "left")
+                state._apply_adjacent(mid, pairs[mid - m][1],
+                                      "right" if state.center <= mid else "left")
+        elif all(q == p + L for p, (q, _) in pairs.items()):  # same orientation
+            for k in range(L):  # b_k (at s + L + k) next to a_k (at s + 2k)
+                for c in range(s + L + k, s + 2 * k + 1, -1):
+                    state.swap(c - 1, "left")
+                state._apply_adjacent(s + 2 * k, pairs[s + k][1],
+                                      "right" if state.center <= s + 2 * k else "left")
+            for k in range(L - 2, -1, -1):  # and back
+                for c in range(s + 2 * k + 1, s + L + k):
+                    state.swap(c, "right")
+        else:
+            for b in unit:
+                i, j = self.bonds[b]
+                state.apply(int(i), int(j), self.gate(b, tau))
 
     def advance(self, state: _PauliMPS, n_steps: int) -> None:
         """Apply ``n_steps`` Trotter steps of length dt (one merged product formula)."""
         for layer, tau in _trotter_sequence(len(self.layers), self.order, self.dt, n_steps):
             self.sweep(state, layer, tau)
+
+
+def _column_blocks(lattice: Lattice, layer: np.ndarray) -> list[list[int]]:
+    """The bonds of one layer grouped for the column routing: all bonds of the layer between
+    columns x and x+1 of a cylinder form one group when they pair every site of both columns;
+    every other bond is a group of its own."""
+    groups: list[list[int]] = []
+    if lattice.kind != "cylinder" or lattice.coords is None:
+        return [[int(b)] for b in layer]
+    x = lattice.coords[:, 0]
+    Ly = int(np.sum(x == 0))
+    by_column: dict[int, list[int]] = {}
+    for b in layer:
+        i, j = lattice.bonds[b]
+        if abs(int(x[i]) - int(x[j])) == 1:
+            by_column.setdefault(int(min(x[i], x[j])), []).append(int(b))
+        else:
+            groups.append([int(b)])
+    for members in by_column.values():
+        sites = {int(v) for b in members for v in lattice.bonds[b]}
+        if len(members) == Ly >= 2 and len(sites) == 2 * Ly:
+            groups.append(members)
+        else:
+            groups.extend([b] for b in members)
+    return groups
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,9 +645,21 @@ class MPOOptions:
     checkpoint_every : float or None, default 300
         Seconds of wall time between checkpoints of a running evolution (MPS tensors, time,
         recorded observables, parameters) in ``ddlib.cache.cache_dir()/mpo-checkpoints``;
-        one is also written at the end of an evolution (stage) that ran this long or was
-        resumed. A rerun with the same parameters resumes from the last one (a finished run
-        returns at once). None (or the cache switched off) writes none.
+        one is also written at the end of a stage of :func:`steady_state` that ran this long
+        or was resumed, so that the next stage resumes from there. A rerun with the same
+        parameters resumes from the last one. None (or the cache switched off) writes none.
+    keep_checkpoints : bool, default False
+        Keep the checkpoint of a finished run (its final MPS, e.g. the warm start of the next
+        χ of a convergence study after an interruption; a rerun then returns at once). False
+        deletes it once the run is complete (it is ~0.6 GB at N = 200, χ = 300).
+    swap_route : {"columns", "restore"}, default "columns"
+        How the bonds between far-apart sites of a cylinder's snake path are applied:
+        ``"columns"`` applies the L_y bonds between two neighbouring columns together, the
+        pairs meeting at the columns' boundary, and leaves each column contiguous but possibly
+        reversed (L_y² splits per column pair instead of 2L_y² − L_y: 1.7× fewer swaps on
+        L_y = 4, see :class:`_Stepper` and ``benchmarks/mpo.py swaps``); ``"restore"`` swaps
+        each far site next to its partner and back. The outputs are in site order either
+        way; chains have no far bonds and are unaffected.
     """
 
     cutoff: float = 1e-16
@@ -515,6 +674,8 @@ class MPOOptions:
     warmup_dt: float = 0.5
     warmup_tol: float = 1e-3
     checkpoint_every: float | None = 300.0
+    keep_checkpoints: bool = False
+    swap_route: str = "columns"
 
     def __post_init__(self):
         for name in ("cutoff", "tol", "window", "warmup_tol"):
@@ -524,6 +685,9 @@ class MPOOptions:
         p = self.pauli_scale
         if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
             raise ValueError(f"pauli_scale must be a number in (0, 1], got {p!r}")
+        if self.swap_route not in ("columns", "restore"):
+            raise ValueError("swap_route must be 'columns' or 'restore', got "
+                             f"{self.swap_route!r}")
         if self.svd_method not in ("svd", "svd:eig", "rsvd"):
             raise ValueError("svd_method must be 'svd', 'svd:eig' or 'rsvd', got "
                              f"{self.svd_method!r}")
@@ -542,11 +706,13 @@ class MPOOptions:
                     isinstance(b, bool) or not isinstance(b, Integral) or b < 1):
                 raise ValueError(f"{name} must be {'None or ' if name[0] == 'b' else ''}"
                                  f"an integer >= 1, got {b!r}")
+        _check_flag("keep_checkpoints", self.keep_checkpoints)
 
     def physics(self) -> MPOOptions:
         """These options without the fields that cannot change a result (checkpointing,
         threads, whether the state is returned): the part a cache or checkpoint key holds."""
-        return replace(self, checkpoint_every=None, blas_threads=None, keep_state=True)
+        return replace(self, checkpoint_every=None, blas_threads=None, keep_state=True,
+                       keep_checkpoints=False)
 
 
 @dataclass(frozen=True)
@@ -736,6 +902,11 @@ def _correlations(state: _PauliMPS, lattice: Lattice, mu: np.ndarray, ref: int,
 
 
 
+def _check_flag(name: str, value) -> None:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def _check_args(model, lattice, chi, dt, t_final, order, options, t_name="t_final"):
     if not isinstance(model, Model):
         raise TypeError(f"model must be a ddlib Model, got {type(model).__name__}")
@@ -846,6 +1017,7 @@ class _Checkpoint:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"key": self.key, "N": len(state.tensors), "n": n, "center": state.center,
+                "order": [int(v) for v in state.order],
                 "history": list(history),
                 "discarded": state.discarded, "ascending": stepper.ascending, "wall": wall,
                 "done": done, "rng": state.rng.bit_generator.state}
@@ -885,12 +1057,13 @@ def _stationarity(times: np.ndarray, mu_c: np.ndarray, tol: float,
 
 
 def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, options, *,
-         tol, window, stop, key, progress, desc, t0=0.0, history=()):
+         tol, window, stop, key, progress, desc, t0=0.0, history=(), keep_final=True):
     """Evolve ``state`` (in place) by ``n_steps`` steps, recording every ``every``, resuming
-    from and writing checkpoints under ``key`` (with ``history``, the earlier stages' info).
+    from and writing checkpoints under ``key`` (with ``history``, the earlier stages' info);
+    at the end the checkpoint is brought up to date (``keep_final``) or deleted.
     Returns the Evolution, this stage's info and the history (the stored one on resume)."""
     start = time.perf_counter()
-    stepper = _Stepper(model, lattice, dt, order, options.pauli_scale)
+    stepper = _Stepper(model, lattice, dt, order, options.pauli_scale, options.swap_route)
     center = _center_sites(lattice)
     ckpt = _Checkpoint(key, options.checkpoint_every)
     rec = {"times": [], "mus": [], "traces": [], "errors": [], "bonds": []}
@@ -900,6 +1073,8 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
         meta = saved["meta"]
         state.tensors = [np.array(T) for T in saved["tensors"]]
         state.center, state.discarded = int(meta["center"]), float(meta["discarded"])
+        state.order = np.array(meta.get("order", range(len(state.tensors))), dtype=int)
+        state.position = np.argsort(state.order)
         state.rng.bit_generator.state = meta["rng"]
         stepper.ascending = bool(meta["ascending"])
         rec = {name: list(saved[name]) for name in rec}
@@ -943,7 +1118,10 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
     if bar is not None:
         bar.close()
     wall = wall0 + time.perf_counter() - start
-    if not done and (resumed or ckpt.saved or wall >= (options.checkpoint_every or 0)):
+    if not keep_final:
+        ckpt.remove()  # the run is complete
+    elif not done and (options.keep_checkpoints or resumed or ckpt.saved
+                       or wall >= (options.checkpoint_every or 0)):
         ckpt.save(state, stepper, rec, n, wall, True, history)  # a long run's end
     mu_sites = np.array(rec["mus"])
     finite = bool(np.all(np.isfinite(mu_sites)))
@@ -1022,6 +1200,8 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
         would not fit in memory (with the estimate and the largest χ that fits).
     """
     n_steps, every, options = _check_args(model, lattice, chi, dt, t_final, order, options)
+    _check_flag("stop_when_stationary", stop_when_stationary)
+    _check_flag("progress", progress)
     s = options.pauli_scale
     state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s,
                       options.svd_method)
@@ -1030,7 +1210,7 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
                stop=bool(stop_when_stationary))
     ev, _, _ = _run(model, lattice, state, chi, dt, order, n_steps, every, options,
                  tol=options.tol, window=options.window, stop=stop_when_stationary, key=key,
-                 progress=progress, desc=f"MPO χ={chi}")
+                 progress=progress, desc=f"MPO χ={chi}", keep_final=options.keep_checkpoints)
     return ev
 
 
@@ -1121,12 +1301,14 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
     _, every, options = _check_args(model, lattice, chi, dt, t_max, order, options, "t_max")
     if route not in ("fast", "plain"):
         raise ValueError(f"route must be 'fast' or 'plain', got {route!r}")
+    _check_flag("progress", progress)
     state, start_key = _initial_state(initial, model, lattice, int(chi), options)
     plan = []  # (chi, dt, order, tol) per stage
     if route == "fast" and (state is None or start_key.startswith("product")):
         c = min(options.warmup_chi, int(chi))
         loose = max(options.warmup_tol, options.tol)
-        plan.append((c, options.warmup_dt, 2, loose))  # the transient, cheaply
+        # the transient, cheaply (a step no longer than t_max: a stage never runs past it)
+        plan.append((c, min(options.warmup_dt, float(t_max)), 2, loose))
         while c < chi:  # the final step's fixed point, at growing χ
             plan.append((c, float(dt), int(order), options.tol))
             c *= 2
@@ -1150,7 +1332,7 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
             continue
         state.chi = c
         last = k == len(plan) - 1
-        n_steps = max(1, int(round(t_max / step)))
+        n_steps = max(1, int(t_max / step + 1e-9))  # t_max is a multiple of dt
         stage_every = every if step == dt else max(1, int(round(0.5 / step)))
         stage_opts = options if last else replace(options, keep_state=False)
         ev, info, stages = _run(
@@ -1161,6 +1343,8 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
         t0 = sum(g["t"] for g in stages)
         if k > 0:
             _Checkpoint(keys[k - 1], options.checkpoint_every).remove()
+    if not options.keep_checkpoints:
+        _Checkpoint(keys[-1], options.checkpoint_every).remove()  # the run is complete
     route_text = ", ".join(f"χ={g['chi']} δt={g['dt']:g} O{g['order']} t={g['t']:g}"
                            for g in stages)
     message = f"{ev.message}; stages: {route_text}"
@@ -1170,6 +1354,53 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
                        converged=ev.converged, message=message, model=model, lattice=lattice,
                        stages=tuple(stages), drift=ev.drift,
                        wall_time=sum(g["wall_time"] for g in stages))
+
+
+def chi_ladder(model: Model, lattice: Lattice, chis, dt: float = 0.1, t_max: float = 30.0,
+               order: int = 4, *, options: MPOOptions | None = None,
+               progress: bool = False) -> list[SteadyState]:
+    """:func:`steady_state` at increasing bond dimensions ``chis``, each started from the
+    final MPS of the previous one (the first by the fast route): a convergence study in χ
+    at the cost of little more than its largest point.
+
+    Resumable: each χ's final checkpoint is kept until the whole ladder is complete, so a
+    ladder interrupted at χ_k resumes at χ_k from the same warm start (and the finished
+    χ < χ_k return at once); then they are deleted unless ``options.keep_checkpoints``.
+
+    Parameters
+    ----------
+    model, lattice, dt, t_max, order, options, progress
+        As in :func:`steady_state`.
+    chis : sequence of int
+        Strictly increasing bond dimensions.
+
+    Returns
+    -------
+    list of SteadyState
+        One per χ, with its MPS (``evolution.state``).
+    """
+    try:
+        chis = [int(c) for c in chis]
+    except (TypeError, ValueError):
+        raise ValueError(f"chis must be a sequence of integers, got {chis!r}") from None
+    if not chis or chis[0] < 1 or any(chis[k + 1] <= chis[k] for k in range(len(chis) - 1)):
+        raise ValueError(f"chis must be a non-empty, strictly increasing sequence of integers "
+                         f">= 1, got {chis!r}")
+    _, _, options = _check_args(model, lattice, max(chis), dt, t_max, order, options, "t_max")
+    _check_flag("progress", progress)
+    kept = replace(options, keep_state=True, keep_checkpoints=True)
+    out, previous = [], None
+    for chi in chis:
+        previous = steady_state(model, lattice, chi, dt, t_max, order, options=kept,
+                                initial=previous, progress=progress)
+        out.append(previous)
+    if not options.keep_checkpoints and options.checkpoint_every is not None \
+            and cache_dir() is not None:  # complete: each rerun returns at once, then deletes
+        done = replace(kept, keep_checkpoints=False)
+        for k, chi in enumerate(chis):
+            steady_state(model, lattice, chi, dt, t_max, order, options=done,
+                         initial=out[k - 1] if k else None)
+    return out
 
 
 def _point(model, lattice, chi, dt, t_max, order, options, route):
@@ -1230,6 +1461,7 @@ def steady_states(model: Model, lattice: Lattice, param: str, values, chi: int,
         raise ValueError("values must not be empty")
     if isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    _check_flag("progress", progress)
     models = [replace(model, **{param: v}) for v in values]  # Model validates each value
     _, _, options = _check_args(model, lattice, chi, dt, t_max, order, options, "t_max")
     if route not in ("fast", "plain"):

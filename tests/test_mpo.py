@@ -79,6 +79,59 @@ def test_order4_evolution_matches_exact_lindblad_dynamics(lat, model):
     assert ev.truncation_error[-1] < 1e-20
 
 
+@pytest.mark.parametrize("lat", [
+    lattice.cylinder(3, 2),
+    pytest.param(lattice.cylinder(4, 2), marks=pytest.mark.slow)], ids=["cyl3x2", "cyl4x2"])
+def test_column_route_gives_the_state_of_the_restoring_route_and_of_exact_dynamics(lat):
+    """The column routing of a cylinder's far bonds (pairs of columns gated together, columns
+    left reversed) and the one-gate-at-a-time swap-and-restore route give the same
+    magnetizations, correlations and final ρ to 1e-6 at χ = 64 (exact for 6 sites, discarded
+    weight ~1e-13 for 8), and both are
+    QuTiP's mesolve to 1e-6."""
+    model = Model(Delta=1.75, Omega=0.5, J=1.0)
+    runs = {route: mpo.evolve(model, lat, 64, 0.05, 1.0, options=mpo.MPOOptions(
+        cutoff=0.0, record_every=0.5, swap_route=route)) for route in ("columns", "restore")}
+    mu, rho = exact_dynamics(model, lat, runs["columns"].times)
+    for ev in runs.values():
+        assert np.abs(ev.mu_sites - mu).max() < 1e-6
+        if lat.N <= 6:  # a dense ρ from 4^N Pauli strings
+            assert np.abs(mpo.density_matrix(ev.state) - rho).max() < 1e-6
+    a, b = (runs[r].correlations.eta for r in ("columns", "restore"))
+    assert np.nanmax(np.abs(a - b)) < 1e-6
+
+
+def test_column_route_meets_every_pair_in_fewer_swaps_and_keeps_columns_contiguous():
+    """The x-bonds between the two columns of a 2 × 4 cylinder (positions 0–3 and 4–7 of the
+    snake, bond k at distance 2k+1): 24 swaps and 28 splits one gate at a time, 12 swaps
+    and 16 splits routed together, after which each column is reversed in place; the next
+    application (mirrored again) brings them back. Two columns in the same orientation (the
+    left one reversed) are interleaved and restored, also in 16 splits."""
+    lat = lattice.cylinder(2, 4)
+    model = Model(Delta=1.75, Omega=0.5, J=1.0)
+    rng = np.random.default_rng(0)
+    mu = rng.uniform(-0.5, 0.5, (8, 3))
+    x_layer = next(k for k, layer in enumerate(mpo._layers(lat))
+                   if all(lat.coords[lat.bonds[b][0], 0] != lat.coords[lat.bonds[b][1], 0]
+                          for b in layer))
+    counts = {}
+    for route in ("restore", "columns"):
+        state = mpo._PauliMPS.product(mu, 16, 0.0, 0.3)
+        stepper = mpo._Stepper(model, lat, 0.1, 2, 0.3, route)
+        stepper.sweep(state, x_layer, 0.1)
+        counts[route] = (state.swaps, state.splits)
+        if route == "columns":
+            assert list(state.order) == [3, 2, 1, 0, 7, 6, 5, 4]
+            stepper.sweep(state, x_layer, 0.1)
+            assert list(state.order) == list(range(8))
+            state.order[:4] = state.order[:4][::-1].copy()  # same orientation: interleave
+            state.position = np.argsort(state.order)
+            before = (state.swaps, state.splits)
+            stepper.sweep(state, x_layer, 0.1)
+            assert (state.swaps - before[0], state.splits - before[1]) == (12, 16)
+            assert list(state.order) == [3, 2, 1, 0, 4, 5, 6, 7]
+    assert counts == {"restore": (24, 28), "columns": (12, 16)}
+
+
 def _trotter_errors(order, dts, model, lat, t_final):
     L = liouvillian(model, lat).full()
     N = lat.N
@@ -443,9 +496,61 @@ def test_killed_steady_state_resumes_in_its_stage(monkeypatch, tmp_path):
     np.testing.assert_allclose(resumed.mu_sites, whole.mu_sites, atol=1e-12)
 
 
+def test_finished_checkpoints_are_deleted_unless_kept(tmp_path):
+    """A complete run (evolve, and the fast route's stages) leaves no checkpoint behind;
+    with keep_checkpoints=True the last one stays and a rerun returns from it."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    where = tmp_path / "cache" / "mpo-checkpoints"
+    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0, tol=1e-3)
+    mpo.evolve(model, lat, 16, 0.1, 1.0, options=opts)
+    mpo.steady_state(model, lat, 16, dt=0.1, t_max=20.0, options=opts)
+    assert not list(where.glob("*"))
+    kept = dataclasses.replace(opts, keep_checkpoints=True)
+    first = mpo.steady_state(model, lat, 16, dt=0.1, t_max=20.0, options=kept)
+    assert len(list(where.glob("*.npz"))) == 1
+    again = mpo.steady_state(model, lat, 16, dt=0.1, t_max=20.0, options=kept)
+    assert again.stages[-1]["resumed"]
+    np.testing.assert_array_equal(again.mu_sites, first.mu_sites)
+
+
+def test_chi_ladder_resumes_at_the_interrupted_chi_and_cleans_up(monkeypatch, tmp_path):
+    """A χ ladder (8, 16, 32) killed during χ = 32 resumes there from the kept χ = 16 state
+    (the finished χ return from their checkpoints) and ends where an uninterrupted ladder
+    ends; a complete ladder leaves no checkpoint. Each χ is within 1e-4 of the exact
+    steady state once χ is exact (6 sites: χ = 64 is exact, 32 nearly so)."""
+    model, lat = Model(Delta=2.0, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0, tol=1e-6, cutoff=0.0,
+                          warmup_chi=8)
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "a"))
+    whole = mpo.chi_ladder(model, lat, [8, 16, 32], dt=0.25, t_max=40.0, options=opts)
+    assert not list((tmp_path / "a" / "mpo-checkpoints").glob("*"))
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "b"))
+    chunks = sum(round(g["t"] / 0.5) for ss in whole for g in ss.stages)
+    with monkeypatch.context() as m:
+        _kill_after(m, chunks - 2)
+        with pytest.raises(_Killed):
+            mpo.chi_ladder(model, lat, [8, 16, 32], dt=0.25, t_max=40.0, options=opts)
+    resumed = mpo.chi_ladder(model, lat, [8, 16, 32], dt=0.25, t_max=40.0, options=opts)
+    assert all(g["resumed"] for g in resumed[1].stages)  # returned from its checkpoint
+    assert resumed[2].stages[-1]["resumed"]
+    for a, b in zip(whole, resumed, strict=True):
+        np.testing.assert_allclose(b.mu_sites, a.mu_sites, atol=1e-12)
+    target = exact.steady_state(model, lat).mu
+    assert np.abs(whole[-1].mu_sites.mean(0) - target).max() < 1e-4
+    assert not list((tmp_path / "b" / "mpo-checkpoints").glob("*"))
+
+
+def test_warm_up_stage_never_runs_past_t_max():
+    """t_max shorter than the warm-up step: the warm-up evolves t_max, not warmup_dt."""
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(4, periodic=False)
+    ss = mpo.steady_state(model, lat, 32, dt=0.1, t_max=0.3,
+                          options=mpo.MPOOptions(warmup_chi=8, warmup_dt=0.5))
+    assert all(g["t"] <= 0.3 + 1e-12 for g in ss.stages)
+
+
 def test_corrupt_or_mismatched_checkpoint_is_ignored_and_recomputed(monkeypatch, tmp_path):
     model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
-    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0)
+    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0, keep_checkpoints=True)
     first = mpo.evolve(model, lat, 16, 0.1, 1.0, options=opts)
     (path,) = (tmp_path / "cache" / "mpo-checkpoints").glob("*.npz")
     path.write_bytes(b"not an npz")
@@ -533,6 +638,13 @@ BAD_INPUTS = [
     case(mpo.MPOOptions, warmup_chi=0, param="warmup_chi"),
     case(mpo.MPOOptions, warmup_dt=0.0, param="warmup_dt"),
     case(mpo.MPOOptions, checkpoint_every=-1.0, param="checkpoint_every"),
+    case(mpo.MPOOptions, keep_checkpoints="yes", param="keep_checkpoints"),
+    case(mpo.MPOOptions, swap_route="snake", param="swap_route"),
+    case(mpo.evolve, _M, _C, 8, 0.1, 1.0, progress="yes", param="progress"),
+    case(mpo.evolve, _M, _C, 8, 0.1, 1.0, stop_when_stationary=1, param="stop_when_stationary"),
+    case(mpo.steady_state, _M, _C, 8, progress=None, param="progress"),
+    case(mpo.chi_ladder, _M, _C, [16, 8], param="chis"),
+    case(mpo.chi_ladder, _M, _C, [], param="chis"),
     case(mpo.pauli_generators, "xy", param="model"),
     case(mpo.memory_estimate, 0, 8, param="N"),
     case(mpo.density_matrix, np.ones(4), param="state"),

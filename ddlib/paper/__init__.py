@@ -2,6 +2,6 @@
 
 App. D as printed (``appendix_d``), the chapters' parameter profiles (``profiles``), the
 figure style (``plots``), chapter reruns (``rerun``), the paper's numbers beside ours
-(``reproduction``) and the read-outs and plots of the archived MFQF windows (``maps``).
-Solvers never import this package.
+(``reproduction``), the read-outs and plots of the archived MFQF windows (``maps``) and the
+MPO chain's convergence in N and χ (``convergence``). Solvers never import this package.
 """

@@ -1,0 +1,98 @@
+r"""Convergence of the MPO chain in N and χ: the figure and the choice of (N, χ) of chapter ``mpo``.
+
+Reads the archive entry ``mpo_convergence`` (:mod:`ddlib.archive`): central μ, λ_xx and
+Σ_xx of the open chain over (Δ, N, χ). The reference of each Δ is its largest (N, χ); a point
+is *at the paper's accuracy* when
+
+.. math::
+
+    \max_a\big|\mu_a(N, \chi) - \mu_a^{\rm ref}\big| < 10^{-3},\qquad
+    \big|\Sigma_{xx}(N, \chi)/\Sigma_{xx}^{\rm ref} - 1\big| < 2\,\%,
+
+and the cheapest such point is the one with the least :math:`N\chi^2` (ties: the smaller N),
+the order of the benchmark tables (``benchmarks/README.md``); a step costs between
+:math:`N\chi^2` and :math:`N\chi^3` (below and above the χ³ regime of the gates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["deviations", "chosen", "chosen_for_all", "plot"]
+
+MU_TOL = 1e-3
+SIGMA_TOL = 0.02
+
+
+def deviations(ds: xr.Dataset) -> xr.Dataset:
+    """``dmu`` = max_a |μ_a − μ_a^ref| and ``dsigma`` = |Σ_xx/Σ_xx^ref − 1| over (Δ, N, χ),
+    the reference being the largest (N, χ) of each Δ (NaN there)."""
+    if not isinstance(ds, xr.Dataset) or "mu_x" not in ds:
+        raise TypeError("ds must be the archived mpo_convergence Dataset")
+    ref = ds.isel(N=-1, chi=-1)
+    dmu = np.maximum(np.maximum(abs(ds.mu_x - ref.mu_x), abs(ds.mu_y - ref.mu_y)),
+                     abs(ds.mu_z - ref.mu_z))
+    dsigma = abs(ds.sigma_xx / ref.sigma_xx - 1)
+    is_ref = (ds.N == ds.N[-1]) & (ds.chi == ds.chi[-1])
+    return xr.Dataset({"dmu": dmu.where(~is_ref), "dsigma": dsigma.where(~is_ref)})
+
+
+def _cheapest(ok: xr.DataArray) -> tuple[int, int] | None:
+    cands = [(int(n) * int(c) ** 2, int(n), int(c)) for n in ok.N.values for c in ok.chi.values
+             if bool(ok.sel(N=n, chi=c))]
+    return min(cands)[1:] if cands else None
+
+
+def chosen(ds: xr.Dataset, mu_tol: float = MU_TOL, sigma_tol: float = SIGMA_TOL) -> dict:
+    """Per Δ: the cheapest (N, χ) (least N χ²) within ``mu_tol`` in the central μ and
+    ``sigma_tol`` (relative) in Σ_xx of the reference, with its deviations, or None.
+
+    Returns
+    -------
+    dict
+        ``{Delta: {"N", "chi", "dmu", "dsigma", "ref_N", "ref_chi"} or None}``.
+    """
+    dev = deviations(ds)
+    out = {}
+    for d in ds.Delta.values:
+        e = dev.sel(Delta=d)
+        best = _cheapest((e.dmu < mu_tol) & (e.dsigma < sigma_tol))
+        out[float(d)] = None if best is None else {
+            "N": best[0], "chi": best[1], "dmu": float(e.dmu.sel(N=best[0], chi=best[1])),
+            "dsigma": float(e.dsigma.sel(N=best[0], chi=best[1])),
+            "ref_N": int(ds.N[-1]), "ref_chi": int(ds.chi[-1])}
+    return out
+
+
+def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
+                   sigma_tol: float = SIGMA_TOL) -> tuple[int, int] | None:
+    """The cheapest (N, χ) within the tolerances at every archived Δ, or None."""
+    dev = deviations(ds)
+    ok = ((dev.dmu < mu_tol) & (dev.dsigma < sigma_tol)).all("Delta")
+    return _cheapest(ok)
+
+
+def plot(ds: xr.Dataset, axes) -> None:
+    """(a) max_a |μ_a − μ_a^ref| and (b) |Σ_xx/Σ_xx^ref − 1| against χ, one line per N
+    (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted."""
+    dev = deviations(ds)
+    colors = {int(n): f"C{k}" for k, n in enumerate(ds.N.values)}
+    styles = ["o-", "s--", "^:"]
+    for a, d in enumerate(ds.Delta.values):
+        for n in ds.N.values:
+            for ax, var in zip(axes, ("dmu", "dsigma"), strict=True):
+                y = dev[var].sel(Delta=d, N=n)
+                ax.semilogy(ds.chi, y, styles[a % 3], color=colors[int(n)], ms=3.5, lw=1.2,
+                            label=f"N = {int(n)}" if a == 0 and var == "dmu" else None)
+        axes[1].plot([], [], styles[a % 3], color="0.4", ms=3.5, lw=1.2,
+                     label=rf"$\Delta = {float(d):g}$")
+    for ax, tol, name in zip(axes, (MU_TOL, SIGMA_TOL), (
+            r"$\max_a|\mu_a - \mu_a^{\rm ref}|$",
+            r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$"), strict=True):
+        ax.axhline(tol, color="k", ls=":", lw=1)
+        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
+        ax.set_xticks(ds.chi.values, [str(int(c)) for c in ds.chi.values])
+        ax.xaxis.set_minor_formatter("")
+    axes[0].legend(fontsize=7, ncol=2)
+    axes[1].legend(fontsize=7)
