@@ -3,6 +3,7 @@
 import matplotlib
 import numpy as np
 import xarray as xr
+from badinput import bad_input_test, case
 
 from ddlib.paper import maps
 
@@ -60,3 +61,25 @@ def test_sweep_of_reads_a_run_on_its_own_grid_and_edges_find_the_decaying_part()
     assert x[fin][-1] == 2.05 and y[fin][-1] == 0.1 and np.all(np.diff(x) > 0)
     e = maps.edges(ds, "run")
     assert abs(e["decaying"][0] - 1.8) < 1e-9 and e["right"][0] == 2.05
+
+
+_ONE = xr.Dataset({"mu_x": (("Delta", "direction"), np.zeros((3, 2)))},
+                  coords={"Delta": [1.0, 2.0, 3.0], "direction": ["up", "down"]})
+_ENTRY = xr.Dataset({"branch_end": (("case", "direction"), np.ones((1, 2)))},
+                    coords={"direction": ["up", "down"]})
+
+BAD_INPUTS = [
+    case(maps.edges, xr.Dataset(), "case", param="ds"),
+    case(maps.edges, _ENTRY, "run", param="dim"),
+    case(maps.sweep_of, _ONE, "kappa", "up", param="var"),
+    case(maps.sweep_of, _ONE, "mu_x", "sideways", param="direction"),
+    case(maps.draw_branch, None, [1, 2], [1, 2], [0, 0], "k", param="ax"),
+    case(maps.long_range_onset, [1, 2, 3], [0.1, 0.2], param="far"),
+    case(maps.long_range_onset, [1, 2, 3], [0.1, 0.2, 0.3], lo=-0.1, param="lo"),
+    case(maps.unjumped, [1, 2], [1, 2], [0.1, 0.2], 0.0, param="jump"),
+    case(maps.unjumped, [1, 2], [1], [0.1, 0.2], 0.1, param="y"),
+    case(maps.shade, 3, 3, param="i"),
+    case(maps.shade, 0, 2.5, param="n"),
+]
+
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -38,6 +38,14 @@ def deviations(ds: xr.Dataset) -> xr.Dataset:
     return xr.Dataset({"dmu": dmu.where(~is_ref), "dsigma": dsigma.where(~is_ref)})
 
 
+def _check_tols(mu_tol, sigma_tol) -> None:
+    for name, v in (("mu_tol", mu_tol), ("sigma_tol", sigma_tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)):
+            raise TypeError(f"{name} must be a positive number, got {v!r}")
+        if not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+
+
 def _cheapest(ok: xr.DataArray) -> tuple[int, int] | None:
     cands = [(int(n) * int(c) ** 2, int(n), int(c)) for n in ok.N.values for c in ok.chi.values
              if bool(ok.sel(N=n, chi=c))]
@@ -53,6 +61,7 @@ def chosen(ds: xr.Dataset, mu_tol: float = MU_TOL, sigma_tol: float = SIGMA_TOL)
     dict
         ``{Delta: {"N", "chi", "dmu", "dsigma", "ref_N", "ref_chi"} or None}``.
     """
+    _check_tols(mu_tol, sigma_tol)
     dev = deviations(ds)
     out = {}
     for d in ds.Delta.values:
@@ -68,6 +77,7 @@ def chosen(ds: xr.Dataset, mu_tol: float = MU_TOL, sigma_tol: float = SIGMA_TOL)
 def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
                    sigma_tol: float = SIGMA_TOL) -> tuple[int, int] | None:
     """The cheapest (N, χ) within the tolerances at every archived Δ, or None."""
+    _check_tols(mu_tol, sigma_tol)
     dev = deviations(ds)
     ok = ((dev.dmu < mu_tol) & (dev.dsigma < sigma_tol)).all("Delta")
     return _cheapest(ok)
@@ -75,7 +85,11 @@ def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
 
 def plot(ds: xr.Dataset, axes) -> None:
     """(a) max_a |μ_a − μ_a^ref| and (b) |Σ_xx/Σ_xx^ref − 1| against χ, one line per N
-    (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted."""
+    (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted; ``axes``: two
+    matplotlib axes."""
+    if not (hasattr(axes, "__len__") and len(axes) == 2
+            and all(hasattr(ax, "semilogy") for ax in axes)):
+        raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
     dev = deviations(ds)
     colors = {int(n): f"C{k}" for k, n in enumerate(ds.N.values)}
     styles = ["o-", "s--", "^:"]

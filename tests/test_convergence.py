@@ -1,0 +1,83 @@
+"""ddlib.paper.convergence: the choice of (N, χ) from a convergence table.
+
+A synthetic table whose deviations from the reference are known by construction: μ and Σ_xx
+approach their limits as 1/N + 1/χ², so the cheapest point within the tolerances can be found
+by hand.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import xarray as xr  # noqa: E402
+from badinput import bad_input_test, case  # noqa: E402
+
+from ddlib.paper import convergence  # noqa: E402
+
+N = np.array([16, 40, 80, 200])
+CHI = np.array([16, 32, 64, 128])
+
+
+def _table(scale=(1.0, 5.0)) -> xr.Dataset:
+    """μ_x = 0.2 + a (1/N + 1/χ²) at Δ = 2 and a = scale[i]; Σ_xx = 1 + 10 (same)."""
+    err = (1 / N[:, None] + 1 / CHI[None, :] ** 2)[None] * np.asarray(scale)[:, None, None]
+    dims = ("Delta", "N", "chi")
+    coords = {"Delta": [2.0, 1.0][:len(scale)], "N": N, "chi": CHI}
+    return xr.Dataset({"mu_x": (dims, 0.2 + err), "mu_y": (dims, 0.3 + 0 * err),
+                       "mu_z": (dims, -0.7 + 0 * err), "sigma_xx": (dims, 1 + 10 * err)},
+                      coords=coords)
+
+
+def test_deviations_are_measured_from_the_largest_point():
+    dev = convergence.deviations(_table())
+    ref_err = 1 / 200 + 1 / 128 ** 2
+    expect = (1 / 40 + 1 / 32 ** 2) - ref_err
+    assert float(dev.dmu.sel(Delta=2.0, N=40, chi=32)) == pytest.approx(expect)
+    assert np.isnan(float(dev.dmu.sel(Delta=2.0, N=200, chi=128)))
+
+
+def test_the_cheapest_point_within_the_tolerances_is_chosen():
+    ds = _table()
+    tol = 2e-2
+    choice = convergence.chosen(ds, mu_tol=tol, sigma_tol=1.0)[2.0]
+    dev = convergence.deviations(ds).sel(Delta=2.0)
+    # by hand: every (N, χ) within tol, least N χ²
+    ok = [(n * c * c, n, c) for n in N for c in CHI
+          if float(dev.dmu.sel(N=n, chi=c)) < tol]
+    assert (choice["N"], choice["chi"]) == min(ok)[1:]
+    assert choice["dmu"] < tol
+    # a stricter Σ tolerance can only move the choice to a costlier point
+    strict = convergence.chosen(ds, mu_tol=tol, sigma_tol=0.05)[2.0]
+    assert strict["N"] * strict["chi"] ** 2 >= choice["N"] * choice["chi"] ** 2
+
+
+def test_a_point_for_every_detuning_is_at_least_as_costly_as_each_one():
+    ds = _table(scale=(1.0, 5.0))
+    each = convergence.chosen(ds, mu_tol=2e-2, sigma_tol=1.0)
+    both = convergence.chosen_for_all(ds, mu_tol=2e-2, sigma_tol=1.0)
+    assert both is not None
+    assert all(both[0] * both[1] ** 2 >= c["N"] * c["chi"] ** 2 for c in each.values())
+    assert convergence.chosen_for_all(ds, mu_tol=1e-9, sigma_tol=1e-9) is None
+
+
+def test_plot_draws_both_panels():
+    fig, axes = plt.subplots(1, 2)
+    convergence.plot(_table(), axes)
+    assert all(ax.lines for ax in axes)
+    plt.close(fig)
+
+
+BAD_INPUTS = [
+    case(convergence.deviations, xr.Dataset(), param="ds"),
+    case(convergence.chosen, _table(), mu_tol=-1.0, param="mu_tol"),
+    case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),
+    case(convergence.chosen_for_all, _table(), mu_tol=0.0, param="mu_tol"),
+    case(convergence.plot, _table(), None, param="axes"),
+]
+
+test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
