@@ -48,6 +48,7 @@ BAD_INPUTS = [
     case(reproduction.sigma_2d_row, "fig3_mfqf", param="mfqf"),
     case(reproduction.ising_window_row, "fig5_7_ising", param="ising"),
     case(reproduction.ising_fig7_row, "fig5_7_ising", param="ising"),
+    case(reproduction.ising_ratios, "zoom", param="zoom"),
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
     case(reproduction.appendix_a_row, "fig4_fc", None, param="fc"),
     case(reproduction.rows, 3, param="directory"),

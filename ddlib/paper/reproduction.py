@@ -24,8 +24,9 @@ __all__ = ["Row", "NOT_ARCHIVED", "archived", "archive_cost", "crossover_range",
            "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
-           "ising_threshold_row", "ising_window_row", "ising_fig7_row", "translation_row",
-           "fig1c_row", "appendix_a_row", "appendix_d_row", "rows", "table", "to_html"]
+           "ising_threshold_row", "ising_window_row", "ising_ratios", "ising_fig7_row",
+           "translation_row", "fig1c_row", "appendix_a_row", "appendix_d_row", "rows", "table",
+           "to_html"]
 
 #: The verdict of a row whose data are not in the archive.
 NOT_ARCHIVED = "not yet archived"
@@ -471,6 +472,28 @@ def ising_window_row(ising: xr.Dataset | None) -> Row:
                {"lower": lo, "upper": hi})
 
 
+def ising_ratios(zoom: xr.Dataset) -> tuple[float, float]:
+    """The largest ratios between the two Ising branches inside their bistable Ω window: of
+    λ_zz (strong-drive over weak-drive branch: correlation lengths) and of |Σ_zz| (weak over
+    strong); NaN where the sweeps do not part.
+
+    Parameters
+    ----------
+    zoom : xarray.Dataset
+        A hysteresis in Ω (``ddlib.sweep.hysteresis``) with ``branch_end``, ``lambda_zz`` and
+        ``sigma_zz``.
+    """
+    _check_ds("zoom", zoom, ("branch_end", "lambda_zz", "sigma_zz", "Omega"))
+    lo, hi = _window(zoom)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        return float("nan"), float("nan")
+    up, down = _loop(zoom, lo, hi, "Omega")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        length = np.nanmax(down.lambda_zz.values / up.lambda_zz.values)
+        sigma = np.nanmax(np.abs(up.sigma_zz.values) / np.abs(down.sigma_zz.values))
+    return float(length), float(sigma)
+
+
 def ising_fig7_row(ising: xr.Dataset | None) -> Row:
     """Fig. 7c, d: correlation length and Σ_zz of the two Ising branches in the window."""
     _check_ds("ising", ising, ("lambda_zz_zoom", "sigma_zz_zoom", "branch_end_zoom"))
@@ -481,9 +504,7 @@ def ising_fig7_row(ising: xr.Dataset | None) -> Row:
         return _missing(*args, "fig5_7_ising")
     z = ising[[v for v in ising.data_vars if v.endswith("_zoom")]]
     z = z.rename({v: v.removesuffix("_zoom") for v in z.data_vars} | {"Omega_zoom": "Omega"})
-    up, down = _loop(z, *_window(z), "Omega")
-    length = float(np.nanmax(down.lambda_zz.values / up.lambda_zz.values))
-    sigma = float(np.nanmax(np.abs(up.sigma_zz.values) / np.abs(down.sigma_zz.values)))
+    length, sigma = ising_ratios(z)
     ok = round(np.log10(length)) == 1 and round(np.log10(sigma)) == 2
     return Row(*args, f"{length:.0f}; {sigma:.0f}",
                f"10^{np.log10(length):.1f}; 10^{np.log10(sigma):.1f}", _agree(ok),
