@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from badinput import bad_input_test, case
 
-from ddlib import archive, lattice, meanfield
+from ddlib import Model, archive, lattice, meanfield
 from ddlib.paper import plots, profiles, reproduction, rerun
 
 BAD_INPUTS = [
@@ -21,6 +21,8 @@ BAD_INPUTS = [
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
     case(plots.mf_branches, plots.plt.gca(), "curve", param="curve"),
+    case(plots.mf_branches, plots.plt.gca(), meanfield.response_curve(
+        Model(Delta=0.0, Omega=0.5, J=4.0), 1, n=11), values=[1.0, 2.0], param="values"),
     case(plots.bx_map, None, None, param="ax"),
     case(plots.bx_map, plots.plt.gca(), "map", param="ds"),
     case(profiles.settings, "no_such_chapter", param="chapter"),
