@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from badinput import bad_input_test, case
 
-from ddlib import archive, lattice, meanfield
+from ddlib import Model, archive, lattice, meanfield
 from ddlib.paper import plots, profiles, reproduction, rerun
 
 BAD_INPUTS = [
@@ -21,6 +21,8 @@ BAD_INPUTS = [
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
     case(plots.mf_branches, plots.plt.gca(), "curve", param="curve"),
+    case(plots.mf_branches, plots.plt.gca(), meanfield.response_curve(
+        Model(Delta=0.0, Omega=0.5, J=4.0), 1, n=11), values=[1.0, 2.0], param="values"),
     case(plots.bx_map, None, None, param="ax"),
     case(plots.bx_map, plots.plt.gca(), "map", param="ds"),
     case(profiles.settings, "no_such_chapter", param="chapter"),
@@ -43,10 +45,12 @@ BAD_INPUTS = [
     case(reproduction.crossover_row, "fig2_mpo", param="mpo"),
     case(reproduction.mfqf_accuracy_row, None, "fig3_mfqf", param="mfqf"),
     case(reproduction.correlations_1d_row, 1.0, param="mpo"),
-    case(reproduction.windows_2d_3d_row, [], None, param="mfqf"),
+    case(reproduction.windows_2d_3d_row, [], None, param="windows"),
+    case(reproduction.windows_vs_D_row, None, "mf_response", param="mf"),
     case(reproduction.sigma_2d_row, "fig3_mfqf", param="mfqf"),
     case(reproduction.ising_window_row, "fig5_7_ising", param="ising"),
     case(reproduction.ising_fig7_row, "fig5_7_ising", param="ising"),
+    case(reproduction.ising_ratios, "zoom", param="zoom"),
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
     case(reproduction.appendix_a_row, "fig4_fc", None, param="fc"),
     case(reproduction.rows, 3, param="directory"),
@@ -87,6 +91,29 @@ def test_reproduction_numbers_follow_the_archived_data():
     ends.loc[{"JzZ": -6.0, "direction": "up"}] = 2.5
     moved = reproduction.ising_window_row(ising.assign(branch_end=ends))
     assert moved.numbers["upper"] == 2.5
+    assert moved.verdict.startswith("differs")
+
+
+def test_window_rows_follow_the_archived_branch_ends():
+    """Fig. 3a's rows read ``window_vs_L``/``window_vs_D`` through ``maps.edges``: moving the
+    3D branch ends moves the numbers, and a 3D window narrower than the 2D one (counting every
+    stable state) turns the verdict to "differs"."""
+    mf, byL = archive.load("mf_response"), archive.load("window_vs_L")
+    row = reproduction.windows_2d_3d_row(byL, mf)
+    assert row.numbers["lower_3d"] < row.numbers["decaying_3d"] <= row.numbers["upper_3d"]
+    ends = byL.branch_end.copy()
+    ends.loc[{"case": byL.D.values == 3, "direction": "down"}] = 2.0
+    narrow = reproduction.windows_2d_3d_row(byL.assign(branch_end=ends), mf)
+    assert narrow.numbers["lower_3d"] == 2.0
+    assert narrow.ours != row.ours
+    assert narrow.verdict.startswith("differs")
+
+    byD = archive.load("window_vs_D")
+    row = reproduction.windows_vs_D_row(byD, mf)
+    ends = byD.branch_end.copy()
+    ends.loc[{"run": byD.D.values == 5, "direction": "down"}] = 2.1  # 5D left of 4D's
+    moved = reproduction.windows_vs_D_row(byD.assign(branch_end=ends), mf)
+    assert moved.numbers["lower"][-1] == 2.1 != row.numbers["lower"][-1]
     assert moved.verdict.startswith("differs")
 
 

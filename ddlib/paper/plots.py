@@ -119,7 +119,8 @@ def draw_lattice(ax, lattice, *, path: bool = False) -> None:
     ax.set_title(repr(lattice), fontsize=9)
 
 
-def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF") -> None:
+def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF",
+                values=None) -> None:
     """Draw a mean-field response curve: stable branches solid, the unstable one dotted, and
     the two folds of ``window`` as black hexagrams (the paper's Fig. 2a).
 
@@ -135,6 +136,9 @@ def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF"
         are marked.
     label : str
         Legend label of the stable branches.
+    values : array_like, shape (n,), optional
+        Drawn instead of μ's ``component`` (e.g. ``curve.kappa``); the folds are then not
+        marked.
     """
     import numpy as np
 
@@ -149,11 +153,13 @@ def mf_branches(ax, curve, component: int = 0, *, window=None, label: str = "MF"
         raise TypeError(f"window must be a meanfield.Window or None, got "
                         f"{type(window).__name__}")
     stable = np.asarray(curve.stable, bool)
-    y = np.asarray(curve.mu)[:, component]
+    y = np.asarray(curve.mu)[:, component] if values is None else np.asarray(values, float)
+    if y.shape != stable.shape:
+        raise ValueError(f"values must have the curve's shape {stable.shape}, got {y.shape}")
     ax.plot(curve.values, np.where(stable, y, np.nan), color=COLORS["MF"], label=label)
     ax.plot(curve.values, np.where(stable, np.nan, y), ":", color=COLORS["MF"],
             label=f"{label} unstable")
-    if window is not None:
+    if window is not None and values is None:
         ax.plot([window.lower, window.upper],
                 [window.mu_lower[component], window.mu_upper[component]], "kh", ms=7,
                 label=f"{label} folds")
