@@ -670,10 +670,12 @@ def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": opt["Delta"], "N": opt["N"], "chi": opt["chi"]})
     ds["converged"] = ds.converged.astype(bool)
-    ds["Delta"].attrs.update(long_name="detuning Δ", units="Γ")
-    ds["N"].attrs.update(long_name="chain length N")
-    ds["chi"].attrs.update(long_name="bond dimension χ")
-    ds["wall_time"].attrs.update(long_name="wall time of the point (its ladder step)", units="s")
+    for name, attrs in {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
+                        "N": {"long_name": "chain length N"},
+                        "chi": {"long_name": "bond dimension χ"},
+                        "wall_time": {"long_name": "wall time of the point (its ladder step)",
+                                      "units": "s"}}.items():
+        ds[name].attrs.update(attrs)
     ds.attrs["title"] = (f"MPO convergence of the open chain's central observables in N and χ, "
                          f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']}; reference: the largest (N, χ)")
     return ds

@@ -6,8 +6,11 @@ reruns' behaviour is tested in ``tests/test_book.py``. Here every public entry o
 argument, naming it, before any work (no figure drawn, no kernel started).
 """
 
+import json
+
 import numpy as np
 import pytest
+import xarray as xr
 from badinput import bad_input_test, case
 
 from ddlib import Model, archive, lattice, meanfield
@@ -24,6 +27,8 @@ BAD_INPUTS = [
     case(plots.mf_branches, plots.plt.gca(), meanfield.response_curve(
         Model(Delta=0.0, Omega=0.5, J=4.0), 1, n=11), values=[1.0, 2.0], param="values"),
     case(plots.bx_map, None, None, param="ax"),
+    case(plots.bx_panels, None, label="FC", N=8, param="own"),
+    case(plots.bx_panels, xr.Dataset(), label=8, N=8, param="label"),
     case(plots.bx_map, plots.plt.gca(), "map", param="ds"),
     case(profiles.settings, "no_such_chapter", param="chapter"),
     case(profiles.settings, "multistability", "slowest", param="profile"),
@@ -173,3 +178,22 @@ def test_fig1c_row_reads_the_width_of_the_bimodal_range_per_coupling():
     assert row.numbers["width_end"] < row.numbers["width_max"]
     widening = ds.assign(bx=(("Delta", "JZ"), bx[:, np.argsort(half, kind="stable")]))
     assert reproduction.fig1c_row(widening).verdict.startswith("differs")
+
+
+def _bx(n_delta: int, N: int = 8) -> xr.Dataset:
+    ds = xr.Dataset({"bx": (("Delta", "JZ"), np.random.default_rng(0).random((n_delta, 3)))},
+                    coords={"Delta": np.linspace(1, 6, n_delta), "JZ": [0.0, 3.5, 7.0]})
+    ds.attrs["options"] = json.dumps({"N": N})
+    return ds
+
+
+def test_bx_panels_draws_the_archive_only_on_another_grid():
+    fig, drawn = plots.bx_panels(_bx(5), _bx(11, N=10), label="2D", N=8)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert drawn is not None and titles == ["2D $N=8$, this build", "2D $N=10$, archived"]
+    fig, drawn = plots.bx_panels(_bx(5), _bx(5), label="2D", N=8)  # the same grid: once
+    assert drawn is None and [ax.get_title() for ax in fig.axes if ax.get_title()] == \
+        ["2D $N=8$, this build"]
+    fig, drawn = plots.bx_panels(_bx(5), None, label="FC", N=8)
+    assert drawn is None
+    plots.plt.close("all")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "bx_map", "LABELS",
-           "COLORS"]
+__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "bx_map", "bx_panels",
+           "LABELS", "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
 LABELS = {
@@ -203,3 +203,43 @@ def bx_map(ax, ds, *, title: str | None = None, edges=None):
         ax.set_title(title)
     ax.set_xlim(float(ds.Delta.min()), float(ds.Delta.max()))
     return mesh
+
+
+def bx_panels(own, archived=None, *, label: str, N: int, edges=None):
+    """Figs. 1b, 1c: this build's b_x map beside the archived one, each with its colour bar.
+
+    The archived map is drawn only where its grid differs from this build's (a build that
+    computed the archive's grid itself does not draw it twice).
+
+    Parameters
+    ----------
+    own, archived : xarray.Dataset
+        ``bx`` over (Delta, JZ) (:func:`bx_map`); ``archived`` may be None (entry missing).
+    label : str
+        The cluster, e.g. ``"FC"`` or ``"2D"``, for the panel titles with ``N``.
+    N : int
+        This build's cluster size (the archive's is read from its options).
+    edges : callable, optional
+        As in :func:`bx_map`.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, xarray.Dataset or None)
+        The figure and the archived map actually drawn.
+    """
+    import json
+
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a string, got {type(label).__name__}")
+    if not hasattr(own, "data_vars") or "bx" not in own:
+        raise ValueError("own must be a Dataset with bx over the dimensions Delta and JZ")
+    if archived is not None and archived.bx.shape == own.bx.shape:
+        archived = None
+    panels = [(own, f"{label} $N={N}$, this build")]
+    if archived is not None:
+        n_arch = json.loads(archived.attrs["options"])["N"]
+        panels.append((archived, f"{label} $N={n_arch}$, archived"))
+    fig, axes = subplots(1, len(panels), width=4.2, height=3.0, squeeze=False)
+    for ax, (ds, title) in zip(axes[0], panels, strict=True):
+        fig.colorbar(bx_map(ax, ds, title=title, edges=edges), ax=ax, label=LABELS["bx"])
+    return fig, archived

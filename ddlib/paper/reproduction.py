@@ -87,6 +87,13 @@ def _missing(figure, shows, computes, paper, entry: str, command: str | None = N
                f"the archive entry `{entry}` is missing (`{command}` makes it)", NOT_ARCHIVED)
 
 
+
+def _absent(name: str, ds, needs: tuple[str, ...], args: tuple, entry: str) -> Row | None:
+    """Check ``ds`` (:func:`_check_ds`); the row's 'not yet archived' form when it is None."""
+    _check_ds(name, ds, needs)
+    return _missing(*args, entry) if ds is None else None
+
+
 def _arrays(name: str, x, y) -> tuple[np.ndarray, np.ndarray]:
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.ndim != 1 or x.shape != y.shape or x.size < 3:
@@ -210,11 +217,10 @@ def _stated(value: float, stated: float, tol: float) -> bool:
 def mf_window_row(mf: xr.Dataset | None) -> Row:
     """Fig. 2a: the MF bistable window at Ω = 0.5, J𝒵 = 4 (the Δ range of the unstable
     branch of ``mf_response``, which ends at the two folds)."""
-    _check_ds("mf", mf, ("Delta", "stable"))
     args = ("Fig. 2a (MF)", "MF is bistable, three fixed points, for 1.3 ≲ Δ ≲ 1.9",
             "MF response curve, every branch, Ω = 0.5, J𝒵 = 4 (`mf_response`)", "1.3 – 1.9")
-    if mf is None:
-        return _missing(*args, "mf_response")
+    if (missing := _absent("mf", mf, ("Delta", "stable"), args, "mf_response")) is not None:
+        return missing
     unstable = mf.Delta.values[~mf.stable.values.astype(bool)]
     lo, hi = float(unstable.min()), float(unstable.max())
     ok = _stated(lo, 1.3, 0.05) and _stated(hi, 1.9, 0.05)
@@ -224,12 +230,12 @@ def mf_window_row(mf: xr.Dataset | None) -> Row:
 
 def crossover_row(mpo: xr.Dataset | None) -> Row:
     """Fig. 2a: the 1D crossover range from the archived MPO chain (:func:`crossover_range`)."""
-    _check_ds("mpo", mpo, ("Delta", "mu_x", "converged"))
     args = ("Fig. 2a (MPO)", "a crossover instead of bistability, in 1.5 ≲ Δ ≲ 5",
             "MPO, open chain, central sites; crossover = Δ between the maximum and the minimum "
             "of μ_x (`fig2_mpo`)", "1.5 – 5")
-    if mpo is None:
-        return _missing(*args, "fig2_mpo")
+    if (missing := _absent("mpo", mpo, ("Delta", "mu_x", "converged"),
+                           args, "fig2_mpo")) is not None:
+        return missing
     mu = np.where(mpo.converged.values.astype(bool), mpo.mu_x.values, np.nan)
     lo, hi, at_end = crossover_range(mpo.Delta.values, mu)
     step = float(np.max(np.diff(mpo.Delta.values)))
@@ -269,12 +275,12 @@ def mfqf_accuracy_row(mpo: xr.Dataset | None, mfqf: xr.Dataset | None) -> Row:
 
 def correlations_1d_row(mpo: xr.Dataset | None) -> Row:
     """Figs. 2b, c: λ_xx and Σ_xx across the crossover (MPO)."""
-    _check_ds("mpo", mpo, ("Delta", "lambda_xx", "sigma_xx"))
     args = ("Figs. 2b, c", "correlations change from small and extended (low Δ) to large and "
             "short-ranged within the crossover", "MPO λ_xx and Σ_xx on the chain (`fig2_mpo`)",
             "qualitative")
-    if mpo is None:
-        return _missing(*args, "fig2_mpo")
+    if (missing := _absent("mpo", mpo, ("Delta", "lambda_xx", "sigma_xx"),
+                           args, "fig2_mpo")) is not None:
+        return missing
     D, lam, sig = mpo.Delta.values, mpo.lambda_xx.values, mpo.sigma_xx.values
     k = int(np.nanargmax(sig))
     ok = sig[k] > 10 * sig[0] and lam[k] > lam[0]
@@ -419,12 +425,12 @@ def _loop(ds: xr.Dataset, lo: float, hi: float, param: str):
 
 def sigma_2d_row(mfqf: xr.Dataset | None) -> Row:
     """Fig. 3b: Σ_xx of the two 2D branches inside the bistable window."""
-    _check_ds("mfqf", mfqf, ("sigma_xx", "branch_end"))
     args = ("Fig. 3b", "Σ_xx differs by up to two orders of magnitude between the bistable "
             "states", "max over the 2D window of |Σ_xx(up)| / |Σ_xx(down)| (`fig3_mfqf`)",
             "10²")
-    if mfqf is None:
-        return _missing(*args, "fig3_mfqf")
+    if (missing := _absent("mfqf", mfqf, ("sigma_xx", "branch_end"),
+                           args, "fig3_mfqf")) is not None:
+        return missing
     d2 = mfqf.sel(D=2)
     up, down = _loop(d2, *_window(d2), "Delta")
     ratio = float(np.nanmax(np.abs(up.sigma_xx.values) / np.abs(down.sigma_xx.values)))
@@ -457,12 +463,12 @@ def ising_threshold_row() -> Row:
 
 def ising_window_row(ising: xr.Dataset | None) -> Row:
     """Figs. 5, 6: the MFQF Ising window at J_z𝒵 = −6, none at −4 (100², Δ = 0)."""
-    _check_ds("ising", ising, ("branch_end", "JzZ"))
     args = ("Figs. 5, 6", "J_z𝒵 = −4: smooth crossover; −6: bistable for 2.06 ≲ Ω ≲ 2.13",
             "MFQF Ising hysteresis in Ω on 100², branch ends to 1e-4 (`fig5_7_ising`)",
             "none; 2.06 – 2.13")
-    if ising is None:
-        return _missing(*args, "fig5_7_ising")
+    if (missing := _absent("ising", ising, ("branch_end", "JzZ"),
+                           args, "fig5_7_ising")) is not None:
+        return missing
     lo4, hi4 = _window(ising.sel(JzZ=-4.0))
     lo, hi = _window(ising.sel(JzZ=-6.0))
     none4 = not (np.isfinite(lo4) and np.isfinite(hi4))
@@ -496,12 +502,12 @@ def ising_ratios(zoom: xr.Dataset) -> tuple[float, float]:
 
 def ising_fig7_row(ising: xr.Dataset | None) -> Row:
     """Fig. 7c, d: correlation length and Σ_zz of the two Ising branches in the window."""
-    _check_ds("ising", ising, ("lambda_zz_zoom", "sigma_zz_zoom", "branch_end_zoom"))
     args = ("Fig. 7c, d", "in the bistable window the correlation length differs by up to one "
             "order of magnitude, Σ_zz by up to two", "max over the J_z𝒵 = −6 window of the "
             "ratio of the two branches (zoom of `fig5_7_ising`)", "10¹; 10²")
-    if ising is None:
-        return _missing(*args, "fig5_7_ising")
+    if (missing := _absent("ising", ising, ("lambda_zz_zoom", "sigma_zz_zoom", "branch_end_zoom"),
+                           args, "fig5_7_ising")) is not None:
+        return missing
     z = ising[[v for v in ising.data_vars if v.endswith("_zoom")]]
     z = z.rename({v: v.removesuffix("_zoom") for v in z.data_vars} | {"Omega_zoom": "Omega"})
     length, sigma = ising_ratios(z)
@@ -519,12 +525,11 @@ def fig1c_row(ds: xr.Dataset | None) -> Row:
 
     from ddlib import meanfield
 
-    _check_ds("ds", ds, ("bx", "Delta", "JZ"))
     args = ("Fig. 1c", "in 2D (N = 8) the bimodal region shrinks gradually as J grows",
             "exact b_x on the periodic 2D cluster N = 8; width of the b_x > 0 range in Δ "
             "at each J𝒵, and that width over the MF window's (`fig1c_2d`)", "shrinks")
-    if ds is None:
-        return _missing(*args, "fig1c_2d")
+    if (missing := _absent("ds", ds, ("bx", "Delta", "JZ"), args, "fig1c_2d")) is not None:
+        return missing
     bx = ds.bx.where(ds.converged.astype(bool)) if "converged" in ds else ds.bx
     jz = ds.JZ.values
     widths = np.array([bimodal_width(ds.Delta.values, bx.sel(JZ=j).values) for j in jz])
