@@ -537,7 +537,10 @@ def closed_expectation(op: PauliSum, one, two):
     two : callable ``((i, a), (j, b)) -> value``
         :math:`\langle\sigma^a_i\sigma^b_j\rangle` for i ≠ j.
 
-    Values may be numbers or :class:`Poly`; so is the result.
+    Returns
+    -------
+    number or Poly
+        Of the type of the values ``one`` and ``two`` give (numbers or :class:`Poly`).
 
     Examples
     --------
