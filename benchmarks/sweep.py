@@ -11,10 +11,24 @@ and warmed by a one-point sweep on each worker (what a session that keeps a ``Cl
 Each sweep direction is one task, so with 2 J𝒵 values there are 4 tasks of similar length
 for 2 workers: the ideal speed-up is 2.
 
+``fig3`` mode: the full data of Fig. 3 exactly as the archive entry ``fig3_mfqf`` makes them
+(its options: MFQF hysteresis in Δ, 121 values in 0.5 ≤ Δ ≤ 3.5, Ω = 0.5, J𝒵 = 4, up and
+down, branch ends bisected to 1e-4, far_tol 0.01, on the periodic 400, 200² and 40³
+lattices: 6 tasks), first on a ``LocalCluster`` of 2 processes x 1 thread started inside
+the timed interval (cluster start and close included) with
+:func:`ddlib.sweep.hysteresis_set` (longest tasks first), then serially (one
+:func:`~ddlib.sweep.hysteresis` call per lattice, as the archive makes them, each timed).
+Numba kernels come from the on-disk cache in both. Each run from an empty result cache; the
+results are checked identical; the task stream of the parallel run shows each task's
+worker and time (the balance).
+``--L`` and ``--n`` shrink it (a reduced profile).
+
 Usage::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/sweep.py
     python benchmarks/sweep.py --L 40 --n 41 --jz 4 5   # bigger
+    python benchmarks/sweep.py fig3                      # the full Fig. 3 data (~40 min)
+    python benchmarks/sweep.py fig3 --L 400 100 20 --n 31  # reduced profile
 """
 
 from __future__ import annotations
@@ -49,13 +63,89 @@ def timed(run, cache: str):
     return ds, time.perf_counter() - t
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)"
+
+
+def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
+    """Serial against ``workers`` dask processes on the archive's Fig. 3 sweeps."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster, get_task_stream
+
+    from ddlib.archive import ENTRIES
+
+    opt = dict(ENTRIES["fig3_mfqf"].options)
+    if sizes is not None:
+        opt["L"] = sizes
+    if n is not None:
+        opt["Delta"] = [opt["Delta"][0], opt["Delta"][1], n]
+    sweeps = []
+    for D, L in zip(opt["D"], opt["L"], strict=True):
+        lat = lattice.hypercubic(L, D)
+        sweeps.append(dict(model=Model(Delta=0.0, Omega=opt["Omega"], J=opt["JZ"] / lat.Z),
+                           lattice=lat, param="Delta", values=np.linspace(*opt["Delta"]),
+                           jump=opt["jump"], far_tol=opt["far_tol"], tol=opt["tol"]))
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load()} at start")
+    reduced = "" if sizes is None and n is None else ", REDUCED"
+    print(f"task: Fig. 3 data (archive fig3_mfqf options{reduced}): "
+          f"D = {opt['D']}, L = {opt['L']}, {opt['Delta'][2]} values of Delta in "
+          f"[{opt['Delta'][0]}, {opt['Delta'][1]}], up and down, tol = {opt['tol']}, "
+          f"far_tol = {opt['far_tol']} ({2 * len(sweeps)} tasks)", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # the parallel run first: if the serial one is cut short, the target time is measured
+
+        def on_cluster():
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                    Client(cluster) as client, get_task_stream(client) as stream:
+                out = sweep.hysteresis_set(sweeps, client=client, progress=False)
+            return out, stream.data
+
+        (par, tasks), t_par = timed(on_cluster, f"{tmp}/b")
+        print(f"{workers} dask workers (cluster start and close included): {t_par:.1f} s; "
+              f"load average {load()}", flush=True)
+        busy: dict[str, float] = {}
+        for task in sorted(tasks, key=lambda t: t["startstops"][0]["start"]):
+            compute = [s for s in task["startstops"] if s["action"] == "compute"]
+            dt = sum(s["stop"] - s["start"] for s in compute)
+            busy[task["worker"]] = busy.get(task["worker"], 0.0) + dt
+            print(f"  task on {task['worker']}: {dt:.1f} s")
+        for worker, t in busy.items():
+            print(f"  worker {worker}: busy {t:.1f} s of {t_par:.1f} s")
+        t_serial = 0.0
+        for D, kw, p in zip(opt["D"], sweeps, par, strict=True):
+            # serially: the same sweeps, one hysteresis call per lattice (what the archive
+            # does), each timed and compared with the parallel result as it finishes
+            ds, dt = timed(lambda kw=kw: sweep.hysteresis(**kw, progress=False), f"{tmp}/a")
+            xr.testing.assert_identical(ds, p)
+            t_serial += dt
+            print(f"serial {D}D L = {kw['lattice'].shape[0]}: {dt:.1f} s (identical to the "
+                  f"parallel result); load average {load()}", flush=True)
+    print(f"serial total: {t_serial:.1f} s; {workers} workers: {t_par:.1f} s; speed-up "
+          f"{t_serial / t_par:.2f}x; results identical")
+    print(f"load average {load()} at end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--L", type=int, default=32, help="linear size of the L x L lattice")
-    ap.add_argument("--n", type=int, default=21, help="number of Delta values in [1, 3]")
+    ap.add_argument("mode", nargs="?", choices=["maps", "fig3"], default="maps",
+                    help="maps: 2D sweeps at several JZ (default); fig3: the Fig. 3 data")
+    ap.add_argument("--L", type=int, nargs="+", default=None,
+                    help="maps: linear size of the L x L lattice (default 32); fig3: the "
+                         "three sizes (1D, 2D, 3D; default the archive's 400 200 40)")
+    ap.add_argument("--n", type=int, default=None,
+                    help="number of Delta values (maps: in [1, 3], default 21; fig3: in "
+                         "[0.5, 3.5], default the archive's 121)")
     ap.add_argument("--jz", type=float, nargs="+", default=[4.0, 5.0], help="values of JZ")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    if args.mode == "fig3":
+        fig3(args.L, args.n, args.workers)
+        return
+    args.L = 32 if args.L is None else args.L[0]
+    args.n = 21 if args.n is None else args.n
 
     lat = lattice.hypercubic(args.L, 2)
     model = Model(Delta=0.0, Omega=0.5, J=1.0)

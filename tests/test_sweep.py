@@ -489,6 +489,33 @@ def test_a_killed_worker_loses_no_finished_point(client, tmp_path):
     assert calls == [] and bool((again.mu == ds.mu).all())  # all four were cached
 
 
+def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monkeypatch,
+                                                                     tmp_path):
+    """hysteresis_set on 2 workers (an MF sweep, cost 1 per point, and an MFQF sweep on 6²,
+    36 per point: submitted first) gives what separate serial hysteresis calls give."""
+    from ddlib import lattice
+
+    square = lattice.hypercubic(6, 2)
+    sweeps = [dict(model=MF_MODEL, lattice=1.0, param="Delta",
+                   values=np.linspace(1.0, 2.2, 7), tol=1e-3),
+              dict(model=Model(Delta=0.0, Omega=0.5, J=1.0), lattice=square, param="Delta",
+                   values=np.linspace(1.0, 2.0, 3), direction="up")]
+    started, run = [], sweep.run_parallel
+
+    def spy(tasks, **kwargs):  # the sweeps each task walks, in submission order
+        started.extend((task.args[2], task.args[12]) for task in tasks)
+        return run(tasks, **kwargs)
+
+    monkeypatch.setattr(sweep, "run_parallel", spy)
+    par = sweep.hysteresis_set(sweeps, client=client, progress=False)
+    assert started == [(square, "up"), (1.0, "up"), (1.0, "down")]
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path))
+    ser = [sweep.hysteresis(**kw, progress=False) for kw in sweeps]
+    for p, s in zip(par, ser, strict=True):
+        xr.testing.assert_identical(p, s)
+    assert list(par[1].direction.values) == ["up"] and "R" in par[1].dims
+
+
 def test_run_parallel_serial_path_and_bad_workers():
     assert sweep.run_parallel([lambda: 1, lambda: 2], parallel=False, progress=False) == [1, 2]
     with pytest.raises(ValueError, match="workers"):
@@ -635,6 +662,9 @@ BAD_INPUTS = [
     case(sweep.hysteresis, MODEL, 1.0, "Beta", [1.0, 2.0], param="param"),
     case(sweep.hysteresis, MODEL, 1.0, "Delta", [1.0, 2.0], jump=-1.0, param="jump"),
     case(sweep.hysteresis_many, MODEL, 1.0, "Delta", [1.0, 2.0], {}, param="vary"),
+    case(sweep.hysteresis_set, {"model": MODEL}, param="sweeps"),
+    case(sweep.hysteresis_set, [dict(model=MODEL, lattice=1.0, param="Delta",
+                                     values=[1.0, 2.0], parallel=True)], param="sweeps"),
     case(sweep.bistable_window, MODEL, 1.0, "Delta", 2.0, 1.0, param="lo"),
     case(sweep.describe, _TINY, param="ds"),
     case(sweep.describe, _TINY, component="xw", param="component"),
