@@ -502,6 +502,7 @@ def _in_worker(task: Callable[[], Any], env: Mapping[str, str]):
     return task()
 
 
+@functools.cache
 def _serial_malloc() -> None:
     """Let glibc keep freed arrays for reuse, as in a plain Python process.
 
@@ -1094,23 +1095,13 @@ def hysteresis_many(model, lattice, param: str, values, vary: Mapping[str, Seque
         raise ValueError(f"vary must name a model parameter other than {param!r}, "
                          f"got {other!r}")
     others = _values(f"vary[{other!r}]", others)
-    models = [model.replace(**{other: float(v)}) for v in others]
-    solver, where, options = _check_setup(model, lattice, param, kwargs.pop("solver", None),
-                                          kwargs.pop("options", None))
-    grid_values = np.sort(_values("values", values))
-    tol, jumped = kwargs.pop("tol", None), kwargs.pop("jumped", None)
-    jump, far_tol = kwargs.pop("jump", 0.15), kwargs.pop("far_tol", None)
-    stable_only = kwargs.pop("stable_only", True)
-    name = kwargs.pop("name", None) or f"sweep.hysteresis.{solver}"
-    if kwargs:
-        raise ValueError(f"unknown keyword arguments {sorted(kwargs)}")
-    tasks = [functools.partial(_walk, solver, m, where, param, grid_values, options,
-                               stable_only, jump, far_tol, tol, jumped, name, walk, False)
-             for m in models for walk in ("up", "down")]
-    walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
-                         progress=progress, desc=name)
-    sets = [_assemble(walks[2 * k:2 * k + 2], param, tol, jump, far_tol)
-            for k in range(len(models))]
+    unknown = set(kwargs) - {"solver", "options", "stable_only", "jump", "far_tol", "tol",
+                             "jumped", "name"}
+    if unknown:
+        raise ValueError(f"unknown keyword arguments {sorted(unknown)}")
+    sets = hysteresis_set([dict(model=model.replace(**{other: float(v)}), lattice=lattice,
+                                param=param, values=values, **kwargs) for v in others],
+                          parallel=parallel, workers=workers, client=client, progress=progress)
     out = xr.concat(sets, dim=xr.DataArray(others, dims=other, name=other))
     out.attrs["coupling"] = model.coupling
     return out
