@@ -169,6 +169,23 @@ def _geometry_of(lattice: Lattice) -> _Geometry:
                      nn, inv.astype(np.int64), rep, orbit.ravel())
 
 
+@functools.lru_cache(maxsize=8)
+def _orbit_tables(geo: _Geometry) -> _Geometry:
+    """The lattice-symmetric sector as a geometry of its own: one "site" per orbit (the
+    origin's orbit is index 0, as the kernel expects), each neighbour table entry the orbit of
+    that neighbour, inversion the identity (orbits are closed under R → −R). The nearest
+    neighbours ±e_i all lie in one orbit: ``nn`` lists it once and ``nn_weight`` = 2D
+    restores their count in ∂_t μ. :func:`_rhs_flat` on it gives, per orbit, the right-hand
+    side at any site of the orbit of a symmetric state."""
+    n_orb = geo.rep.size
+    assert geo.orbit[0] == 0
+    nbr = np.ascontiguousarray(geo.orbit[geo.nbr[geo.rep]], dtype=np.int64)
+    nn = np.unique(geo.orbit[geo.nn]).astype(np.int64)
+    return _Geometry((n_orb,), geo.dim, n_orb, geo.Z, nbr, nn,
+                     np.arange(n_orb, dtype=np.int64), np.arange(n_orb), np.arange(n_orb),
+                     nn_weight=geo.nn.size // nn.size)
+
+
 class _Const(NamedTuple):
     """μ-independent coefficients of a model (see the module docstring for the symbols)."""
 
