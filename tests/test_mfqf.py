@@ -1,5 +1,6 @@
 """MFQF (ddlib.mfqf) checked against exact Lindblad dynamics, closed forms and itself."""
 
+import dataclasses
 import itertools
 import json
 from types import SimpleNamespace
@@ -460,8 +461,7 @@ def test_a_root_outside_the_bloch_ball_is_flagged_unphysical():
 def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     """κ is computed on the lattice-symmetric sector (one value per orbit of R): for a
     symmetric state its right-hand side must be the full lattice's, orbit by orbit."""
-    from ddlib.mfqf.equations import _PAIR, _constants, _geometry, _pack, _rhs_flat
-    from ddlib.mfqf.stability import _orbit_tables
+    from ddlib.mfqf.equations import _PAIR, _constants, _geometry, _orbit_tables, _pack, _rhs_flat
 
     geo = _geometry(lat)
     const = _constants(Model(Delta=0.7, Omega=0.4, J=0.9))
@@ -477,6 +477,41 @@ def test_symmetric_sector_rhs_equals_the_full_lattice_rhs(lat):
     np.testing.assert_allclose(orb[:3], full[:3], atol=1e-14)
     np.testing.assert_allclose(orb[3:].reshape(6, -1),
                                full[3:].reshape(6, -1)[:, geo.rep], atol=1e-14)
+
+
+@pytest.mark.parametrize("lat", [lattice.chain(10), lattice.hypercubic(8, 2),
+                                 lattice.hypercubic(6, 3)], ids=repr)
+def test_time_evolution_on_the_symmetric_sector_is_the_full_lattice_evolution(lat):
+    """A point-symmetric state stays symmetric, so evolve integrates one value per orbit of R:
+    from all spins down, and from a steady state at a neighbouring Δ (a warm relaxation as a
+    sweep makes), μ(t), η_nn(t) and the final η field agree with the integration of every
+    site to the integrators' tolerance (rtol 1e-8)."""
+    model = Model(Delta=1.9, Omega=0.5, J=4.0 / lat.Z)
+    near = mfqf.steady_state(dataclasses.replace(model, Delta=2.1), lat)
+    for start in (None, near):
+        runs = [mfqf.evolve(model, lat, 15.0, start, options=mfqf.EvolveOptions(
+            symmetric=sym, n_times=4)) for sym in (True, False)]
+        assert all(r.success for r in runs)
+        a, b = runs
+        assert np.abs(a.mu - b.mu).max() < 1e-7
+        assert np.abs(a.eta_nn - b.eta_nn).max() < 1e-7
+        assert np.abs(a.eta - b.eta).max() < 1e-7
+        assert np.abs(a.mu[-1] - a.mu[0]).max() > 1e-3  # it did move
+
+
+def test_an_asymmetric_start_is_evolved_on_every_site():
+    """η that breaks the lattice symmetry is not projected onto the symmetric sector: the
+    evolution equals the all-site one exactly, and the asymmetry is still there at the end."""
+    lat = lattice.hypercubic(6, 2)
+    eta = np.zeros((3, 3, 6, 6))
+    eta[0, 0, 1, 0] = eta[0, 0, 5, 0] = 0.05  # along x only, not along y
+    start = (np.array([0.1, 0.2, -0.8]), eta)
+    model = Model(Delta=1.0, Omega=0.5, J=0.5)
+    a, b = (mfqf.evolve(model, lat, 2.0, start, options=mfqf.EvolveOptions(symmetric=sym))
+            for sym in (True, False))
+    np.testing.assert_array_equal(a.mu, b.mu)
+    np.testing.assert_array_equal(a.eta, b.eta)
+    assert abs(a.eta[0, 0, 1, 0] - a.eta[0, 0, 0, 1]) > 1e-3
 
 
 def test_a_summary_read_back_from_json_warm_starts_onto_the_same_stable_branch():
@@ -551,6 +586,7 @@ BAD_INPUTS = [
     case(mfqf.EvolveOptions, n_times=1, param="n_times"),
     case(mfqf.EvolveOptions, method="euler", param="method"),
     case(mfqf.EvolveOptions, rtol=0.0, param="rtol"),
+    case(mfqf.EvolveOptions, symmetric="yes", param="symmetric"),
 ]
 
 

@@ -55,6 +55,12 @@ class EvolveOptions:
         Number of output times, evenly spaced in [0, t_final] (when ``times`` is not given).
     max_norm : float
         The integration stops, flagged, when :math:`|\\vec\\mu|` exceeds this (a blow-up).
+    symmetric : bool
+        When the start state has the lattice's point symmetry (η_ab constant on the orbits of
+        R under reflections and axis permutations, to 1e-12 of its largest entry, as every
+        steady state and the default product state have), integrate only its symmetric
+        sector: one value per orbit, the same equations (the symmetric sector is invariant),
+        2^D D! times fewer unknowns (48 on L³). False integrates every site.
     """
 
     method: str = "DOP853"
@@ -62,11 +68,14 @@ class EvolveOptions:
     atol: float = 1e-10
     n_times: int = 201
     max_norm: float = 1.0 + 1e-6
+    symmetric: bool = True
 
     def __post_init__(self):
         # method, rtol, atol and n_times mean what they mean for MF's integrator: one check
         _meanfield.EvolveOptions.__post_init__(self)
         _positive("max_norm", self.max_norm)
+        if not isinstance(self.symmetric, bool | np.bool_):
+            raise TypeError(f"symmetric must be a bool, got {self.symmetric!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -490,8 +499,9 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     initial = _check_initial(initial, lattice)
     _check_fits(lattice, f"time evolution ({times.size} output times)",
                 _evolve_floats(times.size))
-    geo = _geometry(lattice)
-    mu0, x0 = _initial_state(initial, geo)
+    full = _geometry(lattice)
+    mu0, x0 = _initial_state(initial, full)
+    geo, x0 = _sector(full, x0, options.symmetric)
     y0 = np.concatenate([mu0, x0.ravel()])
 
     def fun(t, y):
@@ -520,9 +530,25 @@ def evolve(model: Model, lattice: Lattice, t_final: float, initial=None, *, time
     last = ys[-1] if len(ys) else y0
     xs = ys[:, 3:].reshape(len(ys), 6, geo.N)
     eta_nn = xs[:, :, geo.nn[0]][:, _PAIR] if len(ys) else np.zeros((0, 3, 3))
+    x_last = last[3:].reshape(6, geo.N)
+    if geo is not full:  # back from the orbits to every site
+        x_last = x_last[:, full.orbit]
     return Evolution(times=ts, mu=ys[:, :3].copy(), eta_nn=eta_nn,
-                     eta=_unpack(last[3:].reshape(6, geo.N), geo.shape), success=converged,
+                     eta=_unpack(x_last, full.shape), success=converged,
                      message=message, model=model, lattice=lattice)
+
+
+def _sector(geo: _Geometry, x: np.ndarray, symmetric: bool) -> tuple[_Geometry, np.ndarray]:
+    """The geometry to integrate on and the packed state on it: the orbits of the point
+    group (:func:`_orbit_tables`) when ``symmetric`` and ``x`` (6, N) is constant on them to
+    1e-12 of its largest entry, else every site."""
+    if not symmetric or geo.rep.size == geo.N:
+        return geo, x
+    on_orbits = x[:, geo.rep]
+    if np.abs(on_orbits[:, geo.orbit] - x).max(initial=0.0) \
+            > 1e-12 * max(np.abs(x).max(initial=0.0), 1e-300):
+        return geo, x
+    return _orbit_tables(geo), np.ascontiguousarray(on_orbits)
 
 
 def _initial_mu(initial) -> np.ndarray:
