@@ -17,24 +17,35 @@ from .equations import _PA, _PB, PAIRS, _coefficients, _Geometry
 
 # --------------------------------------------------------------------------------- steady state
 
+def _lyapunov_basis() -> np.ndarray:
+    """(36, 9): the map M ↦ (6×6 matrix of X ↦ MX + XMᵀ), linear in M, on the unit M's."""
+    T = np.empty((6, 6, 9))
+    for m in range(9):
+        M = np.zeros(9)
+        M[m] = 1.0
+        M = M.reshape(3, 3)
+        for q, (a, b) in enumerate(PAIRS):
+            E = np.zeros((3, 3))
+            E[a, b] = E[b, a] = 1.0
+            T[:, q, m] = (M @ E + E @ M.T)[_PA, _PB]
+    return T.reshape(36, 9)
+
+
+_LYAPUNOV = _lyapunov_basis()
+
+
 def _lyapunov(M: np.ndarray) -> np.ndarray:
     """6×6 matrix of the map X ↦ MX + XMᵀ on packed symmetric 3×3 matrices."""
-    K = np.empty((6, 6))
-    for q, (a, b) in enumerate(PAIRS):
-        E = np.zeros((3, 3))
-        E[a, b] = E[b, a] = 1.0
-        Y = M @ E + E @ M.T
-        K[:, q] = Y[_PA, _PB]
-    return K
+    return (_LYAPUNOV @ np.asarray(M, dtype=float).ravel()).reshape(6, 6)
 
 
 @dataclass(frozen=True, eq=False)
 class _Fourier:
-    """Wave vectors of the lattice: on the reflection-reduced half grid k_i ∈ [0, π], φ_k and
-    the weights of the Green's functions at the few displacements the defect problem needs;
-    φ_k on the full FFT grid."""
+    """Wave vectors of the lattice: on the reflection-reduced half grid k_i ∈ [0, π], up to
+    permutations of the k_i, φ_k and the weights of the Green's functions at the few
+    displacements the defect problem needs; φ_k on the full FFT grid."""
 
-    phi_half: np.ndarray   # (nk,) φ_k = 2 Σ cos k_i on the half grid
+    phi_half: np.ndarray   # (nk,) φ_k = 2 Σ cos k_i on the half grid, one k per permutation set
     phi_full: np.ndarray   # shape: φ_k on the full FFT grid
     disps: list            # displacements Δ: 0, e_j, 2e_j, e_i + e_j (i < j)
     cos_disp: np.ndarray   # (n_disp, nk) multiplicity/N × cos(k·Δ) averaged over k_i → −k_i
@@ -57,7 +68,14 @@ class _Fourier:
         disps += [tuple(unit[i] + unit[j]) for i in range(geo.dim)
                   for j in range(i + 1, geo.dim)]
         cos_disp = np.prod(np.cos(np.array(disps)[:, :, None] * ks[None]), axis=1) * w / geo.N
-        return _Fourier(2 * np.cos(ks).sum(axis=0),
+        # the sums depend on k only through φ_k: one term per set of permuted wave vectors
+        # (same φ_k), its weights summed (L^D/2^D D! terms instead of L^D/2^D on L^D)
+        _, rep, group = np.unique(np.sort(ks, axis=0), axis=1, return_index=True,
+                                  return_inverse=True)
+        group = group.ravel()
+        cos_disp = np.stack([np.bincount(group, weights=row, minlength=rep.size)
+                             for row in cos_disp])
+        return _Fourier(2 * np.cos(ks[:, rep]).sum(axis=0),
                         np.broadcast_to(full, geo.shape), disps, cos_disp)
 
 
@@ -125,26 +143,24 @@ def _reduced(mu, const, geo: _Geometry, fk: _Fourier, full: bool = False):
     def pair(i, j):  # the Green's function block coupling the forces at e_i and e_j
         return G0 + G[tuple(2 * unit[j])] if i == j else 2 * G[tuple(unit[i] + unit[j])]
 
+    # η(e_j) = G1[j] h(0) + Σ_i pair(i, j) h(e_i): row block j of `resp` (6 dim, 6(1 + dim))
+    resp = np.block([[G1[j]] + [pair(i, j) for i in range(dim)] for j in range(dim)])
     Cop = -J * _lyapunov(P)
     for p, (a, b) in enumerate(PAIRS):
         Cop[p] -= J * (W[a] * mu[b] + mu[a] * W[b])
     n = 6 * (1 + dim)
-    M = np.zeros((n, n))
-    rhs_vec = np.zeros(n)
-    M[:6, :6] = G0
-    for i in range(dim):
-        M[:6, 6 * (i + 1):6 * (i + 2)] = 2 * G1[i]
-    for j in range(dim):
-        rows = slice(6 * (j + 1), 6 * (j + 2))
-        M[rows] = Cop @ np.hstack([G1[j]] + [pair(i, j) for i in range(dim)])
-        M[rows, rows] += np.eye(6)
-        rhs_vec[rows] = -src
+    M = np.empty((n, n))
+    M[:6] = np.hstack([G0] + [2 * G1[i] for i in range(dim)])
+    M[6:] = np.einsum("pq,jqc->jpc", Cop, resp.reshape(dim, 6, n)).reshape(6 * dim, n)
+    M[6:, 6:] += np.eye(6 * dim)
+    rhs_vec = np.concatenate([np.zeros(6), np.tile(-src, dim)])
     try:
-        h = np.linalg.solve(M, rhs_vec).reshape(1 + dim, 6)
+        h = np.linalg.solve(M, rhs_vec)
     except np.linalg.LinAlgError:
         return np.full(3, np.nan), None
-    x_nn = [G1[j] @ h[0] + sum(pair(i, j) @ h[1 + i] for i in range(dim)) for j in range(dim)]
-    dmu = dmu0 + 2 * J * W @ np.sum(x_nn, axis=0)
+    x_nn = (resp @ h).reshape(dim, 6)
+    h = h.reshape(1 + dim, 6)
+    dmu = dmu0 + 2 * J * W @ x_nn.sum(axis=0)
     if not full:
         return dmu, None
     hk = np.broadcast_to(h[0].reshape((6,) + (1,) * dim), (6, *geo.shape)).copy()
