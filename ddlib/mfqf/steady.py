@@ -4,6 +4,7 @@ the checks (residual, physicality, κ) and the result (see :mod:`ddlib.mfqf`).""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from numbers import Real
 
@@ -249,6 +250,7 @@ def _follow(prob: _Problem, start_model: Model, start_mu):
     p1 = np.array([getattr(prob.model, k) for k in names])
     tol = prob.options.tol
 
+    @functools.lru_cache(maxsize=4)  # a root search evaluates F many times at one s
     def at(s):
         return prob.at(prob.model.replace(**dict(zip(names, (1 - s) * p0 + s * p1,
                                                       strict=True))))
