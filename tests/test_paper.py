@@ -41,6 +41,10 @@ BAD_INPUTS = [
     case(rerun.figures, {"cells": []}, ".", "fig", param="nb"),
     case(rerun.main, "multistability", param="argv"),
     case(reproduction.archived, "no_such_entry", param="name"),
+    case(reproduction.archived, "fig4_fc", match={"Omega": 0.5, "Gamma": 1.0}, param="Gamma"),
+    case(reproduction.archived, "fig4_fc", match=[("Omega", 0.5)], param="match"),
+    case(reproduction.not_drawn, "no_such_entry", param="name"),
+    case(reproduction.not_drawn, "fig4_fc", match={"Gamma": 1.0}, param="Gamma"),
     case(reproduction.archive_cost, "fig4_fc", param="names"),
     case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
     case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
@@ -120,6 +124,29 @@ def test_window_rows_follow_the_archived_branch_ends():
     moved = reproduction.windows_vs_D_row(byD.assign(branch_end=ends), mf)
     assert moved.numbers["lower"][-1] == 2.1 != row.numbers["lower"][-1]
     assert moved.verdict.startswith("differs")
+
+
+def test_archived_overlay_only_at_the_chapters_parameters(tmp_path):
+    """A copy of ``fig4_fc`` made at another Ω is not drawn beside a computation at Ω = 0.5
+    (and the caption sentence names both values); the same copy is drawn at its own Ω, and at
+    Ω = 0.5 ± 1e-15 (float round-off is no mismatch); a missing entry is None and says so."""
+    ds = archive.load("fig4_fc")
+    options = json.loads(ds.attrs["options"])
+    archive.save(ds.assign_attrs(options=json.dumps(options | {"Omega": 0.7})),
+                 tmp_path / "fig4_fc.nc")
+    at = {"Omega": 0.5, "JZ": options["JZ"]}
+    assert reproduction.archived("fig4_fc", tmp_path, match=at) is None
+    why = reproduction.not_drawn("fig4_fc", tmp_path, match=at)
+    assert "$\\Omega = 0.7$" in why and why.endswith("this build runs $\\Omega = 0.5$.")
+    moved = reproduction.archived("fig4_fc", tmp_path, match=at | {"Omega": 0.7 + 1e-15})
+    assert moved is not None and moved.bx.equals(ds.bx)
+    assert reproduction.not_drawn("fig4_fc", tmp_path, match={"Omega": 0.7}) is None
+    assert reproduction.archived("fig4_fc", tmp_path) is not None      # no match: always
+    assert reproduction.archived("fig4_fc", match=at) is not None      # the real entry
+    assert reproduction.archived("fig4_fc", tmp_path, match={"N": [8, 9, 10]}) is not None
+    assert reproduction.archived("fig4_fc", tmp_path, match={"N": [8, 9]}) is None
+    assert reproduction.archived("fig4_2d", tmp_path, match=at) is None  # not made there
+    assert "has not been made" in reproduction.not_drawn("fig4_2d", tmp_path, match=at)
 
 
 def test_reproduction_rows_without_archive_say_not_yet_archived(tmp_path):
