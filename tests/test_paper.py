@@ -20,6 +20,7 @@ BAD_INPUTS = [
     case(plots.subplots, 0, param="nrows"),
     case(plots.subplots, 1, 2.5, param="ncols"),
     case(plots.subplots, width=-1.0, param="width"),
+    case(plots.panel_labels_above, None, param="axes"),
     case(plots.draw_lattice, None, "ring", param="lattice"),
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
@@ -224,3 +225,19 @@ def test_bx_panels_draws_the_archive_only_on_another_grid():
     fig, drawn = plots.bx_panels(_bx(5), None, label="FC", N=8)
     assert drawn is None
     plots.plt.close("all")
+
+
+def test_panel_labels_above_moves_the_labels_out_of_the_axes():
+    """After panel_labels_above, each panel label sits above its axes (the region of the
+    curves is free), still at the left edge; other texts stay where they were."""
+    fig, axes = plots.subplots(1, 2)
+    other = axes[0].text(0.5, 0.5, "note", transform=axes[0].transAxes)
+    plots.panel_labels_above(axes)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, letter in zip(axes, "ab", strict=True):
+        (label,) = [t for t in ax.texts if t.get_text() == f"({letter})"]
+        box, frame = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.y0 >= frame.y1 - 1 and abs(box.x0 - frame.x0) < 0.05 * frame.width
+    assert other.get_position() == (0.5, 0.5)
+    plots.plt.close(fig)
