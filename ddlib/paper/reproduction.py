@@ -8,7 +8,10 @@ reproduction chapter. Nothing here is typed in from a previous run: change the d
 numbers change (``tests/test_paper.py`` checks it).
 
 Two helpers are used by the chain chapter as well: :func:`crossover_range` and
-:func:`mfqf_error`.
+:func:`mfqf_error`. Every chapter reads the archive through :func:`archived`: with
+``match={"Omega": Omega, ...}`` an entry made at other parameters than the chapter's is not
+returned (a rerun at Ω = 0.7 must not draw the paper's Ω = 0.5 curves beside its own), and
+:func:`not_drawn` gives the caption's sentence saying why.
 """
 
 from __future__ import annotations
