@@ -191,3 +191,54 @@ def test_api_docstring_escapes_keep_markup_and_maths():
     assert out[1] == lines[1]
     assert out[2:5] == lines[2:5]
     assert out[5] == "after"
+
+
+# What a chapter may read from the archive without comparing its options with the chapter's
+# parameters: the archive's and the reproduction's pages are about the archive itself; the
+# MPO convergence study is drawn at its own parameters (its caption glues them); fig2_mpo's
+# provenance times the MPO cost, and the chain's exercise reads it by name.
+UNMATCHED = {"archive": "*", "reproduction": "*", "mpo": {"mpo_convergence", "fig2_mpo"},
+             "chain": {"fig2_mpo"}}
+
+
+def _archive_reads(chapter):
+    """(function, entry name or None, has match=) for every call that reads an archive entry
+    in the chapter's code cells: ``archived``/``load_archived``/``not_drawn`` and
+    ``archive.load``."""
+    import ast
+
+    import jupytext
+
+    nb = jupytext.read(chapter_path(chapter))
+    trees = [ast.parse(c.source) for c in nb.cells if c.cell_type == "code"]
+    # a function the chapter defines itself (multistability's drawing helper `archived`)
+    own = {n.name for t in trees for n in ast.walk(t) if isinstance(n, ast.FunctionDef)}
+    reads = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else (
+                f"{f.value.id}.{f.attr}" if isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name) else None)
+            if name in ("archived", "load_archived", "not_drawn", "archive.load") \
+                    and name not in own:
+                entry = (node.args[0].value if node.args and isinstance(node.args[0], ast.Constant)
+                         else None)
+                reads.append((name, entry, any(k.arg == "match" for k in node.keywords)))
+    return reads
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_archived_data_is_drawn_only_at_the_chapters_parameters(chapter):
+    """A chapter reads an archived entry beside its own computation only through
+    ``reproduction.archived(..., match=...)`` (and says why with ``not_drawn(..., match=...)``),
+    so that a rerun at other physical parameters does not draw the paper's curves beside its
+    own; the exceptions are listed in UNMATCHED."""
+    allowed = UNMATCHED.get(chapter, set())
+    if allowed == "*":
+        return
+    for fn, entry, matched in _archive_reads(chapter):
+        assert matched or entry in allowed, (
+            f"{chapter}: {fn}({entry!r}) reads an archived entry without match=")

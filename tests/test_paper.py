@@ -20,6 +20,7 @@ BAD_INPUTS = [
     case(plots.subplots, 0, param="nrows"),
     case(plots.subplots, 1, 2.5, param="ncols"),
     case(plots.subplots, width=-1.0, param="width"),
+    case(plots.panel_labels_above, None, param="axes"),
     case(plots.draw_lattice, None, "ring", param="lattice"),
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
@@ -41,6 +42,10 @@ BAD_INPUTS = [
     case(rerun.figures, {"cells": []}, ".", "fig", param="nb"),
     case(rerun.main, "multistability", param="argv"),
     case(reproduction.archived, "no_such_entry", param="name"),
+    case(reproduction.archived, "fig4_fc", match={"Omega": 0.5, "Gamma": 1.0}, param="Gamma"),
+    case(reproduction.archived, "fig4_fc", match=[("Omega", 0.5)], param="match"),
+    case(reproduction.not_drawn, "no_such_entry", param="name"),
+    case(reproduction.not_drawn, "fig4_fc", match={"Gamma": 1.0}, param="Gamma"),
     case(reproduction.archive_cost, "fig4_fc", param="names"),
     case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
     case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
@@ -122,6 +127,29 @@ def test_window_rows_follow_the_archived_branch_ends():
     assert moved.verdict.startswith("differs")
 
 
+def test_archived_overlay_only_at_the_chapters_parameters(tmp_path):
+    """A copy of ``fig4_fc`` made at another Ω is not drawn beside a computation at Ω = 0.5
+    (and the caption sentence names both values); the same copy is drawn at its own Ω, and at
+    Ω = 0.5 ± 1e-15 (float round-off is no mismatch); a missing entry is None and says so."""
+    ds = archive.load("fig4_fc")
+    options = json.loads(ds.attrs["options"])
+    archive.save(ds.assign_attrs(options=json.dumps(options | {"Omega": 0.7})),
+                 tmp_path / "fig4_fc.nc")
+    at = {"Omega": 0.5, "JZ": options["JZ"]}
+    assert reproduction.archived("fig4_fc", tmp_path, match=at) is None
+    why = reproduction.not_drawn("fig4_fc", tmp_path, match=at)
+    assert "$\\Omega = 0.7$" in why and why.endswith("this build runs $\\Omega = 0.5$.")
+    moved = reproduction.archived("fig4_fc", tmp_path, match=at | {"Omega": 0.7 + 1e-15})
+    assert moved is not None and moved.bx.equals(ds.bx)
+    assert reproduction.not_drawn("fig4_fc", tmp_path, match={"Omega": 0.7}) is None
+    assert reproduction.archived("fig4_fc", tmp_path) is not None      # no match: always
+    assert reproduction.archived("fig4_fc", match=at) is not None      # the real entry
+    assert reproduction.archived("fig4_fc", tmp_path, match={"N": [8, 9, 10]}) is not None
+    assert reproduction.archived("fig4_fc", tmp_path, match={"N": [8, 9]}) is None
+    assert reproduction.archived("fig4_2d", tmp_path, match=at) is None  # not made there
+    assert "has not been made" in reproduction.not_drawn("fig4_2d", tmp_path, match=at)
+
+
 def test_reproduction_rows_without_archive_say_not_yet_archived(tmp_path):
     rows = reproduction.rows(tmp_path)
     assert all(r.verdict == reproduction.NOT_ARCHIVED for r in rows
@@ -197,3 +225,19 @@ def test_bx_panels_draws_the_archive_only_on_another_grid():
     fig, drawn = plots.bx_panels(_bx(5), None, label="FC", N=8)
     assert drawn is None
     plots.plt.close("all")
+
+
+def test_panel_labels_above_moves_the_labels_out_of_the_axes():
+    """After panel_labels_above, each panel label sits above its axes (the region of the
+    curves is free), still at the left edge; other texts stay where they were."""
+    fig, axes = plots.subplots(1, 2)
+    other = axes[0].text(0.5, 0.5, "note", transform=axes[0].transAxes)
+    plots.panel_labels_above(axes)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax, letter in zip(axes, "ab", strict=True):
+        (label,) = [t for t in ax.texts if t.get_text() == f"({letter})"]
+        box, frame = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+        assert box.y0 >= frame.y1 - 1 and abs(box.x0 - frame.x0) < 0.05 * frame.width
+    assert other.get_position() == (0.5, 0.5)
+    plots.plt.close(fig)

@@ -86,7 +86,8 @@ def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
 def plot(ds: xr.Dataset, axes) -> None:
     """(a) max_a |μ_a − μ_a^ref| and (b) |Σ_xx/Σ_xx^ref − 1| against χ, one line per N
     (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted; ``axes``: two
-    matplotlib axes."""
+    matplotlib axes (their panel labels of :func:`ddlib.paper.plots.subplots`, if any, are
+    moved above the axes, clear of the curves)."""
     if not (hasattr(axes, "__len__") and len(axes) == 2
             and all(hasattr(ax, "semilogy") for ax in axes)):
         raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
@@ -110,3 +111,7 @@ def plot(ds: xr.Dataset, axes) -> None:
         ax.xaxis.set_minor_formatter("")
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].legend(fontsize=7)
+    # the deviations are largest at the smallest χ: the top-left corner is taken by curves
+    from ddlib.paper.plots import panel_labels_above
+
+    panel_labels_above(axes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "draw_lattice", "mf_branches", "bx_map", "bx_panels",
-           "LABELS", "COLORS"]
+__all__ = ["paper_style", "subplots", "panel_labels_above", "draw_lattice", "mf_branches",
+           "bx_map", "bx_panels", "LABELS", "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
 LABELS = {
@@ -69,8 +69,30 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: floa
     if nrows * ncols > 1:
         for k, ax in enumerate(axes.flat):
             ax.text(0.02, 0.97, f"({chr(97 + k)})", transform=ax.transAxes, va="top",
-                    ha="left", fontweight="bold")
+                    ha="left", fontweight="bold", gid=_PANEL_LABEL)
     return fig, axes
+
+
+_PANEL_LABEL = "panel-label"
+
+
+def panel_labels_above(axes) -> None:
+    """Move the panel labels (a), (b), … that :func:`subplots` writes into the top-left
+    corner of each panel to just above that corner, outside the axes: for panels whose
+    curves fill the corner (e.g. deviations that are largest at the smallest abscissa).
+
+    Parameters
+    ----------
+    axes : sequence of matplotlib Axes
+        Panels of :func:`subplots`; a panel without a label is left as it is.
+    """
+    if not hasattr(axes, "__iter__") or not all(hasattr(ax, "texts") for ax in axes):
+        raise TypeError(f"axes must be a sequence of matplotlib Axes, got {axes!r}")
+    for ax in axes:
+        for text in ax.texts:
+            if text.get_gid() == _PANEL_LABEL:
+                text.set_position((0.0, 1.02))
+                text.set_verticalalignment("bottom")
 
 
 def draw_lattice(ax, lattice, *, path: bool = False) -> None:

@@ -8,11 +8,15 @@ reproduction chapter. Nothing here is typed in from a previous run: change the d
 numbers change (``tests/test_paper.py`` checks it).
 
 Two helpers are used by the chain chapter as well: :func:`crossover_range` and
-:func:`mfqf_error`.
+:func:`mfqf_error`. Every chapter reads the archive through :func:`archived`: with
+``match={"Omega": Omega, ...}`` an entry made at other parameters than the chapter's is not
+returned (a rerun at Ω = 0.7 must not draw the paper's Ω = 0.5 curves beside its own), and
+:func:`not_drawn` gives the caption's sentence saying why.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +24,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Row", "NOT_ARCHIVED", "archived", "archive_cost", "crossover_range", "mfqf_error",
-           "bimodal_width",
+__all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "archive_cost", "crossover_range",
+           "mfqf_error", "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
            "ising_threshold_row", "ising_window_row", "ising_ratios", "ising_fig7_row",
@@ -104,17 +108,130 @@ def _arrays(name: str, x, y) -> tuple[np.ndarray, np.ndarray]:
 
 # ----------------------------------------------------------------------------- helpers
 
-def archived(name: str, directory: str | Path | None = None) -> xr.Dataset | None:
-    """The archived dataset ``name`` (:func:`ddlib.archive.load`), or None when the entry has
-    not been made: the chapters then draw only their own computation and say so."""
+#: How a matched option is written in a caption (LaTeX, as in the chapters).
+SYMBOLS = {"Omega": r"\Omega", "JZ": r"J\mathcal Z", "JzZ": r"J_z\mathcal Z",
+           "Delta": r"\Delta", "N": "N", "L": "L", "D": "D"}
+
+#: Relative tolerance within which a number of ``match`` equals the entry's option.
+MATCH_RTOL = 1e-12
+
+
+def _same(a, b) -> bool:
+    """Option values equal: numbers within :data:`MATCH_RTOL`, sequences element by element,
+    anything else exactly."""
+    num = (int, float, np.integer, np.floating)
+    if isinstance(a, num) and isinstance(b, num) and not isinstance(a, bool | np.bool_) \
+            and not isinstance(b, bool | np.bool_):
+        return bool(np.isclose(float(a), float(b), rtol=MATCH_RTOL, atol=0.0))
+    if isinstance(a, list | tuple | np.ndarray) and isinstance(b, list | tuple | np.ndarray):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _value(v) -> str:
+    if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
+        return f"{float(v):g}"
+    return str(v)
+
+
+def _equations(items) -> str:
+    return ", ".join(f"${SYMBOLS.get(k, k)} = {_value(v)}$" for k, v in items)
+
+
+def _mismatch(name: str, ds: xr.Dataset, match) -> str | None:
+    """The sentence saying why ``ds`` is not drawn beside a computation at ``match``, or None
+    when every option in ``match`` agrees."""
+    if match is None:
+        return None
+    if not hasattr(match, "items") or not all(isinstance(k, str) for k in match):
+        raise TypeError(f"match must be a mapping of option names to values, got {match!r}")
+    options = json.loads(ds.attrs["options"])
+    unknown = [k for k in match if k not in options]
+    if unknown:
+        raise ValueError(f"match names {unknown}, which the entry {name!r} does not have "
+                         f"(its options: {sorted(options)})")
+    differ = [(k, v) for k, v in match.items() if not _same(v, options[k])]
+    if not differ:
+        return None
+    return (f"The archived curves of `{name}` (at {_equations((k, options[k]) for k in match)})"
+            f" are not drawn: this build runs {_equations(differ)}.")
+
+
+def archived(name: str, directory: str | Path | None = None, *,
+             match=None) -> xr.Dataset | None:
+    """The archived dataset ``name`` (:func:`ddlib.archive.load`), or None when it is not to
+    be drawn beside the chapter's computation.
+
+    Parameters
+    ----------
+    name : str
+        An entry of :data:`ddlib.archive.ENTRIES`.
+    directory : str or Path, optional
+        The archive's folder (default ``results/``).
+    match : mapping, optional
+        The chapter's physical parameters, option name -> value (e.g.
+        ``{"Omega": Omega, "JZ": JZ}``), compared with the entry's options
+        (``json.loads(ds.attrs["options"])``): numbers within a relative
+        :data:`MATCH_RTOL`, sequences element by element, anything else exactly.
+
+    Returns
+    -------
+    xarray.Dataset or None
+        None when the entry has not been made, or when an option of ``match`` differs (a
+        rerun at other parameters must not draw curves at the paper's beside its own);
+        :func:`not_drawn` says which.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, or a key of ``match`` that the entry's options lack.
+    """
     from ddlib import archive
 
     if not isinstance(name, str) or name not in archive.ENTRIES:
         raise ValueError(f"name must be one of {sorted(archive.ENTRIES)}, got {name!r}")
     try:
-        return archive.load(name, directory)
+        ds = archive.load(name, directory)
     except FileNotFoundError:
         return None
+    return None if _mismatch(name, ds, match) is not None else ds
+
+
+def not_drawn(name: str, directory: str | Path | None = None, *, match=None) -> str | None:
+    r"""Why :func:`archived` returns None for the same arguments, as a caption sentence
+    (Markdown), or None when the entry is drawn.
+
+    Parameters
+    ----------
+    name, directory, match
+        As in :func:`archived`.
+
+    Returns
+    -------
+    str or None
+        For a missing entry, "The archive entry `NAME` has not been made (`python -m
+        ddlib.archive make NAME`)."; for a mismatch, the matched options at the entry's values
+        and the differing ones at the build's (example below).
+
+    Examples
+    --------
+    >>> not_drawn("mf_response", match={"Omega": 0.5, "JZ": 4.0}) is None
+    True
+    >>> print(not_drawn("mf_response", match={"Omega": 0.7, "JZ": 4.0}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    The archived curves of `mf_response` (at $\Omega = 0.5$, $J\mathcal Z = 4$) are not
+    drawn: this build runs $\Omega = 0.7$.
+    """
+    from ddlib import archive
+
+    if not isinstance(name, str) or name not in archive.ENTRIES:
+        raise ValueError(f"name must be one of {sorted(archive.ENTRIES)}, got {name!r}")
+    try:
+        ds = archive.load(name, directory)
+    except FileNotFoundError:
+        return (f"The archive entry `{name}` has not been made "
+                f"(`python -m ddlib.archive make {name}`).")
+    return _mismatch(name, ds, match)
 
 
 def archive_cost(names, directory: str | Path | None = None) -> str:
