@@ -70,9 +70,7 @@ def load() -> str:
 
 def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
     """Serial against ``workers`` dask processes on the archive's Fig. 3 sweeps."""
-    import logging
-
-    from dask.distributed import Client, LocalCluster, get_task_stream
+    from dask.distributed import Client, get_task_stream
 
     from ddlib.archive import ENTRIES
 
@@ -97,9 +95,8 @@ def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
         # the parallel run first: if the serial one is cut short, the target time is measured
 
         def on_cluster():
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                    Client(cluster) as client, get_task_stream(client) as stream:
+            with sweep.local_cluster(workers) as cluster, Client(cluster) as client, \
+                    get_task_stream(client) as stream:
                 out = sweep.hysteresis_set(sweeps, client=client, progress=False)
             return out, stream.data
 
@@ -163,13 +160,9 @@ def main() -> None:
                                  f"{tmp}/a")
         par, t_par = timed(lambda: sweep.hysteresis_many(**kwargs, workers=args.workers),
                            f"{tmp}/b")
-        import logging
+        from dask.distributed import Client
 
-        from dask.distributed import Client, LocalCluster
-
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                Client(cluster) as client:
+        with sweep.local_cluster(args.workers) as cluster, Client(cluster) as client:
             os.environ["DDLIB_CACHE"] = f"{tmp}/warm"
             sweep.hysteresis_many(model, lattice.hypercubic(4, 2), "Delta", [1.0],
                                   vary={"J": [1.0, 1.1]}, client=client, progress=False)

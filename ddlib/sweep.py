@@ -62,7 +62,8 @@ from tqdm import tqdm
 from .cache import cached
 
 __all__ = ["grid", "continuation", "with_fallback", "branch", "hysteresis", "hysteresis_many",
-           "hysteresis_set", "bistable_window", "describe", "run_parallel", "DIRECTIONS", "PAIRS"]
+           "hysteresis_set", "bistable_window", "describe", "run_parallel", "local_cluster",
+           "DIRECTIONS", "PAIRS"]
 
 DIRECTIONS = ("up", "down", "both")
 
@@ -529,6 +530,25 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+def local_cluster(workers: int = 2):
+    """The ``dask.distributed.LocalCluster`` that :func:`run_parallel` starts: ``workers``
+    processes of one thread each, no dashboard, and one task per worker at a time
+    (``worker-saturation`` 1.0; dask's default 1.1 hands a 1-thread worker two tasks, so a
+    queued task can wait behind a long one while another worker idles). Close it after use
+    (``with local_cluster(2) as cluster, Client(cluster) as client: ...``).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    import logging
+
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.ERROR)
+
+
 def run_parallel(tasks: Sequence[Callable[[], Any]], *, parallel: bool = True,
                  workers: int = 2, client=None, progress: bool = True,
                  desc: str | None = None) -> list:
@@ -562,7 +582,9 @@ def run_parallel(tasks: Sequence[Callable[[], Any]], *, parallel: bool = True,
     -----
     The tasks start in the order given (each is submitted with a lower priority than the
     one before): list the longest first, and 2 workers finish together (longest processing
-    time first, within 4/3 of the best schedule).
+    time first, within 4/3 of the best schedule). The local cluster gives each worker one
+    task at a time (``worker-saturation`` 1.0), so that a task waiting behind a long one on
+    the same worker cannot happen; with ``client`` the scheduler's own setting applies.
     """
     tasks = list(tasks)
     for task in tasks:
@@ -571,14 +593,11 @@ def run_parallel(tasks: Sequence[Callable[[], Any]], *, parallel: bool = True,
         return [task() for task in tqdm(tasks, desc=desc, disable=not progress)]
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    import logging
-
-    from dask.distributed import Client, LocalCluster, as_completed  # lazy: import ddlib fast
+    from dask.distributed import Client, as_completed  # lazy: import ddlib fast
 
     cluster = None
     if client is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = local_cluster(workers)
         client = Client(cluster)
     try:
         env = _worker_env()

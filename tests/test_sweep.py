@@ -429,7 +429,6 @@ def test_mfqf_needs_a_periodic_hypercubic_lattice():
 def client():
     """Two worker processes, one thread each (what parallel=True starts by itself)."""
     distributed = pytest.importorskip("dask.distributed")
-    import logging
     import sys
 
     import cloudpickle
@@ -437,11 +436,18 @@ def client():
     # the workers cannot import this test module: ship its functions by value
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = sweep.local_cluster(2)
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
+
+
+def test_the_local_cluster_gives_each_worker_one_task_at_a_time(client):
+    """run_parallel's cluster queues tasks on the scheduler (worker-saturation 1.0), so a
+    task listed early never waits on a busy worker while another one is free."""
+    sat = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+    assert sat == 1.0
+    assert all(w["nthreads"] == 1 for w in client.scheduler_info()["workers"].values())
 
 
 def _mf_point_mu(Delta, JZ):
@@ -670,6 +676,7 @@ BAD_INPUTS = [
     case(sweep.describe, _TINY, component="xw", param="component"),
     case(sweep.run_parallel, [relax, "task"], parallel=False, param="tasks"),
     case(sweep.run_parallel, [], workers=0, param="workers"),
+    case(sweep.local_cluster, 0, param="workers"),
 ]
 
 
