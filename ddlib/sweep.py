@@ -311,11 +311,14 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
     if not (isinstance(jump_tol, Real) and jump_tol > 0):
         raise ValueError(f"jump_tol must be a positive number, got {jump_tol!r}")
     walks = ("up", "down") if direction == "both" else (direction,)
-    records: list[dict] = []
-    jumps: dict[str, list] = {}
-    ends: dict[str, list] = {}
-    bar = tqdm(total=len(walks) * grid_values.size, desc=desc or name, disable=not progress)
+    scan = _scan(_stepper(solve, name, key, store, solver, param), param, grid_values, walks,
+                 observables, dims, jumped, progress, desc or name)
+    return scan.finish([_bisect(*job.args, jump_tol) for job in scan.pending])
 
+
+def _stepper(solve, name: str, key: Mapping[str, Any], store, solver, param: str):
+    """``step(value, previous, path) -> _Point``: one continuation point, cached under its
+    path from the start of its walk."""
     def step(value: float, previous: _Point | None, path: list[float]) -> _Point:
         fresh = []
 
@@ -326,9 +329,56 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
         kept = cached(name, compute, solver=solver, **key, param=param, path=path)
         return _Point(kept, fresh[0] if fresh else kept)
 
+    return step
+
+
+class _Bisection(NamedTuple):
+    """A jump found by a walk, to be located by :func:`_bisect` (``args`` without the
+    bracket tolerance): which walk, and the arguments."""
+
+    walk: str
+    args: tuple  # (step, jumped, on_branch, path, off, off_result)
+
+
+@dataclasses.dataclass
+class _Scan:
+    """The grid points of the walks of a :func:`continuation`, with the jumps they crossed
+    still to be bisected (``pending``, in walking order); ``finish`` assembles the Dataset
+    from the bisections' results (one per pending jump, same order)."""
+
+    records: list
+    shape: tuple
+    dims_coords: tuple
+    pending: list
+    observables: Callable
+    jumped: Callable | None
+
+    def finish(self, found: Sequence) -> xr.Dataset:
+        (walks, param, grid_values), dims = self.dims_coords
+        ds = _collect(self.records, self.shape, ("direction", param),
+                      {"direction": list(walks), param: grid_values}, dims)
+        if self.jumped is not None:
+            jumps: dict[str, list] = {w: [] for w in walks}
+            ends: dict[str, list] = {w: [] for w in walks}
+            for job, hit in zip(self.pending, found, strict=True):
+                if hit is not None:
+                    jumps[job.walk].append(hit[:2])
+                    ends[job.walk].append(_observe(self.observables, hit[2].kept))
+            ds.attrs["jumps"], ds.attrs["branch_ends"] = jumps, ends
+        return ds
+
+
+def _scan(step, param, grid_values, walks, observables, dims, jumped, progress,
+          desc) -> _Scan:
+    """Walk the grid in each direction of ``walks``, each point warm-started from the last
+    converged one; a jump between two converged points is recorded for bisection, which
+    does not change the walk (it goes on from the point past the jump)."""
+    records: list[dict] = []
+    pending: list[_Bisection] = []
+    bar = tqdm(total=len(walks) * grid_values.size, desc=desc, disable=not progress)
     for walk in walks:
         order = [float(v) for v in (grid_values if walk == "up" else grid_values[::-1])]
-        previous, previous_path, by_value, jumps[walk], ends[walk] = None, [], {}, [], []
+        previous, previous_path, by_value = None, [], {}
         for k, v in enumerate(order):
             path = order[:k + 1]
             point = step(v, previous, path)
@@ -336,20 +386,15 @@ def continuation(solve: Callable[[float, Any], Any], param: str, values: Sequenc
             if _converged(result):
                 if jumped is not None and previous is not None \
                         and jumped(previous.kept, result):
-                    found = _bisect(step, jumped, previous, previous_path, v, result, jump_tol)
-                    if found is not None:
-                        jumps[walk].append(found[:2])
-                        ends[walk].append(_observe(observables, found[2].kept))
+                    pending.append(_Bisection(walk, (step, jumped, previous, previous_path,
+                                                     v, result)))
                 previous, previous_path = point, path
             by_value[v] = _observe(observables, result)
             bar.update()
         records.extend(by_value[float(v)] for v in grid_values)
     bar.close()
-    ds = _collect(records, (len(walks), grid_values.size), ("direction", param),
-                  {"direction": list(walks), param: grid_values}, dims)
-    if jumped is not None:
-        ds.attrs["jumps"], ds.attrs["branch_ends"] = jumps, ends
-    return ds
+    return _Scan(records, (len(walks), grid_values.size), ((walks, param, grid_values), dims),
+                 pending, observables, jumped)
 
 
 class _Point(NamedTuple):
@@ -784,21 +829,19 @@ _CODE = {"mfqf": "ddlib.mfqf", "meanfield": ("ddlib.meanfield", "ddlib.sweep")}
 
 
 def _walk(solver, model, where, param, values, options, stable_only, jump, far_tol, tol,
-          jumped, name, walk, progress) -> xr.Dataset:
-    """One direction of :func:`hysteresis` (a task of its own in the parallel path)."""
+          jumped, name, walk, progress) -> _Scan:
+    """The grid walk of one direction of :func:`hysteresis` (a task of its own in the
+    parallel path), its jumps still to be bisected."""
     store = _mfqf_record if solver == "mfqf" else None
     fixed = {k: v for k, v in model.key().items() if k != param}
     key = {"model": fixed, "where": where, "options": options,
-           "stable_only": stable_only, "record": _RECORD_VERSION}
-    return continuation(
-        _solve_point(solver, model, param, where, options, stable_only), param, values,
-        observables=_observables, name=name, key=key, direction=walk, store=store,
-        desc=f"{name} {walk}",
-        dims={"eta_axis": ["a", "b", "R"]},
-        jumped=(jumped or _mu_jump(jump, far_tol))
-        if (tol is not None or jumped is not None) else None,
-        jump_tol=tol if tol is not None else 1.0, solver=_CODE[solver],
-        progress=progress)
+           "stable_only": stable_only, "record": _RECORD_VERSION, **_store_key(store)}
+    step = _stepper(_solve_point(solver, model, param, where, options, stable_only), name, key,
+                    store, _CODE[solver], param)
+    return _scan(step, param, values, (walk,), _observables, {"eta_axis": ["a", "b", "R"]},
+                 (jumped or _mu_jump(jump, far_tol))
+                 if (tol is not None or jumped is not None) else None,
+                 progress, f"{name} {walk}")
 
 
 def _assemble(walks: Sequence[xr.Dataset], param: str, tol, jump, far_tol) -> xr.Dataset:
@@ -956,13 +999,13 @@ def hysteresis(model, lattice, param: str, values, *, solver: str | None = None,
         For a bad ``model``, ``lattice`` (not periodic hypercubic for MFQF), ``param``,
         ``values``, ``solver``, ``jump`` or ``tol``; TypeError for wrong ``options``.
     """
-    tasks, finish, _ = _hysteresis_tasks(
+    sweep = _hysteresis_tasks(
         model, lattice, param, values, solver=solver, options=options,
         stable_only=stable_only, jump=jump, far_tol=far_tol, tol=tol, jumped=jumped,
         direction=direction, name=name, progress=progress and not parallel and client is None)
-    walks = run_parallel(tasks, parallel=parallel, workers=workers, client=client,
-                         progress=progress and (parallel or client is not None), desc=name)
-    return finish(walks)
+    (ds,) = _run_sweeps([sweep], parallel=parallel, workers=workers, client=client,
+                        progress=progress, desc=name or "sweep.hysteresis")
+    return ds
 
 
 def _hysteresis_tasks(model, lattice, param, values, *, solver=None, options=None,
@@ -994,7 +1037,61 @@ def _hysteresis_tasks(model, lattice, param, values, *, solver=None, options=Non
         ds.attrs["coupling"] = model.coupling
         return ds
 
-    return tasks, finish, _cost(solver, where) * grid_values.size
+    return _Sweep(tasks, finish, _cost(solver, where) * grid_values.size,
+                  tol if tol is not None else 1.0)
+
+
+class _Sweep(NamedTuple):
+    """A checked :func:`hysteresis` call: its walk tasks (one per direction, each returning
+    a :class:`_Scan`), the function assembling the finished walks, a cost estimate (sites x
+    points) and the width to which its jumps are bisected."""
+
+    tasks: list
+    finish: Callable
+    cost: int
+    jump_tol: float
+
+
+def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, client,
+                progress: bool, desc: str) -> list[xr.Dataset]:
+    """Run hysteresis sweeps in two rounds of independent tasks, on one cluster: first every
+    walk (the grid points of one direction, longest sweep first), then every jump those
+    walks crossed, each bisected as a task of its own (a walk goes on from the point past a
+    jump, so the bisections need only the walk's points on either side: the results are
+    those of bisecting inside the walk). Returns one Dataset per sweep."""
+    own = None
+    if parallel and client is None:
+        from dask.distributed import Client
+
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        own = local_cluster(workers)
+        client = Client(own)
+    shown = progress and (parallel or client is not None)
+    try:
+        jobs = sorted(((sw.cost, i, k, task) for i, sw in enumerate(sweeps)
+                       for k, task in enumerate(sw.tasks)), key=lambda job: -job[0])
+        done = run_parallel([job[3] for job in jobs], parallel=parallel, workers=workers,
+                            client=client, progress=shown, desc=desc)
+        scans = [[None] * len(sw.tasks) for sw in sweeps]
+        for (_, i, k, _), scan in zip(jobs, done, strict=True):
+            scans[i][k] = scan
+        cuts = sorted(((sweeps[i].cost, i, k, n, functools.partial(
+            _bisect, *job.args, sweeps[i].jump_tol))
+            for i, row in enumerate(scans) for k, scan in enumerate(row)
+            for n, job in enumerate(scan.pending)), key=lambda cut: -cut[0])
+        found = run_parallel([cut[4] for cut in cuts], parallel=parallel, workers=workers,
+                             client=client, progress=progress,
+                             desc=f"{desc}: branch ends") if cuts else []
+    finally:
+        if own is not None:
+            client.close()
+            own.close()
+    hits = [[[None] * len(scan.pending) for scan in row] for row in scans]
+    for (_, i, k, n, _), hit in zip(cuts, found, strict=True):
+        hits[i][k][n] = hit
+    return [sw.finish([scan.finish(h) for scan, h in zip(row, hrow, strict=True)])
+            for sw, row, hrow in zip(sweeps, scans, hits, strict=True)]
 
 
 def _cost(solver, where) -> int:
@@ -1010,7 +1107,9 @@ def hysteresis_set(sweeps: Sequence[Mapping[str, Any]], *, parallel: bool = True
 
     Each direction of each sweep is one task; tasks are started in decreasing order of
     (sites x points), which on 2 workers puts the two sweeps of the largest lattice on
-    different workers and fills in with the smaller ones. The results are the same as
+    different workers and fills in with the smaller ones. Then each jump a sweep crossed is
+    bisected (``tol``) as a task of its own, so that a direction with several branch ends
+    does not hold up the others. The results are the same as
     ``[hysteresis(**kw) for kw in sweeps]``.
 
     Parameters
@@ -1039,15 +1138,8 @@ def hysteresis_set(sweeps: Sequence[Mapping[str, Any]], *, parallel: bool = True
             raise ValueError(f"sweeps[{i}] must not set {sorted(bad)} (give them to "
                              f"hysteresis_set)")
         built.append(_hysteresis_tasks(**kw))
-    jobs = [(cost, i, k, task) for i, (tasks, _, cost) in enumerate(built)
-            for k, task in enumerate(tasks)]
-    jobs.sort(key=lambda job: -job[0])  # stable: equal costs keep their order
-    values = run_parallel([job[3] for job in jobs], parallel=parallel, workers=workers,
-                          client=client, progress=progress, desc="sweep.hysteresis_set")
-    walks = [[None] * len(tasks) for tasks, _, _ in built]
-    for (_, i, k, _), value in zip(jobs, values, strict=True):
-        walks[i][k] = value
-    return [finish(w) for (_, finish, _), w in zip(built, walks, strict=True)]
+    return _run_sweeps(built, parallel=parallel, workers=workers, client=client,
+                       progress=progress, desc="sweep.hysteresis_set")
 
 
 def describe(ds: xr.Dataset, label: str = "", indent: str = "", *,

@@ -498,7 +498,8 @@ def test_a_killed_worker_loses_no_finished_point(client, tmp_path):
 def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monkeypatch,
                                                                      tmp_path):
     """hysteresis_set on 2 workers (an MF sweep, cost 1 per point, and an MFQF sweep on 6²,
-    36 per point: submitted first) gives what separate serial hysteresis calls give."""
+    36 per point: submitted first) gives what separate serial hysteresis calls give; the
+    jumps the walks crossed are bisected afterwards, as tasks of their own."""
     from ddlib import lattice
 
     square = lattice.hypercubic(6, 2)
@@ -508,13 +509,16 @@ def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monk
                    values=np.linspace(1.0, 2.0, 3), direction="up")]
     started, run = [], sweep.run_parallel
 
-    def spy(tasks, **kwargs):  # the sweeps each task walks, in submission order
-        started.extend((task.args[2], task.args[12]) for task in tasks)
+    def spy(tasks, **kwargs):  # per round: the sweep each task walks, or "bisect"
+        started.append([(task.args[2], task.args[12]) if task.func is sweep._walk
+                        else task.func.__name__ for task in tasks])
         return run(tasks, **kwargs)
 
     monkeypatch.setattr(sweep, "run_parallel", spy)
     par = sweep.hysteresis_set(sweeps, client=client, progress=False)
-    assert started == [(square, "up"), (1.0, "up"), (1.0, "down")]
+    assert started[0] == [(square, "up"), (1.0, "up"), (1.0, "down")]
+    assert started[1] == ["_bisect", "_bisect"]  # the MF fold of each direction
+    assert np.isfinite(par[0].branch_end).all()
     monkeypatch.setenv("DDLIB_CACHE", str(tmp_path))
     ser = [sweep.hysteresis(**kw, progress=False) for kw in sweeps]
     for p, s in zip(par, ser, strict=True):
