@@ -23,12 +23,18 @@ results are checked identical; the task stream of the parallel run shows each ta
 worker and time (the balance).
 ``--L`` and ``--n`` shrink it (a reduced profile).
 
+``pair`` mode: how much two processes slow each other down on this machine, without dask:
+one MFQF sweep (one direction on L², no bisection) alone, then two copies of it at once in
+two plain processes (``multiprocessing``, spawn). The ratio (time of a copy beside another /
+time alone) bounds what any 2-worker run can reach: 2 / ratio.
+
 Usage::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/sweep.py
     python benchmarks/sweep.py --L 40 --n 41 --jz 4 5   # bigger
     python benchmarks/sweep.py fig3                      # the full Fig. 3 data (~40 min)
     python benchmarks/sweep.py fig3 --L 400 100 20 --n 31  # reduced profile
+    python benchmarks/sweep.py pair --L 120 --n 61       # two processes side by side
 """
 
 from __future__ import annotations
@@ -125,10 +131,39 @@ def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
     print(f"load average {load()} at end")
 
 
+def _pair_task(L: int, n: int) -> float:
+    """One sweep direction on L² (no bisection), from an empty cache: its wall time."""
+    os.environ["DDLIB_CACHE"] = "off"
+    lat = lattice.hypercubic(L, 2)
+    t = time.perf_counter()
+    sweep.hysteresis(Model(Delta=0.0, Omega=0.5, J=1.0), lat, "Delta",
+                     np.linspace(0.5, 3.5, n), direction="up", progress=False)
+    return time.perf_counter() - t
+
+
+def pair(L: int, n: int) -> None:
+    """The same sweep alone, then two copies at once in two processes."""
+    import multiprocessing
+
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load()} at start")
+    print(f"task: MFQF sweep up in Delta on {L}x{L}, {n} points, no bisection", flush=True)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:  # a fresh process, as each copy below
+        alone = pool.apply(_pair_task, (L, n))
+    print(f"alone: {alone:.1f} s; load average {load()}", flush=True)
+    with ctx.Pool(2) as pool:
+        both = pool.starmap(_pair_task, [(L, n), (L, n)])
+    print(f"two at once: {both[0]:.1f} s and {both[1]:.1f} s; load average {load()}")
+    ratio = max(both) / alone
+    print(f"slow-down of a copy beside another: {ratio:.2f}x; bound on 2 workers: "
+          f"{2 / ratio:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", nargs="?", choices=["maps", "fig3"], default="maps",
-                    help="maps: 2D sweeps at several JZ (default); fig3: the Fig. 3 data")
+    ap.add_argument("mode", nargs="?", choices=["maps", "fig3", "pair"], default="maps",
+                    help="maps: 2D sweeps at several JZ (default); fig3: the Fig. 3 data; "
+                         "pair: one sweep alone and two at once")
     ap.add_argument("--L", type=int, nargs="+", default=None,
                     help="maps: linear size of the L x L lattice (default 32); fig3: the "
                          "three sizes (1D, 2D, 3D; default the archive's 400 200 40)")
@@ -140,6 +175,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.mode == "fig3":
         fig3(args.L, args.n, args.workers)
+        return
+    if args.mode == "pair":
+        pair(120 if args.L is None else args.L[0], 61 if args.n is None else args.n)
         return
     args.L = 32 if args.L is None else args.L[0]
     args.n = 21 if args.n is None else args.n
