@@ -79,6 +79,17 @@ def test_order4_evolution_matches_exact_lindblad_dynamics(lat, model):
     assert ev.truncation_error[-1] < 1e-20
 
 
+def test_density_matrix_of_ten_spins_fits_in_memory_and_is_the_decayed_state():
+    """Without drive, every spin decays to |↓⟩ and stays there: the dense ρ of 10 sites
+    (4^10 Pauli coefficients, built one site at a time) is |↓…↓⟩⟨↓…↓|."""
+    ev = mpo.evolve(Model(Delta=1.0, Omega=0.0, J=0.7), lattice.chain(10, periodic=False), 8,
+                    0.25, 0.5)
+    rho = mpo.density_matrix(ev.state)
+    down = np.zeros(2**10)
+    down[-1] = 1.0  # basis (|↑⟩, |↓⟩): |↓…↓⟩ is the last state
+    np.testing.assert_allclose(rho, np.outer(down, down), atol=1e-12)
+
+
 @pytest.mark.parametrize("lat", [
     lattice.cylinder(3, 2),
     pytest.param(lattice.cylinder(4, 2), marks=pytest.mark.slow)], ids=["cyl3x2", "cyl4x2"])
