@@ -198,7 +198,8 @@ def _browse(page: Path, tmp_path: Path) -> dict:
            "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
            "--allow-file-access-from-files", "--virtual-time-budget=60000",
            "--dump-dom", probe_page.as_uri()]
-    for _ in range(2):  # a second try: on a loaded machine the first dump may come too early
+    for _ in range(4):  # more tries: on a loaded machine a dump may come too early, and
+        # chromium may exit without one (seen once on an idle machine: 1 page of 13)
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
         match = re.search(r'<pre id="ddbook-probe">(.*?)</pre>', res.stdout, re.S)
         if match:
