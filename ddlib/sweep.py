@@ -347,19 +347,21 @@ class _Scan:
     from the bisections' results (one per pending jump, same order)."""
 
     records: list
-    shape: tuple
-    dims_coords: tuple
+    walks: tuple
+    param: str
+    grid_values: np.ndarray
+    dims: Mapping | None
     pending: list
     observables: Callable
     jumped: Callable | None
 
     def finish(self, found: Sequence) -> xr.Dataset:
-        (walks, param, grid_values), dims = self.dims_coords
-        ds = _collect(self.records, self.shape, ("direction", param),
-                      {"direction": list(walks), param: grid_values}, dims)
+        ds = _collect(self.records, (len(self.walks), self.grid_values.size),
+                      ("direction", self.param),
+                      {"direction": list(self.walks), self.param: self.grid_values}, self.dims)
         if self.jumped is not None:
-            jumps: dict[str, list] = {w: [] for w in walks}
-            ends: dict[str, list] = {w: [] for w in walks}
+            jumps: dict[str, list] = {w: [] for w in self.walks}
+            ends: dict[str, list] = {w: [] for w in self.walks}
             for job, hit in zip(self.pending, found, strict=True):
                 if hit is not None:
                     jumps[job.walk].append(hit[:2])
@@ -393,8 +395,7 @@ def _scan(step, param, grid_values, walks, observables, dims, jumped, progress,
             bar.update()
         records.extend(by_value[float(v)] for v in grid_values)
     bar.close()
-    return _Scan(records, (len(walks), grid_values.size), ((walks, param, grid_values), dims),
-                 pending, observables, jumped)
+    return _Scan(records, tuple(walks), param, grid_values, dims, pending, observables, jumped)
 
 
 class _Point(NamedTuple):
@@ -1063,9 +1064,7 @@ def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, clien
     if parallel and client is None:
         from dask.distributed import Client
 
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        own = local_cluster(workers)
+        own = local_cluster(workers)  # checks workers
         client = Client(own)
     shown = progress and (parallel or client is not None)
     try:
