@@ -78,6 +78,9 @@ parser.add_argument("--Ns", type=int, nargs="+", default=[40, 80])
 parser.add_argument("--Deltas", type=float, nargs="+", default=[2.0, 2.5])
 parser.add_argument("--cyl", type=int, nargs=2, default=[12, 4])
 parser.add_argument("--cyl-chi", type=int, default=32)
+parser.add_argument("--keep-checkpoints", action="store_true",
+                    help="cylinder: keep every χ's final state, so that a later run with a longer "
+                         "ladder (same parameters, same DDLIB_CACHE) resumes from it")
 parser.add_argument("--report-only", action="store_true",
                     help="convergence: print the table of the stored points, compute nothing")
 args = parser.parse_args()
@@ -381,7 +384,7 @@ def cylinder_mode():
     lat = lattice.cylinder(Lx, Ly)
     model = Model(Delta=args.Delta, Omega=0.5, J=1.0)
     opts = mpo.MPOOptions(svd_method=paper["svd_method"], tol=args.tol, record_every=0.5,
-                          checkpoint_every=120.0)
+                          checkpoint_every=120.0, keep_checkpoints=args.keep_checkpoints)
     print_machine("cylinder")
     print(f"cylinder {Lx} x {Ly}, Delta = {args.Delta:g}, chis {args.chis}, dt = {paper['dt']}, "
           f"order 4, tol {args.tol:g}, t_max per stage {args.t_final:g}")
