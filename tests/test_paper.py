@@ -241,3 +241,17 @@ def test_panel_labels_above_moves_the_labels_out_of_the_axes():
         assert box.y0 >= frame.y1 - 1 and abs(box.x0 - frame.x0) < 0.05 * frame.width
     assert other.get_position() == (0.5, 0.5)
     plots.plt.close(fig)
+
+
+def test_prose_about_an_entry_follows_its_recipe_not_a_typed_copy():
+    """The chapters describe an archive entry from ``recipe`` (its options in ddlib.archive):
+    a copy, so a chapter cannot edit the recipe; numbers in powers of ten as in print."""
+    opt = reproduction.recipe("window_vs_L")
+    assert opt == archive.ENTRIES["window_vs_L"].options
+    opt["tol"] = 1.0
+    assert archive.ENTRIES["window_vs_L"].options["tol"] != 1.0
+    with pytest.raises(ValueError, match="name"):
+        reproduction.recipe("fig9")
+    assert [reproduction.tex_number(x) for x in (1e-3, 2e-3, 4e4, 0.5, 12)] == \
+        ["10^{-3}", r"2\cdot10^{-3}", r"4\cdot10^{4}", "0.5", "12"]
+    assert reproduction.tex_lattices([(1, 400), (2, 200), (3, 40)]) == "$400$, $200^2$, $40^3$"

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "archive_cost", "crossover_range",
+__all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "archive_cost", "recipe",
+           "tex_number", "tex_lattices", "crossover_range",
            "mfqf_error", "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
@@ -255,6 +256,36 @@ def archive_cost(names, directory: str | Path | None = None) -> str:
             took = f"{minutes:.0f} minutes" if minutes >= 1.5 else f"{minutes * 60:.0f} s"
             parts.append(f"`{name}` took {took} ({ds.attrs['machine']})")
     return "; ".join(parts)
+
+
+def recipe(name: str) -> dict:
+    """The options the archive entry ``name`` is made with (:data:`ddlib.archive.ENTRIES`), so
+    that prose describing an entry is computed from its recipe whether or not the file is
+    present (a copy: editing it changes nothing)."""
+    import copy
+
+    from ..archive import ENTRIES
+
+    if name not in ENTRIES:
+        raise ValueError(f"name: no archive entry {name!r}; entries: {', '.join(ENTRIES)}")
+    return copy.deepcopy(ENTRIES[name].options)
+
+
+def tex_number(x: float, digits: int = 1) -> str:
+    """``x`` in LaTeX powers of ten with ``digits`` significant figures, a mantissa of 1
+    omitted: ``1e-3`` → ``10^{-3}``, ``2e-3`` → ``2\\cdot10^{-3}``, ``40000`` →
+    ``4\\cdot10^{4}``; between 0.1 and 1000 the plain number (``0.5``, ``12``)."""
+    x = float(x)
+    if not np.isfinite(x) or x == 0 or 0.1 <= abs(x) < 1000:
+        return f"{x:.{max(digits, 3)}g}"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if float(mantissa) == 1 else f"{mantissa}\\cdot{power}"
+
+
+def tex_lattices(pairs, sep: str = ", ") -> str:
+    """Periodic lattices ``[(D, L), ...]`` as ``$L$`` (D = 1) or ``$L^D$``, joined by ``sep``."""
+    return sep.join(f"${int(L)}$" if int(D) == 1 else f"${int(L)}^{int(D)}$" for D, L in pairs)
 
 
 def crossover_range(Delta, mu_x) -> tuple[float, float, bool]:
