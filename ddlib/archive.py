@@ -631,23 +631,35 @@ def _map_runs(Ls: dict, JZ: list) -> list:
     return runs
 
 
-def _mpo_ladder(opt: dict, Delta: float, N: int, chis) -> dict:
+def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
     """Central μ, λ_xx, Σ_xx (and discarded weight, stationarity, seconds) of the open chain
-    at each χ of ``chis`` (``mpo.chi_ladder``: each χ warm-started from the previous one),
-    cached per (Δ, N) as plain numbers."""
+    of ``N`` sites, or of the ``N = (Lx, Ly)`` cylinder, at each χ of ``chis``
+    (``mpo.chi_ladder``: each χ warm-started from the previous one), cached per (Δ, N) as
+    plain numbers; also the spread of μ over the central column(s) (App. C's check), the
+    final |dμ/dt| and the time spent at each χ. ``opt["keep_states"]`` keeps each χ's final
+    MPS as a checkpoint, so that a longer ladder later resumes from it."""
     from . import lattice, mpo
     from .cache import cached
     from .model import Model
 
-    model = Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / 2)  # chain: 𝒵 = 2
-    lat = lattice.chain(N, periodic=False)
-    options = mpo.MPOOptions(svd_method="rsvd", tol=opt["tol"], record_every=0.5)
+    if np.ndim(N) == 0:
+        model = Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / 2)  # chain: 𝒵 = 2
+        lat = lattice.chain(int(N), periodic=False)
+    else:
+        model = Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / 4)  # cylinder: 𝒵 = 4
+        lat = lattice.cylinder(*(int(n) for n in N))
+    options = mpo.MPOOptions(svd_method="rsvd", tol=opt["tol"], record_every=0.5,
+                             keep_checkpoints=bool(opt.get("keep_states", False)))
 
     def compute():
         points = mpo.chi_ladder(model, lat, chis, dt=opt["dt"], t_max=opt["t_max"],
                                 options=options)
         out = {k: [float(v) for v in np.asarray(v[1])] for k, v in _mpo_vars(points, "x").items()}
         out["wall_time"] = [float(p.wall_time) for p in points]
+        out["spread"] = [float(np.ptp(p.mu_sites[p.evolution.center_sites], axis=0).max())
+                         for p in points]
+        out["drift"] = [float(p.drift) for p in points]
+        out["t_at_chi"] = [float(p.stages[-1]["t"]) for p in points]
         return out
 
     return cached("mpo.chi_ladder", compute, model=model, lattice=lat, chis=list(chis),
@@ -690,6 +702,59 @@ def _mpo_convergence_sample(ds: xr.Dataset) -> list:
     return [(f"{where}: μ_x", float(point.mu_x), ladder["mu_x"][0], 1e-6),
             (f"{where}: μ_z", float(point.mu_z), ladder["mu_z"][0], 1e-6),
             (f"{where}: Σ_xx", float(point.sigma_xx), ladder["sigma_xx"][0], 1e-5)]
+
+
+def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
+    from tqdm import tqdm
+
+    names = ("mu_x", "mu_y", "mu_z", "spread", "sigma_xx", "lambda_xx", "truncation_error",
+             "converged", "drift", "t_at_chi", "wall_time")
+    cases = [tuple(c) for c in opt["cases"]]
+    shape = (len(opt["Delta"]), len(cases), len(opt["chi"]))
+    data = {k: np.full(shape, np.nan) for k in names}
+    jobs = [(a, b) for a in range(shape[0]) for b in range(shape[1])]
+    for a, b in tqdm(jobs, desc="MPO cylinder convergence (Δ, Lx × Ly)", disable=not progress):
+        ladder = _mpo_ladder(opt, opt["Delta"][a], cases[b], opt["chi"])
+        for k in names:
+            data[k][a, b] = ladder[k]
+    (small,) = _cylinder_check(opt)
+    dims = ("Delta", "case", "chi")
+    ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
+                    coords={"Delta": opt["Delta"], "chi": opt["chi"],
+                            "Lx": ("case", [c[0] for c in cases]),
+                            "Ly": ("case", [c[1] for c in cases])})
+    ds["converged"] = ds.converged.astype(bool)
+    ds = ds.assign(**{f"check_{k}": ((), small[k][0]) for k in ("mu_x", "mu_z", "sigma_xx")})
+    for name, attrs in {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
+                        "chi": {"long_name": "bond dimension χ"},
+                        "Lx": {"long_name": "cylinder length L_x (open)"},
+                        "Ly": {"long_name": "cylinder circumference L_y (periodic)"},
+                        "spread": {"long_name": "largest spread of μ_a over the central "
+                                                "column(s)"},
+                        "drift": {"long_name": "|dμ/dt| of the central μ at the stop",
+                                  "units": "Γ"},
+                        "t_at_chi": {"long_name": "time evolved at this χ", "units": "1/Γ"},
+                        "wall_time": {"long_name": "wall time of the point (its ladder step)",
+                                      "units": "s"}}.items():
+        ds[name].attrs.update(attrs)
+    ds.attrs["title"] = (f"MPO convergence of the cylinder's central observables in L_x and χ, "
+                         f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']} (J = J𝒵/4)")
+    return ds
+
+
+def _cylinder_check(opt: dict) -> list:
+    return [_mpo_ladder({**opt, "keep_states": False}, opt["check_Delta"],
+                        tuple(opt["check_case"]), [opt["check_chi"]])]
+
+
+def _cylinder_convergence_sample(ds: xr.Dataset) -> list:
+    opt = json.loads(ds.attrs["options"])
+    (p,) = _cylinder_check(opt)
+    where = (f"{opt['check_case'][0]} × {opt['check_case'][1]} cylinder, "
+             f"χ = {opt['check_chi']}, Δ = {opt['check_Delta']}")
+    return [(f"{where}: μ_x", float(ds.check_mu_x), p["mu_x"][0], 1e-6),
+            (f"{where}: μ_z", float(ds.check_mu_z), p["mu_z"][0], 1e-6),
+            (f"{where}: Σ_xx", float(ds.check_sigma_xx), p["sigma_xx"][0], 1e-5)]
 
 
 ENTRIES: dict[str, Entry] = {e.name: e for e in [
@@ -808,6 +873,18 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
            "Delta": [2.0, 1.0], "N": [16, 24, 40, 80, 200], "chi": [16, 32, 64, 128, 300],
            "check_N": 16, "check_chi": 16, "check_Delta": 2.0},
           _mpo_convergence, _mpo_convergence_sample),
+    Entry("cylinder_convergence", "Figs. 3, 8 (accuracy of the cylinder's MPO points)",
+          "Central μ, its spread over the central columns (App. C's translation check), λ_xx "
+          "and Σ_xx of the Lx × 4 cylinder at Ω = 0.5, J𝒵 = 4 (J = 1), Δ = 1.75 (where the "
+          "paper went to χ = 600), each Lx a χ ladder (mpo.chi_ladder, fast route, δt = 0.25, "
+          "order 4, stationary to 1e-4, each stage at most t = 40), each χ's final state kept "
+          "so that a longer ladder resumes from it. The freshness check recomputes the "
+          "3 × 4 cylinder at χ = 16.",
+          ("ddlib.mpo",),
+          {"Omega": 0.5, "JZ": 4.0, "dt": 0.25, "t_max": 40.0, "tol": 1e-4,
+           "Delta": [1.75], "cases": [[12, 4]], "chi": [16, 32, 64, 128],
+           "keep_states": True, "check_case": [3, 4], "check_chi": 16, "check_Delta": 1.75},
+          _cylinder_convergence, _cylinder_convergence_sample),
 ]}
 
 
