@@ -62,6 +62,7 @@ BAD_INPUTS = [
     case(reproduction.ising_fig7_row, "fig5_7_ising", param="ising"),
     case(reproduction.ising_ratios, "zoom", param="zoom"),
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
+    case(reproduction.translation_row, "cylinder_convergence", param="cylinder"),
     case(reproduction.appendix_a_row, "fig4_fc", None, param="fc"),
     case(reproduction.rows, 3, param="directory"),
     case(reproduction.rows, "/no/such/folder", param="directory"),
@@ -102,6 +103,29 @@ def test_reproduction_numbers_follow_the_archived_data():
     moved = reproduction.ising_window_row(ising.assign(branch_end=ends))
     assert moved.numbers["upper"] == 2.5
     assert moved.verdict.startswith("differs")
+
+
+def _cylinder(spread):
+    """A cylinder_convergence-like dataset: 8 × 4 and 12 × 4, χ = 16, 32 (12 × 4 at 32 not
+    computed), μ = (0.2, 0.4, -0.6)."""
+    shape = (1, 2, 2)
+    ds = xr.Dataset({f"mu_{a}": (("Delta", "case", "chi"), np.full(shape, v))
+                     for a, v in zip("xyz", (0.2, 0.4, -0.6), strict=True)},
+                    coords={"Delta": [1.75], "chi": [16, 32], "Lx": ("case", [8, 12]),
+                            "Ly": ("case", [4, 4])})
+    values = np.full(shape, spread)
+    values[0, 1, 1] = np.nan
+    return ds.assign(spread=(("Delta", "case", "chi"), values))
+
+
+def test_translation_row_reads_the_longest_cylinder_at_its_largest_computed_chi():
+    """App. C: the relative spread of the central μ is spread / max |μ_a| of the longest
+    Lx × 4 cylinder at its last computed χ; the paper's 'order 1e-4' is met up to 5e-4."""
+    row = reproduction.translation_row(_cylinder(6e-5))
+    assert row.numbers == {"relative_spread": pytest.approx(1e-4), "Lx": 12, "chi": 16}
+    assert row.verdict == "agrees"
+    assert reproduction.translation_row(_cylinder(6e-4)).verdict.startswith("differs")
+    assert reproduction.translation_row(None).verdict == reproduction.NOT_ARCHIVED
 
 
 def test_window_rows_follow_the_archived_branch_ends():
