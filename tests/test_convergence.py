@@ -72,7 +72,47 @@ def test_plot_draws_both_panels():
     plt.close(fig)
 
 
+def _ladder(spread=1e-5) -> xr.Dataset:
+    """A cylinder χ ladder, μ_x = 0.2 + 0.1 (16/χ)³ on 8 × 4 and 12 × 4 at Δ = 1.75; the last
+    rung of 12 × 4 not computed yet (NaN)."""
+    chi = CHI.astype(float)
+    mu_x = np.stack([0.2 + 0.1 * (16 / chi) ** 3] * 2)[None]
+    mu_x[0, 1, -1] = np.nan
+    dims = ("Delta", "case", "chi")
+    return xr.Dataset({"mu_x": (dims, mu_x), "mu_y": (dims, 0.4 + 0 * mu_x),
+                       "mu_z": (dims, -0.6 + 0 * mu_x), "spread": (dims, spread + 0 * mu_x)},
+                      coords={"Delta": [1.75], "chi": CHI, "Lx": ("case", [8, 12]),
+                              "Ly": ("case", [4, 4])})
+
+
+def test_cylinder_steps_are_the_moves_of_mu_between_successive_chi():
+    conv = convergence.cylinder_steps(_ladder())
+    steps = conv.step.sel(Delta=1.75).isel(case=0).values
+    expect = 0.1 * np.abs(np.diff((16 / CHI) ** 3))
+    assert np.isnan(steps[0]) and steps[1:] == pytest.approx(expect)
+    assert np.isnan(conv.step.sel(Delta=1.75).isel(case=1).values[-1])
+    assert float(conv.relative_spread.isel(Delta=0, case=0, chi=0)) == pytest.approx(1e-5 / 0.6)
+
+
+def test_converged_chi_is_the_first_rung_within_the_tolerance_of_the_next():
+    # steps: 0.0875, 0.0109, 0.00137 (16 → 32 → 64 → 128): none below 1e-3 on 12 × 4 (its
+    # 128 missing); on 8 × 4 a tolerance of 2e-3 is first met by χ = 64 against 128
+    got = convergence.cylinder_converged_chi(_ladder(), mu_tol=2e-3)
+    assert got == {(1.75, 8, 4): 64, (1.75, 12, 4): None}
+    assert convergence.cylinder_converged_chi(_ladder())[(1.75, 8, 4)] is None
+
+
+def test_plot_cylinder_draws_both_panels():
+    fig, axes = plt.subplots(1, 2)
+    convergence.plot_cylinder(_ladder(), axes)
+    assert all(ax.lines for ax in axes)
+    plt.close(fig)
+
+
 BAD_INPUTS = [
+    case(convergence.cylinder_steps, _table(), param="ds"),
+    case(convergence.cylinder_converged_chi, _ladder(), mu_tol=-1.0, param="mu_tol"),
+    case(convergence.plot_cylinder, _ladder(), [None], param="axes"),
     case(convergence.deviations, xr.Dataset(), param="ds"),
     case(convergence.chosen, _table(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),

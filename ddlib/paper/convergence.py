@@ -12,6 +12,10 @@ is *at the paper's accuracy* when
 and the cheapest such point is the one with the least :math:`N\chi^2` (ties: the smaller N),
 the order of the benchmark tables (``benchmarks/README.md``); a step costs between
 :math:`N\chi^2` and :math:`N\chi^3` (below and above the χ³ regime of the gates).
+
+The cylinder (entry ``cylinder_convergence``, over (Δ, Lx × Ly, χ)) has no reference beyond
+the last rung of its χ ladder, so what is measured there is the step of the central μ between
+successive χ and the spread of μ over the central columns (:func:`cylinder_steps`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["deviations", "chosen", "chosen_for_all", "plot"]
+__all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
+           "cylinder_converged_chi", "plot_cylinder"]
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
@@ -112,6 +117,76 @@ def plot(ds: xr.Dataset, axes) -> None:
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].legend(fontsize=7)
     # the deviations are largest at the smallest χ: the top-left corner is taken by curves
+    from ddlib.paper.plots import panel_labels_above
+
+    panel_labels_above(axes)
+
+
+def _check_cylinder(ds) -> None:
+    if not isinstance(ds, xr.Dataset) or not {"mu_x", "spread", "Lx"} <= set(ds.variables):
+        raise TypeError("ds must be the archived cylinder_convergence Dataset")
+
+
+def cylinder_steps(ds: xr.Dataset) -> xr.Dataset:
+    r"""The cylinder's convergence in χ, per (Δ, case) and χ:
+
+    ``step`` :math:`= \max_a|\mu_a(\chi_k) - \mu_a(\chi_{k-1})|`, how far the central μ
+    moved from the previous rung (NaN at the first χ); ``relative_spread``, the spread of μ over
+    the central column(s) relative to :math:`\max_a|\mu_a|` (App. C's translation check).
+    Rungs not yet computed are NaN."""
+    _check_cylinder(ds)
+    mu = xr.concat([ds.mu_x, ds.mu_y, ds.mu_z], "a")
+    step = abs(mu - mu.shift(chi=1)).max("a", skipna=False)
+    return xr.Dataset({"step": step, "relative_spread": ds.spread / abs(mu).max("a")})
+
+
+def cylinder_converged_chi(ds: xr.Dataset, mu_tol: float = MU_TOL) -> dict:
+    """Per (Δ, Lx, Ly): the smallest χ of the ladder whose central μ is within ``mu_tol`` of
+    the next rung's (the step to it is below ``mu_tol``), or None when no computed pair of
+    rungs is that close yet.
+
+    Returns
+    -------
+    dict
+        ``{(Delta, Lx, Ly): chi or None}``.
+    """
+    _check_tols(mu_tol, SIGMA_TOL)
+    steps = cylinder_steps(ds).step
+    out = {}
+    for d in ds.Delta.values:
+        for k in range(ds.sizes["case"]):
+            s = steps.sel(Delta=d).isel(case=k).values
+            ok = [j - 1 for j in range(1, s.size) if np.isfinite(s[j]) and s[j] < mu_tol]
+            out[(float(d), int(ds.Lx[k]), int(ds.Ly[k]))] = \
+                int(ds.chi[ok[0]]) if ok else None
+    return out
+
+
+def plot_cylinder(ds: xr.Dataset, axes) -> None:
+    """(a) the step of the central μ between successive χ and (b) the relative spread over the
+    central column(s), against χ, one colour per Lx × Ly and one marker per Δ; dotted: the
+    1e-3 tolerance in μ and the paper's 1e-4 spread (App. C)."""
+    _check_cylinder(ds)
+    if not (hasattr(axes, "__len__") and len(axes) == 2
+            and all(hasattr(ax, "semilogy") for ax in axes)):
+        raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
+    conv = cylinder_steps(ds)
+    styles = ["o-", "s--", "^:"]
+    for a, d in enumerate(ds.Delta.values):
+        for k in range(ds.sizes["case"]):
+            label = (f"{int(ds.Lx[k])} × {int(ds.Ly[k])}"
+                     + (rf", $\Delta = {float(d):g}$" if ds.sizes["Delta"] > 1 else ""))
+            for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
+                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % 3],
+                            color=f"C{k}", ms=3.5, lw=1.2, label=label if var == "step" else None)
+    for ax, tol, name in zip(axes, (MU_TOL, 1e-4), (
+            r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
+            r"spread of $\mu$ over the centre / $\max_a|\mu_a|$"), strict=True):
+        ax.axhline(tol, color="k", ls=":", lw=1)
+        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
+        ax.set_xticks(ds.chi.values, [str(int(c)) for c in ds.chi.values])
+        ax.xaxis.set_minor_formatter("")
+    axes[0].legend(fontsize=7)
     from ddlib.paper.plots import panel_labels_above
 
     panel_labels_above(axes)
