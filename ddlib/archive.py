@@ -662,8 +662,8 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
         out["t_at_chi"] = [float(p.stages[-1]["t"]) for p in points]
         return out
 
-    return cached("mpo.chi_ladder", compute, model=model, lattice=lat, chis=list(chis),
-                  dt=opt["dt"], t_max=opt["t_max"], options=options)
+    return cached("mpo.chi_ladder", compute, solver="ddlib.mpo", model=model, lattice=lat,
+                  chis=list(chis), dt=opt["dt"], t_max=opt["t_max"], options=options)
 
 
 def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:

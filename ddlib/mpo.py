@@ -1153,7 +1153,10 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
 
 
 def _key(name: str, **params) -> str:
-    return make_key(name, **params)
+    """Checkpoint key: the parameters and the code of this solver and the ddlib modules it
+    imports (not the whole package: a checkpoint of hours survives an edit of the book's
+    support code or of another solver)."""
+    return make_key(name, solver=__name__, **params)
 
 
 def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, order: int = 4,

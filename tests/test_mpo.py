@@ -524,6 +524,24 @@ def test_finished_checkpoints_are_deleted_unless_kept(tmp_path):
     np.testing.assert_array_equal(again.mu_sites, first.mu_sites)
 
 
+def test_a_kept_checkpoint_survives_an_edit_outside_the_solver(monkeypatch, tmp_path):
+    """Checkpoint keys hold the code of ddlib.mpo and the modules it imports, not of the whole
+    package: an hours-long ladder resumes after an edit of, say, the book's support code (here
+    the package fingerprint is made to change and mpo's to stay)."""
+    from ddlib import cache
+
+    model, lat = Model(Delta=1.5, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    kept = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0, tol=1e-3,
+                          keep_checkpoints=True)
+    first = mpo.steady_state(model, lat, 16, dt=0.1, t_max=20.0, options=kept)
+    real = cache._fingerprint
+    monkeypatch.setattr(cache, "_fingerprint", lambda modules, root, package: "edited"
+                        if modules is None else real(modules, root, package))
+    again = mpo.steady_state(model, lat, 16, dt=0.1, t_max=20.0, options=kept)
+    assert again.stages[-1]["resumed"]
+    np.testing.assert_array_equal(again.mu_sites, first.mu_sites)
+
+
 def test_chi_ladder_resumes_at_the_interrupted_chi_and_cleans_up(monkeypatch, tmp_path):
     """A χ ladder (8, 16, 32) killed during χ = 32 resumes there from the kept χ = 16 state
     (the finished χ return from their checkpoints) and ends where an uninterrupted ladder
