@@ -102,6 +102,25 @@ def test_converged_chi_is_the_first_rung_within_the_tolerance_of_the_next():
     assert convergence.cylinder_converged_chi(_ladder())[(1.75, 8, 4)] is None
 
 
+def test_cylinder_points_are_the_longest_cylinder_at_its_largest_computed_chi():
+    pts = convergence.cylinder_points(_ladder())
+    assert (pts["Lx"], pts["Ly"]) == (12, 4) and list(pts["chi"]) == [64]
+    assert pts["mu"][0] == pytest.approx([0.2 + 0.1 * (16 / 64) ** 3, 0.4, -0.6])
+    last = convergence.cylinder_last_step(_ladder(), 1.75)
+    assert (last["chi_a"], last["chi_b"]) == (32, 64)
+    assert last["step"] == pytest.approx(0.1 * ((16 / 32) ** 3 - (16 / 64) ** 3))
+
+
+def test_cylinder_report_says_whether_the_ladder_reached_the_tolerance():
+    ds = _ladder().assign(**{k: (("Delta", "case", "chi"), np.zeros((1, 2, 4)))
+                             for k in ("truncation_error", "drift", "t_at_chi", "wall_time")},
+                          converged=(("Delta", "case", "chi"), np.ones((1, 2, 4), bool)))
+    text = convergence.cylinder_report(ds, mu_tol=2e-3)
+    assert text.count("| 8 × 4 |") == 4 and text.count("| 12 × 4 |") == 3  # 12 × 4's 128: NaN
+    assert "8 × 4, Δ = 1.75: from χ = 64 to 128" in text and "χ = 64 is within 0.002" in text
+    assert "12 × 4, Δ = 1.75: from χ = 32 to 64" in text and "no rung is yet within" in text
+
+
 def test_plot_cylinder_draws_both_panels():
     fig, axes = plt.subplots(1, 2)
     convergence.plot_cylinder(_ladder(), axes)
@@ -113,6 +132,8 @@ BAD_INPUTS = [
     case(convergence.cylinder_steps, _table(), param="ds"),
     case(convergence.cylinder_converged_chi, _ladder(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.plot_cylinder, _ladder(), [None], param="axes"),
+    case(convergence.cylinder_last_step, _ladder(), 2.0, param="Delta"),
+    case(convergence.cylinder_points, None, param="ds"),
     case(convergence.deviations, xr.Dataset(), param="ds"),
     case(convergence.chosen, _table(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),

@@ -24,7 +24,8 @@ import numpy as np
 import xarray as xr
 
 __all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
-           "cylinder_converged_chi", "plot_cylinder"]
+           "cylinder_converged_chi", "cylinder_points", "cylinder_last_step", "cylinder_report",
+           "plot_cylinder"]
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
@@ -160,6 +161,93 @@ def cylinder_converged_chi(ds: xr.Dataset, mu_tol: float = MU_TOL) -> dict:
             out[(float(d), int(ds.Lx[k]), int(ds.Ly[k]))] = \
                 int(ds.chi[ok[0]]) if ok else None
     return out
+
+
+def _longest(ds: xr.Dataset) -> int:
+    return max(range(ds.sizes["case"]), key=lambda k: (int(ds.Lx[k]), int(ds.Ly[k])))
+
+
+def cylinder_points(ds: xr.Dataset) -> dict:
+    """The MPO points of Figs. 3a and 8: the longest cylinder's central μ at each Δ, at the
+    largest χ computed there (Δ without any computed χ are left out).
+
+    Returns
+    -------
+    dict
+        ``{"Lx", "Ly": int, "Delta": ndarray (n,), "chi": ndarray of int (n,),
+        "mu": ndarray (n, 3), "spread": ndarray (n,)}``.
+    """
+    _check_cylinder(ds)
+    one = ds.isel(case=_longest(ds))
+    rows = []
+    for d in one.Delta.values:
+        done = np.flatnonzero(np.isfinite(one.mu_x.sel(Delta=d).values))
+        if done.size:
+            p = one.sel(Delta=d).isel(chi=int(done[-1]))
+            rows.append((float(d), int(p.chi), [float(p[f"mu_{a}"]) for a in "xyz"],
+                         float(p.spread)))
+    return {"Lx": int(one.Lx), "Ly": int(one.Ly),
+            "Delta": np.array([r[0] for r in rows]), "chi": np.array([r[1] for r in rows]),
+            "mu": np.array([r[2] for r in rows]).reshape(-1, 3),
+            "spread": np.array([r[3] for r in rows])}
+
+
+def cylinder_last_step(ds: xr.Dataset, Delta: float) -> dict:
+    """The last computed rung of the longest cylinder's ladder at ``Delta`` against the one
+    before: ``{"chi_a", "chi_b", "step", "spread_a", "spread_b"}`` (the step of the central μ
+    and the absolute spreads over the central column(s)); ValueError when fewer than two rungs
+    are computed there."""
+    _check_cylinder(ds)
+    if not np.isclose(ds.Delta, Delta).any():
+        raise ValueError(f"Delta: {Delta!r} is not among the entry's {ds.Delta.values}")
+    one = ds.isel(case=_longest(ds)).sel(Delta=Delta, method="nearest")
+    step = cylinder_steps(ds).step.isel(case=_longest(ds)).sel(Delta=Delta, method="nearest")
+    done = np.flatnonzero(np.isfinite(step.values))
+    if not done.size:
+        raise ValueError(f"Delta: fewer than two rungs computed at Δ = {Delta:g}")
+    j = int(done[-1])
+    return {"chi_a": int(ds.chi[j - 1]), "chi_b": int(ds.chi[j]), "step": float(step[j]),
+            "spread_a": float(one.spread[j - 1]), "spread_b": float(one.spread[j])}
+
+
+def cylinder_report(ds: xr.Dataset, mu_tol: float = MU_TOL) -> str:
+    """Markdown for chapter ``mpo``: one table row per computed rung (central μ, step from the
+    previous χ, relative spread, discarded weight, stationarity, time and wall time at χ),
+    then per (Δ, cylinder) what the last step shows against ``mu_tol`` and the paper's 1e-4
+    spread."""
+    _check_tols(mu_tol, SIGMA_TOL)
+    steps, first = cylinder_steps(ds), cylinder_converged_chi(ds, mu_tol)
+    rows = ["| cylinder | Δ | χ | central μ | step from the previous χ | relative spread | "
+            "discarded weight | stationary (\\|dμ/dt\\|) | time at χ | wall time |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for d in ds.Delta.values:
+        for k in range(ds.sizes["case"]):
+            one, st = ds.sel(Delta=d).isel(case=k), steps.sel(Delta=d).isel(case=k)
+            size = f"{int(one.Lx)} × {int(one.Ly)}"
+            for j, chi in enumerate(ds.chi.values):
+                if not np.isfinite(one.mu_x[j]):
+                    continue
+                mu = ", ".join(f"{float(one[f'mu_{a}'][j]):.5f}" for a in "xyz")
+                step = "—" if not np.isfinite(st.step[j]) else f"{float(st.step[j]):.1e}"
+                rows.append(
+                    f"| {size} | {d:g} | {int(chi)} | ({mu}) | {step} | "
+                    f"{float(st.relative_spread[j]):.1e} | {float(one.truncation_error[j]):.1e} "
+                    f"| {'yes' if bool(one.converged[j]) else 'no'} ({float(one.drift[j]):.0e}) "
+                    f"| {float(one.t_at_chi[j]):g} | {float(one.wall_time[j]) / 60:.1f} min |")
+            done = np.flatnonzero(np.isfinite(st.step.values))
+            if not done.size:
+                continue
+            j, chi_c = int(done[-1]), first[(float(d), int(one.Lx), int(one.Ly))]
+            notes.append(
+                f"- {size}, Δ = {d:g}: from χ = {int(ds.chi[j - 1])} to {int(ds.chi[j])} the "
+                f"central μ moves by {float(st.step[j]):.1e}; "
+                + (f"χ = {chi_c} is within {mu_tol:g} of the next rung. " if chi_c is not None
+                   else f"no rung is yet within {mu_tol:g} of the next: the ladder must go "
+                   "further to show that accuracy. ")
+                + f"The relative spread at χ = {int(ds.chi[j])} is "
+                f"{float(st.relative_spread[j]):.1e} (the paper: $10^{{-4}}$ at χ = 400).")
+    return "\n".join(rows) + "\n\n" + "\n".join(notes)
 
 
 def plot_cylinder(ds: xr.Dataset, axes) -> None:
