@@ -63,6 +63,7 @@ BAD_INPUTS = [
     case(reproduction.ising_ratios, "zoom", param="zoom"),
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
     case(reproduction.translation_row, "cylinder_convergence", param="cylinder"),
+    case(reproduction.mpo_2d_row, "cylinder_convergence", None, param="cylinder"),
     case(reproduction.appendix_a_row, "fig4_fc", None, param="fc"),
     case(reproduction.rows, 3, param="directory"),
     case(reproduction.rows, "/no/such/folder", param="directory"),
@@ -126,6 +127,35 @@ def test_translation_row_reads_the_longest_cylinder_at_its_largest_computed_chi(
     assert row.verdict == "agrees"
     assert reproduction.translation_row(_cylinder(6e-4)).verdict.startswith("differs")
     assert reproduction.translation_row(None).verdict == reproduction.NOT_ARCHIVED
+
+
+def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():
+    """Figs. 3a, 8: a cylinder whose μ_x is MFQF 2D's (up sweep) at Δ = 1, 1.75 and 3 agrees;
+    moving its Δ = 3 point by 0.05 makes it differ; without a low-Δ point it cannot agree."""
+    mfqf = archive.load("fig3_mfqf")
+    up = mfqf.sel(D=2, direction="up")
+    deltas = [1.0, 1.75, 3.0]
+    mu = np.interp(deltas, up.Delta.values[np.isfinite(up.mu_x.values)],
+                   up.mu_x.values[np.isfinite(up.mu_x.values)])
+
+    def cylinder(mu_x, ds=deltas):
+        shape = (len(ds), 1, 1)
+        return xr.Dataset({"mu_x": (("Delta", "case", "chi"), np.reshape(mu_x, shape)),
+                           "mu_y": (("Delta", "case", "chi"), np.full(shape, 0.3)),
+                           "mu_z": (("Delta", "case", "chi"), np.full(shape, -0.6)),
+                           "spread": (("Delta", "case", "chi"), np.full(shape, 1e-5))},
+                          coords={"Delta": ds, "chi": [128], "Lx": ("case", [12]),
+                                  "Ly": ("case", [4])})
+
+    row = reproduction.mpo_2d_row(cylinder(mu + 1e-3), mfqf)
+    assert row.verdict == "agrees"
+    assert row.numbers["errors"][3.0] == pytest.approx(1e-3)
+    moved = reproduction.mpo_2d_row(cylinder(mu + [0, 0, 0.05]), mfqf)
+    assert moved.verdict.startswith("differs") and moved.numbers["max_outside"] == \
+        pytest.approx(0.05)
+    one_side = reproduction.mpo_2d_row(cylinder(mu[1:], deltas[1:]), mfqf)
+    assert "low-Δ side" in one_side.verdict
+    assert reproduction.mpo_2d_row(None, mfqf).verdict == reproduction.NOT_ARCHIVED
 
 
 def test_window_rows_follow_the_archived_branch_ends():
