@@ -46,16 +46,11 @@ PROFILES: dict[str, dict[str, dict]] = {
         "fast": {"t_validation": 3.0, "N": 16, "chi": 16, "dt": 0.2,
                  "svd_method": "rsvd", "t_max": 20.0, "tol": 1e-3,
                  "Delta": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0],
-                 "mfqf_L": 100, "n_mfqf": 14, "cylinder": (3, 4), "cyl_chi": 24,
-                 "cyl_chis": [12, 24], "cyl_Delta": [1.0, 3.0], "mfqf_L2": 20,
-                 "ladder_chis": [6, 12, 24]},
+                 "mfqf_L": 100, "n_mfqf": 14},
         "paper": {"t_validation": 5.0, "N": 80, "chi": 64,
                   "dt": 0.25, "svd_method": "rsvd", "t_max": 25.0, "tol": 1e-4,
                   "Delta": [0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0],
-                  "mfqf_L": 400, "n_mfqf": 80, "cylinder": (12, 4), "cyl_chi": 400,
-                  "cyl_chis": [100, 200, 400], "cyl_Delta": [1.0, 1.5, 1.75, 2.0, 2.5, 3.0],
-                  "mfqf_L2": 200,
-                  "ladder_chis": [16, 32, 64, 128]},
+                  "mfqf_L": 400, "n_mfqf": 80},
     },
     "chain": {
         "fast": {"N": 16, "chi": 16, "dt": 0.2, "svd_method": "rsvd", "t_max": 20.0,
@@ -77,8 +72,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                  "mpo_t_max": 20.0, "mpo_tol": 1e-3},
         "paper": {"Delta": (0.5, 3.5, 121), "L": {1: 400, 2: 200, 3: 40}, "n_curve": 20001,
                   "JZ": (0.0, 10.0, 1001), "jump": 0.15, "jump_tol": 1e-4,
-                  "cylinder": (12, 4), "cyl_chi": 400, "cyl_chis": [100, 200, 400],
-                  "cyl_Delta": [1.0, 1.5, 1.75, 2.0, 2.5, 3.0], "ladder_chis": [16, 32, 64, 128],
+                  # the 12 × 4 cylinder points (hours each) are read from the archive entry
+                  # cylinder_convergence, at the largest χ computed for each Δ
+                  "cylinder": "archived", "ladder_chis": [16, 32, 64, 128],
                   "mpo_dt": 0.25, "mpo_t_max": 25.0, "mpo_tol": 1e-4},
     },
     # the archive page reads results/ (and rechecks a cheap sample): one page in both profiles
