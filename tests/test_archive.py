@@ -101,3 +101,11 @@ BAD_INPUTS = [
 
 
 test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
+
+
+def test_compute_time_counts_the_points_of_a_resumed_make():
+    """A make that reads every point from the cache takes seconds; an entry that records its
+    points' own wall time reports that instead."""
+    ds = xr.Dataset(attrs={"wall_time_s": 14.0})
+    assert archive.compute_time(ds) == 14.0
+    assert archive.compute_time(ds.assign_attrs(points_wall_time_s=7200.0)) == 7200.0

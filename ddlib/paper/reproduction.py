@@ -252,7 +252,9 @@ def archive_cost(names, directory: str | Path | None = None) -> str:
         if ds is None:
             parts.append(f"`{name}` has not been made yet")
         else:
-            minutes = float(ds.attrs["wall_time_s"]) / 60
+            from ..archive import compute_time
+
+            minutes = compute_time(ds) / 60
             took = f"{minutes:.0f} minutes" if minutes >= 1.5 else f"{minutes * 60:.0f} s"
             parts.append(f"`{name}` took {took} ({ds.attrs['machine']})")
     return "; ".join(parts)
