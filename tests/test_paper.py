@@ -135,14 +135,15 @@ def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():
     mfqf = archive.load("fig3_mfqf")
     up = mfqf.sel(D=2, direction="up")
     deltas = [1.0, 1.75, 3.0]
-    mu = np.interp(deltas, up.Delta.values[np.isfinite(up.mu_x.values)],
-                   up.mu_x.values[np.isfinite(up.mu_x.values)])
+    ok = np.isfinite(up.mu_x.values)
+    mu, mu_z = (np.interp(deltas, up.Delta.values[ok], up[v].values[ok]) for v in ("mu_x", "mu_z"))
 
     def cylinder(mu_x, ds=deltas):
         shape = (len(ds), 1, 1)
         return xr.Dataset({"mu_x": (("Delta", "case", "chi"), np.reshape(mu_x, shape)),
                            "mu_y": (("Delta", "case", "chi"), np.full(shape, 0.3)),
-                           "mu_z": (("Delta", "case", "chi"), np.full(shape, -0.6)),
+                           "mu_z": (("Delta", "case", "chi"),
+                                    np.reshape(mu_z[-len(ds):], shape)),
                            "spread": (("Delta", "case", "chi"), np.full(shape, 1e-5))},
                           coords={"Delta": ds, "chi": [128], "Lx": ("case", [12]),
                                   "Ly": ("case", [4])})
