@@ -134,6 +134,7 @@ BAD_INPUTS = [
     case(convergence.plot_cylinder, _ladder(), [None], param="axes"),
     case(convergence.cylinder_last_step, _ladder(), 2.0, param="Delta"),
     case(convergence.cylinder_points, None, param="ds"),
+    case(convergence.cylinder_report, _ladder(), mu_tol=0.0, param="mu_tol"),
     case(convergence.deviations, xr.Dataset(), param="ds"),
     case(convergence.chosen, _table(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),

@@ -277,6 +277,10 @@ def tex_number(x: float, digits: int = 1) -> str:
     """``x`` in LaTeX powers of ten with ``digits`` significant figures, a mantissa of 1
     omitted: ``1e-3`` → ``10^{-3}``, ``2e-3`` → ``2\\cdot10^{-3}``, ``40000`` →
     ``4\\cdot10^{4}``; between 0.1 and 1000 the plain number (``0.5``, ``12``)."""
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"x must be a real number, got {x!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"digits must be a positive integer, got {digits!r}")
     x = float(x)
     if not np.isfinite(x) or x == 0 or 0.1 <= abs(x) < 1000:
         return f"{x:.{max(digits, 3)}g}"
@@ -287,6 +291,11 @@ def tex_number(x: float, digits: int = 1) -> str:
 
 def tex_lattices(pairs, sep: str = ", ") -> str:
     """Periodic lattices ``[(D, L), ...]`` as ``$L$`` (D = 1) or ``$L^D$``, joined by ``sep``."""
+    try:
+        pairs = [(int(D), int(L)) for D, L in pairs]
+    except (TypeError, ValueError):
+        raise TypeError(f"pairs must be a sequence of (D, L) integer pairs, got {pairs!r}") \
+            from None
     return sep.join(f"${int(L)}$" if int(D) == 1 else f"${int(L)}^{int(D)}$" for D, L in pairs)
 
 
