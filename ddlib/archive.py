@@ -666,6 +666,13 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
                   chis=list(chis), dt=opt["dt"], t_max=opt["t_max"], options=options)
 
 
+#: Labels shared by the MPO ladder entries (mpo_convergence, cylinder_convergence).
+_LADDER_ATTRS = {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
+                 "chi": {"long_name": "bond dimension χ"},
+                 "wall_time": {"long_name": "wall time of the point (its ladder step)",
+                               "units": "s"}}
+
+
 def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:
     from tqdm import tqdm
 
@@ -682,11 +689,7 @@ def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": opt["Delta"], "N": opt["N"], "chi": opt["chi"]})
     ds["converged"] = ds.converged.astype(bool)
-    for name, attrs in {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
-                        "N": {"long_name": "chain length N"},
-                        "chi": {"long_name": "bond dimension χ"},
-                        "wall_time": {"long_name": "wall time of the point (its ladder step)",
-                                      "units": "s"}}.items():
+    for name, attrs in {**_LADDER_ATTRS, "N": {"long_name": "chain length N"}}.items():
         ds[name].attrs.update(attrs)
     ds.attrs["title"] = (f"MPO convergence of the open chain's central observables in N and χ, "
                          f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']}; reference: the largest (N, χ)")
@@ -721,6 +724,8 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from .mpo import _one_thread  # the initializer mpo.steady_states uses
+
         with ProcessPoolExecutor(max_workers=workers,
                                  mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_one_thread) as pool:
@@ -743,28 +748,19 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds = ds.assign(**{f"check_{k}": ((), small[k][0]) for k in ("mu_x", "mu_z", "sigma_xx")})
     # the ladders' own wall times, whichever run (or session) computed them
     ds.attrs["points_wall_time_s"] = float(np.nansum(data["wall_time"]))
-    for name, attrs in {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
-                        "chi": {"long_name": "bond dimension χ"},
+    for name, attrs in {**_LADDER_ATTRS,
                         "Lx": {"long_name": "cylinder length L_x (open)"},
                         "Ly": {"long_name": "cylinder circumference L_y (periodic)"},
                         "spread": {"long_name": "largest spread of μ_a over the central "
                                                 "column(s)"},
                         "drift": {"long_name": "|dμ/dt| of the central μ at the stop",
                                   "units": "Γ"},
-                        "t_at_chi": {"long_name": "time evolved at this χ", "units": "1/Γ"},
-                        "wall_time": {"long_name": "wall time of the point (its ladder step)",
-                                      "units": "s"}}.items():
+                        "t_at_chi": {"long_name": "time evolved at this χ", "units": "1/Γ"}
+                        }.items():
         ds[name].attrs.update(attrs)
     ds.attrs["title"] = (f"MPO convergence of the cylinder's central observables in L_x and χ, "
                          f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']} (J = J𝒵/4)")
     return ds
-
-
-def _one_thread() -> None:
-    """Worker initializer: one BLAS/numba thread per process (parallelism by processes)."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "NUMBA_NUM_THREADS"):
-        os.environ[var] = "1"
 
 
 def _cylinder_check(opt: dict) -> list:

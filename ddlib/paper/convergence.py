@@ -89,14 +89,27 @@ def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
     return _cheapest(ok)
 
 
+def _check_axes(axes) -> None:
+    if not (hasattr(axes, "__len__") and len(axes) == 2
+            and all(hasattr(ax, "semilogy") for ax in axes)):
+        raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
+
+
+def _chi_axes(axes, chis, tols, names) -> None:
+    """Both panels against χ on a log axis ticked at ``chis``, each tolerance dotted."""
+    for ax, tol, name in zip(axes, tols, names, strict=True):
+        ax.axhline(tol, color="k", ls=":", lw=1)
+        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
+        ax.set_xticks(chis, [str(int(c)) for c in chis])
+        ax.xaxis.set_minor_formatter("")
+
+
 def plot(ds: xr.Dataset, axes) -> None:
     """(a) max_a |μ_a − μ_a^ref| and (b) |Σ_xx/Σ_xx^ref − 1| against χ, one line per N
     (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted; ``axes``: two
     matplotlib axes (their panel labels of :func:`ddlib.paper.plots.subplots`, if any, are
     moved above the axes, clear of the curves)."""
-    if not (hasattr(axes, "__len__") and len(axes) == 2
-            and all(hasattr(ax, "semilogy") for ax in axes)):
-        raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
+    _check_axes(axes)
     dev = deviations(ds)
     colors = {int(n): f"C{k}" for k, n in enumerate(ds.N.values)}
     styles = ["o-", "s--", "^:"]
@@ -108,13 +121,8 @@ def plot(ds: xr.Dataset, axes) -> None:
                             label=f"N = {int(n)}" if a == 0 and var == "dmu" else None)
         axes[1].plot([], [], styles[a % 3], color="0.4", ms=3.5, lw=1.2,
                      label=rf"$\Delta = {float(d):g}$")
-    for ax, tol, name in zip(axes, (MU_TOL, SIGMA_TOL), (
-            r"$\max_a|\mu_a - \mu_a^{\rm ref}|$",
-            r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$"), strict=True):
-        ax.axhline(tol, color="k", ls=":", lw=1)
-        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
-        ax.set_xticks(ds.chi.values, [str(int(c)) for c in ds.chi.values])
-        ax.xaxis.set_minor_formatter("")
+    _chi_axes(axes, ds.chi.values, (MU_TOL, SIGMA_TOL), (
+        r"$\max_a|\mu_a - \mu_a^{\rm ref}|$", r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$"))
     axes[0].legend(fontsize=7, ncol=2)
     axes[1].legend(fontsize=7)
     # the deviations are largest at the smallest χ: the top-left corner is taken by curves
@@ -255,9 +263,7 @@ def plot_cylinder(ds: xr.Dataset, axes) -> None:
     central column(s), against χ, one colour per Lx × Ly and one marker per Δ; dotted: the
     1e-3 tolerance in μ and the paper's 1e-4 spread (App. C)."""
     _check_cylinder(ds)
-    if not (hasattr(axes, "__len__") and len(axes) == 2
-            and all(hasattr(ax, "semilogy") for ax in axes)):
-        raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
+    _check_axes(axes)
     conv = cylinder_steps(ds)
     styles = ["o-", "s--", "^:"]
     for a, d in enumerate(ds.Delta.values):
@@ -267,13 +273,9 @@ def plot_cylinder(ds: xr.Dataset, axes) -> None:
             for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
                 ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % 3],
                             color=f"C{k}", ms=3.5, lw=1.2, label=label if var == "step" else None)
-    for ax, tol, name in zip(axes, (MU_TOL, 1e-4), (
-            r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
-            r"spread of $\mu$ over the centre / $\max_a|\mu_a|$"), strict=True):
-        ax.axhline(tol, color="k", ls=":", lw=1)
-        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
-        ax.set_xticks(ds.chi.values, [str(int(c)) for c in ds.chi.values])
-        ax.xaxis.set_minor_formatter("")
+    _chi_axes(axes, ds.chi.values, (MU_TOL, 1e-4), (
+        r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
+        r"relative spread of $\mu$ (centre)"))
     axes[0].legend(fontsize=7)
     from ddlib.paper.plots import panel_labels_above
 
