@@ -1045,6 +1045,46 @@ class _Checkpoint:
             with contextlib.suppress(OSError):
                 self.path.unlink()
 
+    def adopt(self) -> dict | None:
+        """The most advanced checkpoint in the same directory whose key differs from this
+        one's only in the code fingerprint, the ddlib version or the warm start
+        (``initial``): a state of the same evolution (model, lattice, χ, δt, order, options)
+        left by an earlier code version, or reached from another start. Finished ones first,
+        then the most steps; None when there is none (a file that does not load is skipped)."""
+        if self.path is None or not self.path.parent.is_dir():
+            return None
+        want = _adoption_key(self.key)
+        best, rank = None, None
+        for path in self.path.parent.glob("*.npz"):
+            if path == self.path:
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    meta = json.loads(str(f["meta"]))
+                    if _adoption_key(meta["key"]) != want:
+                        continue
+                    r = (bool(meta["done"]), int(meta["n"]), path.stat().st_mtime)
+                    if rank is not None and r <= rank:
+                        continue
+                    out = {name: f[name] for name in ("times", "mus", "traces", "errors",
+                                                      "bonds")}
+                    out["tensors"] = [f[f"T{i}"] for i in range(meta["N"])]
+            except Exception:  # noqa: BLE001, S112 - an unreadable file is not a candidate
+                continue
+            out["meta"], out["path"] = meta, path
+            best, rank = out, r
+        return best
+
+
+def _adoption_key(key: str) -> str:
+    """A checkpoint key without what cannot change the evolution's fixed point: the code
+    fingerprint, the version and the warm start."""
+    k = json.loads(key)
+    k.pop("code", None)
+    k.pop("version", None)
+    k.get("params", {}).pop("initial", None)
+    return json.dumps(k, sort_keys=True)
+
 
 # --------------------------------------------------------------------------------------------
 # the evolution loop
@@ -1061,30 +1101,47 @@ def _stationarity(times: np.ndarray, mu_c: np.ndarray, tol: float,
     return moved < tol, float(np.abs(slope).max())
 
 
+def _restore(state: _PauliMPS, stepper: _Stepper, saved: dict) -> None:
+    """Put a checkpoint's MPS (tensors, centre, site order, discarded weight, generator)
+    and sweep sense into ``state`` and ``stepper``."""
+    meta = saved["meta"]
+    state.tensors = [np.array(T) for T in saved["tensors"]]
+    state.center, state.discarded = int(meta["center"]), float(meta["discarded"])
+    state.order = np.array(meta.get("order", range(len(state.tensors))), dtype=int)
+    state.position = np.argsort(state.order)
+    state.rng.bit_generator.state = meta["rng"]
+    stepper.ascending = bool(meta["ascending"])
+
+
 def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, options, *,
-         tol, window, stop, key, progress, desc, t0=0.0, history=(), keep_final=True):
+         tol, window, stop, key, progress, desc, t0=0.0, history=(), keep_final=True,
+         adopt: dict | None = None):
     """Evolve ``state`` (in place) by ``n_steps`` steps, recording every ``every``, resuming
     from and writing checkpoints under ``key`` (with ``history``, the earlier stages' info);
-    at the end the checkpoint is brought up to date (``keep_final``) or deleted.
-    Returns the Evolution, this stage's info and the history (the stored one on resume)."""
+    at the end the checkpoint is brought up to date (``keep_final``) or deleted. With
+    ``adopt`` (a checkpoint of the same evolution under another code version or warm start,
+    :meth:`_Checkpoint.adopt`) and no checkpoint under ``key``, the evolution starts from
+    its state with fresh records: the run then goes on until the current code finds it
+    stationary. Returns the Evolution, this stage's info and the history (the
+    stored one on resume)."""
     start = time.perf_counter()
     stepper = _Stepper(model, lattice, dt, order, options.pauli_scale, options.swap_route)
     center = _center_sites(lattice)
     ckpt = _Checkpoint(key, options.checkpoint_every)
     rec = {"times": [], "mus": [], "traces": [], "errors": [], "bonds": []}
-    wall0, n, done, resumed = 0.0, 0, False, False
+    wall0, n, done, resumed, adopted = 0.0, 0, False, False, None
     saved = ckpt.load()
     if saved is not None:
         meta = saved["meta"]
-        state.tensors = [np.array(T) for T in saved["tensors"]]
-        state.center, state.discarded = int(meta["center"]), float(meta["discarded"])
-        state.order = np.array(meta.get("order", range(len(state.tensors))), dtype=int)
-        state.position = np.argsort(state.order)
-        state.rng.bit_generator.state = meta["rng"]
-        stepper.ascending = bool(meta["ascending"])
+        _restore(state, stepper, saved)
         rec = {name: list(saved[name]) for name in rec}
         n, wall0, done, resumed = int(meta["n"]), float(meta["wall"]), bool(meta["done"]), True
         t0, history = float(rec["times"][0]), list(meta["history"])
+    elif adopt is not None:
+        _restore(state, stepper, adopt)
+        old = json.loads(adopt["meta"]["key"])
+        adopted = {"code": old.get("code"), "steps": int(adopt["meta"]["n"]),
+                   "wall_time": float(adopt["meta"]["wall"]), "file": adopt["path"].name}
 
     def record(n):
         tr, mu = state.magnetization()
@@ -1136,7 +1193,10 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
     crit = f"|Δμ_center| < {tol:g} over the last {window:g}"
     message = (f"{status}; {'stationary' if conv else 'NOT stationary'} ({crit}); "
                f"|dμ/dt| = {drift:.1e}; discarded weight {state.discarded:.2e}, max bond "
-               f"{state.max_bond()}" + ("; resumed from a checkpoint" if resumed else ""))
+               f"{state.max_bond()}" + ("; resumed from a checkpoint" if resumed else "")
+               + (f"; started from the state of the same evolution kept by code "
+                  f"{adopted['code']} ({adopted['steps']} steps, {adopted['wall_time']:.0f} s)"
+                  if adopted else ""))
     envs = state.environments()
     ev = Evolution(
         times=np.array(rec["times"], dtype=float), mu_sites=mu_sites,
@@ -1149,7 +1209,8 @@ def _run(model, lattice, state: _PauliMPS, chi, dt, order, n_steps, every, optio
         message=message, model=model, lattice=lattice, success=finite, drift=drift)
     return ev, {"chi": int(chi), "dt": float(dt), "order": int(order), "t": n * dt,
                 "steps": n, "wall_time": wall, "mu": ev.mu_center[-1].tolist(),
-                "converged": conv, "resumed": resumed}, list(history)
+                "converged": conv, "resumed": resumed,
+                **({"adopted": adopted} if adopted else {})}, list(history)
 
 
 def _key(name: str, **params) -> str:
@@ -1283,6 +1344,14 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
     its MPS is the start of the final stage (no warm-up stages), otherwise the warm-up
     starts from the product state of its magnetization.
 
+    A rerun resumes from its own checkpoint. Without one, a checkpoint of the same final
+    stage (same model, lattice, χ, δt, order, options) left by another version of this
+    code or reached from another warm start, e.g. a kept ladder computed before an edit of
+    this module, is the start of the final stage instead, which then runs until the
+    current code finds it stationary: hours of evolution are not redone for an edit that
+    leaves the physics alone, and a change of the physics is evolved away. The message and
+    ``stages[-1]["adopted"]`` say so.
+
     Parameters
     ----------
     model, lattice, chi, dt, order
@@ -1329,11 +1398,13 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
                 order=int(order), options=options.physics(), route=route, initial=start_key)
     keys = [_key("mpo.steady_state.stage", stage=k, **base) for k in range(len(plan))]
     # resume: the latest stage with a checkpoint restarts from it
-    first = 0
-    for k in range(len(plan) - 1, 0, -1):
-        if _Checkpoint(keys[k], options.checkpoint_every).load() is not None:
-            first = k
-            break
+    found = next((k for k in range(len(plan) - 1, -1, -1)
+                  if _Checkpoint(keys[k], options.checkpoint_every).load() is not None), None)
+    first, adopt = found or 0, None
+    if found != len(plan) - 1:  # no state of the last stage: one of another code or start?
+        adopt = _Checkpoint(keys[-1], options.checkpoint_every).adopt()
+        if adopt is not None:
+            first = len(plan) - 1
     stages, t0 = [], 0.0
     for k, (c, step, p, tol) in enumerate(plan):
         if k < first:
@@ -1346,7 +1417,8 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
         ev, info, stages = _run(
             model, lattice, state, c, step, p, n_steps, stage_every, stage_opts, tol=tol,
             window=options.window, stop=True, key=keys[k], progress=progress,
-            desc=f"MPO stage {k + 1}/{len(plan)} χ={c}", t0=t0, history=stages)
+            desc=f"MPO stage {k + 1}/{len(plan)} χ={c}", t0=t0, history=stages,
+            adopt=adopt if last else None)
         stages.append(info)
         t0 = sum(g["t"] for g in stages)
         if k > 0:

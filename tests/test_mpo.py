@@ -542,6 +542,37 @@ def test_a_kept_checkpoint_survives_an_edit_outside_the_solver(monkeypatch, tmp_
     np.testing.assert_array_equal(again.mu_sites, first.mu_sites)
 
 
+def test_a_kept_ladder_is_adopted_after_an_edit_of_the_solver(monkeypatch, tmp_path):
+    """After an edit of ddlib.mpo itself (its fingerprint made to change) the keys of a kept
+    χ ladder no longer match, but the steady state does not depend on the path: each rung's
+    last stage starts from the kept state of the same evolution and runs only until the
+    edited code finds it stationary (one stationarity window, instead of the transient),
+    ending at the same steady state, itself within 1e-4 of exact diagonalisation. A kept
+    state of another detuning is not adopted."""
+    from ddlib import cache
+
+    model, lat = Model(Delta=2.0, Omega=0.5, J=2.0), lattice.chain(6, periodic=False)
+    opts = mpo.MPOOptions(record_every=0.5, checkpoint_every=0.0, tol=1e-6, cutoff=0.0,
+                          warmup_chi=8, keep_checkpoints=True)
+    first = mpo.chi_ladder(model, lat, [8, 16, 32], dt=0.25, t_max=40.0, options=opts)
+    real = cache._fingerprint
+    monkeypatch.setattr(cache, "_fingerprint", lambda modules, root, package: "edited"
+                        if modules is not None and "ddlib.mpo" in modules
+                        else real(modules, root, package))
+    again = mpo.chi_ladder(model, lat, [8, 16, 32], dt=0.25, t_max=40.0, options=opts)
+    for a, b in zip(first, again, strict=True):
+        (stage,) = b.stages  # the warm-up stages are not redone
+        assert "adopted" in stage, (stage, b.message)
+        assert stage["adopted"]["code"] != "edited" and not stage["resumed"]
+        assert "kept by code" in b.message and b.converged
+        assert stage["t"] <= opts.window + 0.5 < sum(g["t"] for g in a.stages)
+        assert np.abs(b.mu_sites - a.mu_sites).max() < 1e-5
+    assert np.abs(again[-1].mu_sites.mean(0) - exact.steady_state(model, lat).mu).max() < 1e-4
+    other = mpo.steady_state(model.replace(Delta=2.1), lat, 8, dt=0.25, t_max=40.0,
+                             options=opts)
+    assert not any("adopted" in g for g in other.stages)
+
+
 def test_chi_ladder_resumes_at_the_interrupted_chi_and_cleans_up(monkeypatch, tmp_path):
     """A χ ladder (8, 16, 32) killed during χ = 32 resumes there from the kept χ = 16 state
     (the finished χ return from their checkpoints) and ends where an uninterrupted ladder
