@@ -128,7 +128,29 @@ def test_plot_cylinder_draws_both_panels():
     plt.close(fig)
 
 
+def test_cylinder_lengths_are_compared_at_the_largest_common_chi():
+    """8 × 4 has χ = 16 … 128, 12 × 4 only up to 64: the lengths meet at χ = 64; the report
+    gives the change from 8 to 12 and the longest one's distance to a reference."""
+    c = convergence.cylinder_lengths(_ladder())
+    assert list(c["Lx"]) == [8, 12] and c["Ly"] == 4 and list(c["chi"]) == [64]
+    assert c["mu"].shape == (1, 2, 3)
+    assert c["mu"][0, :, 0] == pytest.approx([0.2 + 0.1 * (16 / 64) ** 3] * 2)
+    ref = np.array([[0.25, 0.4, -0.62]])
+    text = convergence.length_report(_ladder(), ref, label="MFQF 200²")
+    assert "| Δ | χ | 8 × 4 | 12 × 4 | change 8 → 12 | MFQF 200² | 12 × 4 − MFQF 200² |" in text
+    assert f"{0.2 + 0.1 / 64 - 0.25:+.3f}, +0.020" in text
+    fig, axes = plt.subplots(1, 2)
+    convergence.plot_lengths(_ladder(), axes, ref)
+    assert all(len(ax.lines) == 2 for ax in axes)
+    plt.close(fig)
+
+
 BAD_INPUTS = [
+    case(convergence.cylinder_lengths, _ladder().assign_coords(Ly=("case", [4, 6])),
+         param="ds"),
+    case(convergence.length_report, _ladder(), np.zeros((2, 3)), param="reference"),
+    case(convergence.length_report, _ladder(), label="", param="label"),
+    case(convergence.plot_lengths, _ladder(), [None], param="axes"),
     case(convergence.cylinder_steps, _table(), param="ds"),
     case(convergence.cylinder_converged_chi, _ladder(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.plot_cylinder, _ladder(), [None], param="axes"),

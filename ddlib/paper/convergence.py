@@ -25,7 +25,7 @@ import xarray as xr
 
 __all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
            "cylinder_converged_chi", "cylinder_points", "cylinder_last_step", "cylinder_report",
-           "plot_cylinder"]
+           "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths"]
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
@@ -260,19 +260,21 @@ def cylinder_report(ds: xr.Dataset, mu_tol: float = MU_TOL) -> str:
 
 def plot_cylinder(ds: xr.Dataset, axes) -> None:
     """(a) the step of the central μ between successive χ and (b) the relative spread over the
-    central column(s), against χ, one colour per Lx × Ly and one marker per Δ; dotted: the
-    1e-3 tolerance in μ and the paper's 1e-4 spread (App. C)."""
+    central column(s), against χ, one marker per Δ and one colour per Lx × Ly (per Δ when
+    there is one cylinder); dotted: the 1e-3 tolerance in μ and the paper's 1e-4 spread
+    (App. C)."""
     _check_cylinder(ds)
     _check_axes(axes)
     conv = cylinder_steps(ds)
-    styles = ["o-", "s--", "^:"]
+    styles = ["o-", "s--", "^:", "D-.", "v-", "P--"]
     for a, d in enumerate(ds.Delta.values):
         for k in range(ds.sizes["case"]):
             label = (f"{int(ds.Lx[k])} × {int(ds.Ly[k])}"
                      + (rf", $\Delta = {float(d):g}$" if ds.sizes["Delta"] > 1 else ""))
+            color = f"C{a % 10}" if ds.sizes["case"] == 1 else f"C{k % 10}"
             for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
-                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % 3],
-                            color=f"C{k}", ms=3.5, lw=1.2, label=label if var == "step" else None)
+                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % 6],
+                            color=color, ms=3.5, lw=1.2, label=label if var == "step" else None)
     _chi_axes(axes, ds.chi.values, (MU_TOL, 1e-4), (
         r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
         r"relative spread of $\mu$ (centre)"))
@@ -280,3 +282,90 @@ def plot_cylinder(ds: xr.Dataset, axes) -> None:
     from ddlib.paper.plots import panel_labels_above
 
     panel_labels_above(axes)
+
+
+def cylinder_lengths(ds: xr.Dataset) -> dict:
+    """The central μ against the cylinder's length (entry ``cylinder_length``): per Δ, every
+    length's μ at the largest χ computed for all of them there (one χ per Δ, so that the
+    lengths are compared at equal bond dimension; Δ where some length has no rung are left
+    out). All cases must share one circumference L_y.
+
+    Returns
+    -------
+    dict
+        ``{"Ly": int, "Lx": ndarray of int (m,), "Delta": ndarray (n,), "chi": ndarray of int
+        (n,), "mu": ndarray (n, m, 3)}``, lengths in increasing order.
+    """
+    _check_cylinder(ds)
+    if np.unique(ds.Ly.values).size != 1:
+        raise ValueError(f"ds: the cylinders must share one circumference, got L_y = "
+                         f"{sorted(set(int(v) for v in ds.Ly.values))}")
+    order = np.argsort(ds.Lx.values, kind="stable")
+    rows = []
+    for d in ds.Delta.values:
+        one = ds.sel(Delta=d).isel(case=order)
+        done = np.flatnonzero(np.isfinite(one.mu_x.values).all(axis=0))
+        if done.size:
+            p = one.isel(chi=int(done[-1]))
+            rows.append((float(d), int(p.chi),
+                         np.stack([p[f"mu_{a}"].values for a in "xyz"], axis=-1)))
+    return {"Ly": int(ds.Ly[0]), "Lx": ds.Lx.values[order].astype(int),
+            "Delta": np.array([r[0] for r in rows]), "chi": np.array([r[1] for r in rows]),
+            "mu": np.array([r[2] for r in rows]).reshape(-1, order.size, 3)}
+
+
+def _check_reference(reference, deltas) -> np.ndarray | None:
+    if reference is None:
+        return None
+    ref = np.asarray(reference, dtype=float) if not isinstance(reference, str) else None
+    if ref is None or ref.shape != (deltas.size, 3):
+        raise ValueError(f"reference must be an array of shape ({deltas.size}, 3) (μ at each "
+                         f"Δ of the entry), got {reference!r}")
+    return ref
+
+
+def length_report(ds: xr.Dataset, reference=None, label: str = "MFQF") -> str:
+    """Markdown for chapter ``mpo``: a table of the central μ_x and μ_z of each cylinder
+    length per Δ (:func:`cylinder_lengths`), the change between the two longest, and
+    ``reference`` (an array (n, 3) of μ at those Δ, e.g. MFQF on the infinite lattice's
+    stand-in, titled ``label``) with the longest cylinder's distance to it."""
+    c = cylinder_lengths(ds)
+    ref = _check_reference(reference, c["Delta"])
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"label must be a non-empty string, got {label!r}")
+    head = (["Δ", "χ"] + [f"{n} × {c['Ly']}" for n in c["Lx"]]
+            + [f"change {c['Lx'][-2]} → {c['Lx'][-1]}"] * (c["Lx"].size > 1)
+            + ([label, f"{c['Lx'][-1]} × {c['Ly']} − {label}"] if ref is not None else []))
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, d in enumerate(c["Delta"]):
+        mu = c["mu"][i]
+        cells = [f"{d:g}", f"{int(c['chi'][i])}"] + [
+            f"{m[0]:.4f}, {m[2]:.4f}" for m in mu]
+        if c["Lx"].size > 1:
+            cells.append(", ".join(f"{mu[-1, a] - mu[-2, a]:+.1e}" for a in (0, 2)))
+        if ref is not None:
+            cells += [f"{ref[i, 0]:.4f}, {ref[i, 2]:.4f}",
+                      ", ".join(f"{mu[-1, a] - ref[i, a]:+.3f}" for a in (0, 2))]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n\n(entries: μ_x, μ_z)"
+
+
+def plot_lengths(ds: xr.Dataset, axes, reference=None, label: str = "MFQF") -> None:
+    """(a) μ_x and (b) μ_z of the cylinder's central column(s) against 1/L_x, one marker and
+    colour per Δ (:func:`cylinder_lengths`); dashed at 1/L_x = 0: ``reference`` (an array
+    (n, 3) of μ at those Δ), labelled ``label``."""
+    _check_axes(axes)
+    c = cylinder_lengths(ds)
+    ref = _check_reference(reference, c["Delta"])
+    x = 1.0 / c["Lx"]
+    for i, d in enumerate(c["Delta"]):
+        for ax, a in zip(axes, (0, 2), strict=True):
+            ax.plot(x, c["mu"][i, :, a], "os^Dv"[i % 5] + "-", color=f"C{i % 10}", ms=4,
+                    lw=1, label=rf"$\Delta = {d:g}$, $\chi = {int(c['chi'][i])}$")
+            if ref is not None:
+                ax.plot([0, x.min()], [ref[i, a]] * 2, "--", color=f"C{i % 10}", lw=1,
+                        label=label if i == 0 and a == 0 else None)
+    for ax, a in zip(axes, "xz", strict=True):
+        ax.set(xlabel=r"$1/L_x$", ylabel=rf"central $\mu_{a}$", xlim=(0, None))
+        ax.set_xticks([0, *x], ["0", *(f"1/{n}" for n in c["Lx"])])
+    axes[0].legend(fontsize=7)
