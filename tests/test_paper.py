@@ -64,6 +64,10 @@ BAD_INPUTS = [
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
     case(reproduction.translation_row, "cylinder_convergence", param="cylinder"),
     case(reproduction.mpo_2d_row, "cylinder_convergence", None, param="cylinder"),
+    case(reproduction.mfqf_2d_near, None, [1.0], [[0, 0, 0]], param="mfqf"),
+    case(reproduction.mfqf_2d_near, xr.Dataset({"mu_x": ("Delta", [0.0]), "D": 2},
+                                               coords={"Delta": [1.0]}),
+         [1.0], [[0, 0]], param="mu"),
     case(reproduction.recipe, "fig9", param="name"),
     case(reproduction.tex_number, "1e-3", param="x"),
     case(reproduction.tex_number, 1e-3, digits=0, param="digits"),
@@ -152,6 +156,8 @@ def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():
                           coords={"Delta": ds, "chi": [128], "Lx": ("case", [12]),
                                   "Ly": ("case", [4])})
 
+    near = reproduction.mfqf_2d_near(mfqf, deltas, np.stack([mu, 0 * mu, mu_z], -1))
+    assert near[:, 0] == pytest.approx(mu) and near[:, 2] == pytest.approx(mu_z)
     row = reproduction.mpo_2d_row(cylinder(mu + 1e-3), mfqf)
     assert row.verdict == "agrees"
     assert row.numbers["errors"][3.0] == pytest.approx(1e-3)

@@ -28,7 +28,7 @@ __all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "archive_cost", "reci
            "tex_number", "tex_lattices", "crossover_range",
            "mfqf_error", "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
-           "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
+           "mfqf_2d_near", "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
            "ising_threshold_row", "ising_window_row", "ising_ratios", "ising_fig7_row",
            "translation_row", "fig1c_row", "appendix_a_row", "appendix_d_row", "rows", "table",
            "to_html"]
@@ -453,6 +453,48 @@ def correlations_1d_row(mpo: xr.Dataset | None) -> Row:
 MPO_2D_SIDES = (1.5, 2.5)
 
 
+def mfqf_2d_near(mfqf: xr.Dataset, deltas, mu) -> np.ndarray:
+    """μ of MFQF in 2D (``fig3_mfqf`` at D = 2) at the detunings ``deltas``, interpolated
+    linearly along each sweep where it exists, from the sweep nearer to ``mu`` (judged by
+    max(|Δμ_x|, |Δμ_z|)): a finite cylinder has one steady state, the MFQF window two.
+
+    Parameters
+    ----------
+    mfqf : xarray.Dataset
+        The archived ``fig3_mfqf`` (dimensions D, Delta and direction).
+    deltas : array_like, shape (n,)
+    mu : array_like, shape (n, 3)
+        The magnetisations to be compared (e.g. MPO on a cylinder).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 3)
+        NaN where no sweep covers Δ.
+    """
+    _check_ds("mfqf", mfqf, ("Delta", "mu_x", "D"))
+    if mfqf is None:
+        raise TypeError("mfqf must be the archived fig3_mfqf Dataset, got None")
+    deltas = np.asarray(deltas, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    if deltas.ndim != 1 or not np.all(np.isfinite(deltas)):
+        raise ValueError(f"deltas must be a 1-d array of finite detunings, got {deltas!r}")
+    if mu.shape != (deltas.size, 3):
+        raise ValueError(f"mu must have shape ({deltas.size}, 3), got {mu.shape}")
+    two = mfqf.sel(D=2)
+    walks = [two.sel(direction=w) for w in two.direction.values] if "direction" in two.dims \
+        else [two]
+    out, best = np.full((deltas.size, 3), np.nan), np.full(deltas.size, np.inf)
+    for w in walks:  # each sweep where it exists, interpolated linearly
+        ok = np.isfinite(w.mu_x.values)
+        x = w.Delta.values[ok]
+        inside = (deltas >= x.min()) & (deltas <= x.max())
+        m = np.stack([np.interp(deltas, x, w[f"mu_{a}"].values[ok]) for a in "xyz"], -1)
+        dist = np.abs(m - mu)[:, [0, 2]].max(axis=1)
+        near = inside & (dist < best)
+        out[near], best[near] = m[near], dist[near]
+    return out
+
+
 def mpo_2d_row(cylinder: xr.Dataset | None, mfqf: xr.Dataset | None) -> Row:
     """Figs. 3a, 8: 2D MPO on the 12 × 4 cylinder against MFQF on 200². Ours: |μ_a(MFQF 2D) −
     μ_a(MPO)| for a = x (Figs. 3a, 8a) and z (Fig. 8b) at each archived cylinder detuning
@@ -471,19 +513,9 @@ def mpo_2d_row(cylinder: xr.Dataset | None, mfqf: xr.Dataset | None) -> Row:
     if cylinder is None or mfqf is None:
         return _missing(*args, "cylinder_convergence" if cylinder is None else "fig3_mfqf")
     pts = cylinder_points(cylinder)
-    two = mfqf.sel(D=2)
-    walks = [two.sel(direction=w) for w in two.direction.values] if "direction" in two.dims \
-        else [two]
-    err = {a: np.full(pts["Delta"].size, np.inf) for a in "xz"}
-    for w in walks:  # each sweep where it exists, interpolated linearly
-        ok = np.isfinite(w.mu_x.values)
-        x = w.Delta.values[ok]
-        inside = (pts["Delta"] >= x.min()) & (pts["Delta"] <= x.max())
-        e = {a: np.abs(np.interp(pts["Delta"], x, w[f"mu_{a}"].values[ok])
-                       - pts["mu"][:, "xyz".index(a)]) for a in "xz"}
-        near = inside & (np.maximum(e["x"], e["z"]) < np.maximum(err["x"], err["z"]))
-        for a in "xz":  # the nearer branch, judged by both components
-            err[a] = np.where(near, e[a], err[a])
+    ref = mfqf_2d_near(mfqf, pts["Delta"], pts["mu"])
+    err = {a: np.nan_to_num(np.abs(ref[:, i] - pts["mu"][:, i]), nan=np.inf)
+           for a, i in (("x", 0), ("z", 2))}
     worst = np.maximum(err["x"], err["z"])
     lo, hi = MPO_2D_SIDES
     low, high = pts["Delta"] <= lo + 1e-12, pts["Delta"] >= hi - 1e-12
