@@ -636,13 +636,15 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
     of ``N`` sites, or of the ``N = (Lx, Ly)`` cylinder, at each χ of ``chis``
     (``mpo.chi_ladder``: each χ warm-started from the previous one), cached per (Δ, N) as
     plain numbers; also the spread of μ over the central column(s) (App. C's check), the
-    final |dμ/dt| and the time spent at each χ. ``opt["keep_states"]`` keeps each χ's final
-    MPS as a checkpoint, so that a longer ladder later resumes from it."""
+    final |dμ/dt| and the time spent at each χ; on a cylinder also ``profile``, μ averaged
+    over each column. ``opt["keep_states"]`` keeps each χ's final MPS as a checkpoint, so
+    that a longer ladder later resumes from it."""
     from . import lattice, mpo
     from .cache import cached
     from .model import Model
 
-    if np.ndim(N) == 0:
+    cylinder = np.ndim(N) != 0
+    if not cylinder:
         model = Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / 2)  # chain: 𝒵 = 2
         lat = lattice.chain(int(N), periodic=False)
     else:
@@ -660,10 +662,15 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
                          for p in points]
         out["drift"] = [float(p.drift) for p in points]
         out["t_at_chi"] = [float(p.stages[-1]["t"]) for p in points]
+        if cylinder:  # μ averaged over each column, from one open end to the other
+            x = lat.coords[:, 0]
+            out["profile"] = [[np.asarray(p.mu_sites)[x == c].mean(0).tolist()
+                               for c in range(int(N[0]))] for p in points]
         return out
 
     return cached("mpo.chi_ladder", compute, solver="ddlib.mpo", model=model, lattice=lat,
-                  chis=list(chis), dt=opt["dt"], t_max=opt["t_max"], options=options)
+                  chis=list(chis), dt=opt["dt"], t_max=opt["t_max"], options=options,
+                  **({"record": 2} if cylinder else {}))
 
 
 #: Labels shared by the MPO ladder entries (mpo_convergence, cylinder_convergence).
@@ -739,6 +746,12 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
         for k in names:
             data[k][a, b] = ladder[k]
     (small,) = _cylinder_check(opt)
+    profile = None
+    if all("profile" in ladder for ladder in ladders):  # ladders cached before: none
+        profile = np.full(shape + (max(c[0] for c in cases), 3), np.nan)
+        for (a, b), ladder in zip(jobs, ladders, strict=True):
+            prof = np.asarray(ladder["profile"], dtype=float)  # (chi, Lx, 3)
+            profile[a, b, :, :prof.shape[1]] = prof
     dims = ("Delta", "case", "chi")
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": deltas, "chi": opt["chi"],
@@ -746,6 +759,11 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
                             "Ly": ("case", [c[1] for c in cases])})
     ds["converged"] = ds.converged.astype(bool)
     ds = ds.assign(**{f"check_{k}": ((), small[k][0]) for k in ("mu_x", "mu_z", "sigma_xx")})
+    if profile is not None:
+        ds["profile"] = (dims + ("column", "component"), profile)
+        ds = ds.assign_coords(column=np.arange(profile.shape[3]), component=["x", "y", "z"])
+        ds["profile"].attrs["long_name"] = ("μ averaged over each column of the cylinder, "
+                                            "from one open end (NaN past L_x)")
     # the ladders' own wall times, whichever run (or session) computed them
     ds.attrs["points_wall_time_s"] = float(np.nansum(data["wall_time"]))
     for name, attrs in {**_LADDER_ATTRS,
