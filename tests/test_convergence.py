@@ -145,7 +145,36 @@ def test_cylinder_lengths_are_compared_at_the_largest_common_chi():
     plt.close(fig)
 
 
+def _profiled():
+    """_ladder() with column profiles: μ_x = 0.2 + 0.05 cos(π x) on each column x."""
+    ds = _ladder()
+    prof = np.full((1, 2, 4, 12, 3), np.nan)
+    for k, lx in enumerate((8, 12)):
+        prof[0, k, :, :lx, 0] = 0.2 + 0.05 * np.cos(np.pi * np.arange(lx))
+    return ds.assign(profile=(("Delta", "case", "chi", "column", "component"), prof)) \
+        .assign_coords(component=["x", "y", "z"])
+
+
+def test_plot_profiles_draws_each_length_centred_on_the_cylinders_middle():
+    fig, ax = plt.subplots()
+    convergence.plot_profiles(_profiled(), ax, 1.75, reference=0.2)
+    lines = [ln for ln in ax.lines if ln.get_linestyle() != "--"]
+    assert [len(ln.get_xdata()) for ln in lines] == [8, 12]
+    assert lines[1].get_xdata()[0] == -5.5 and lines[1].get_ydata()[0] == pytest.approx(0.25)
+    assert len(ax.lines) == 3  # and the reference
+    plt.close(fig)
+    # the central four columns of 12: two of each sign of the oscillation
+    assert convergence.cylinder_centre(_profiled(), 4)[0, 0] == pytest.approx(0.2)
+    assert convergence.cylinder_centre(_profiled(), 2)[0, 0] == pytest.approx(0.2)
+
+
 BAD_INPUTS = [
+    case(convergence.cylinder_centre, _profiled(), 3, param="columns"),
+    case(convergence.cylinder_centre, _profiled(), 0, param="columns"),
+    case(convergence.plot_profiles, _profiled(), None, 1.75, param="ax"),
+    case(convergence.plot_profiles, _profiled(), plt.gca(), 2.0, param="Delta"),
+    case(convergence.plot_profiles, _profiled(), plt.gca(), 1.75, "w", param="component"),
+    case(convergence.plot_profiles, _ladder(), plt.gca(), 1.75, param="ds"),
     case(convergence.cylinder_lengths, _ladder().assign_coords(Ly=("case", [4, 6])),
          param="ds"),
     case(convergence.length_report, _ladder(), np.zeros((2, 3)), param="reference"),

@@ -25,7 +25,8 @@ import xarray as xr
 
 __all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
            "cylinder_converged_chi", "cylinder_points", "cylinder_last_step", "cylinder_report",
-           "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths"]
+           "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths",
+           "plot_profiles", "cylinder_centre"]
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
@@ -352,20 +353,84 @@ def length_report(ds: xr.Dataset, reference=None, label: str = "MFQF") -> str:
 
 def plot_lengths(ds: xr.Dataset, axes, reference=None, label: str = "MFQF") -> None:
     """(a) μ_x and (b) μ_z of the cylinder's central column(s) against 1/L_x, one marker and
-    colour per Δ (:func:`cylinder_lengths`); dashed at 1/L_x = 0: ``reference`` (an array
-    (n, 3) of μ at those Δ), labelled ``label``."""
+    colour per Δ (:func:`cylinder_lengths`); with ``reference`` (an array (n, 3) of μ at
+    those Δ, named ``label``) their distance from it, zero dotted."""
     _check_axes(axes)
     c = cylinder_lengths(ds)
     ref = _check_reference(reference, c["Delta"])
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"label must be a non-empty string, got {label!r}")
     x = 1.0 / c["Lx"]
     for i, d in enumerate(c["Delta"]):
         for ax, a in zip(axes, (0, 2), strict=True):
-            ax.plot(x, c["mu"][i, :, a], "os^Dv"[i % 5] + "-", color=f"C{i % 10}", ms=4,
-                    lw=1, label=rf"$\Delta = {d:g}$, $\chi = {int(c['chi'][i])}$")
-            if ref is not None:
-                ax.plot([0, x.min()], [ref[i, a]] * 2, "--", color=f"C{i % 10}", lw=1,
-                        label=label if i == 0 and a == 0 else None)
+            y = c["mu"][i, :, a] - (0.0 if ref is None else ref[i, a])
+            ax.plot(x, y, "os^Dv"[i % 5] + "-", color=f"C{i % 10}", ms=4, lw=1,
+                    label=rf"$\Delta = {d:g}$, $\chi = {int(c['chi'][i])}$")
     for ax, a in zip(axes, "xz", strict=True):
-        ax.set(xlabel=r"$1/L_x$", ylabel=rf"central $\mu_{a}$", xlim=(0, None))
+        if ref is not None:
+            ax.axhline(0.0, color="k", ls=":", lw=1)
+        ax.set(xlabel=r"$1/L_x$", xlim=(0, 1.1 * x.max()),
+               ylabel=rf"central $\mu_{a}$" + ("" if ref is None else f" − {label}"))
         ax.set_xticks([0, *x], ["0", *(f"1/{n}" for n in c["Lx"])])
     axes[0].legend(fontsize=7)
+
+
+def plot_profiles(ds: xr.Dataset, ax, Delta: float, component: str = "x", reference=None,
+                  label: str = "MFQF", legend: bool = True) -> None:
+    """μ_a averaged over each column of the cylinder against the column's position from
+    the centre, one line per length, at ``Delta`` and the χ of :func:`cylinder_lengths`
+    there (entry ``cylinder_length``, variable ``profile``); dashed: ``reference`` (a number,
+    e.g. MFQF's μ_a), labelled ``label``; ``legend=False`` leaves the legend to the
+    caller (e.g. one for a row of panels)."""
+    c = cylinder_lengths(ds)
+    if "profile" not in ds:
+        raise ValueError("ds has no column profile (made before profiles were recorded)")
+    if not hasattr(ax, "plot"):
+        raise TypeError(f"ax must be a matplotlib Axes, got {ax!r}")
+    if component not in ("x", "y", "z"):
+        raise ValueError(f"component must be 'x', 'y' or 'z', got {component!r}")
+    hit = np.flatnonzero(np.isclose(c["Delta"], Delta)) if isinstance(Delta, int | float) \
+        else np.array([])
+    if not hit.size:
+        raise ValueError(f"Delta: {Delta!r} is not among the detunings with every length "
+                         f"computed, {c['Delta']}")
+    i = int(hit[0])
+    chi = int(c["chi"][i])
+    one = ds.profile.sel(Delta=c["Delta"][i], chi=chi, component=component)
+    for k in np.argsort(ds.Lx.values, kind="stable"):
+        lx = int(ds.Lx[k])
+        ax.plot(np.arange(lx) - (lx - 1) / 2, one.isel(case=int(k)).values[:lx], "o-", ms=3,
+                lw=1, color=f"C{int(np.searchsorted(c['Lx'], lx)) % 10}",
+                label=f"${lx}\\times{c['Ly']}$")
+    if reference is not None:
+        if isinstance(reference, bool) or not isinstance(reference, int | float | np.floating) \
+                or not np.isfinite(reference):
+            raise ValueError(f"reference must be a finite number, got {reference!r}")
+        ax.axhline(float(reference), color="k", ls="--", lw=1, label=label)
+    ax.set(xlabel=r"column $x - (L_x - 1)/2$", ylabel=rf"$\mu_{component}$ of the column")
+    ax.set_title(rf"$\Delta = {float(c['Delta'][i]):g}$, $\chi = {chi}$", fontsize=9)
+    if legend:
+        ax.legend(fontsize=7)
+
+
+def cylinder_centre(ds: xr.Dataset, columns: int = 4) -> np.ndarray:
+    """μ averaged over the central ``columns`` columns of the longest cylinder, per Δ of
+    :func:`cylinder_lengths` and at its χ: a bulk estimate less sensitive than the central
+    column(s) to where the oscillations from the two open ends meet.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 3)
+    """
+    if isinstance(columns, bool) or not isinstance(columns, int | np.integer) or columns < 1:
+        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    c = cylinder_lengths(ds)
+    if "profile" not in ds:
+        raise ValueError("ds has no column profile (made before profiles were recorded)")
+    lx = int(c["Lx"][-1])
+    if columns > lx or (lx - columns) % 2:
+        raise ValueError(f"columns must be at most L_x = {lx} and of its parity, got {columns}")
+    k = int(np.flatnonzero(ds.Lx.values == lx)[0])
+    first = (lx - columns) // 2
+    return np.array([ds.profile.sel(Delta=d, chi=int(chi)).isel(case=k).values[
+        first:first + columns].mean(0) for d, chi in zip(c["Delta"], c["chi"], strict=True)])
