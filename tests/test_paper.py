@@ -64,6 +64,7 @@ BAD_INPUTS = [
     case(reproduction.fig1c_row, "fig1c_2d", param="ds"),
     case(reproduction.translation_row, "cylinder_convergence", param="cylinder"),
     case(reproduction.mpo_2d_row, "cylinder_convergence", None, param="cylinder"),
+    case(reproduction.mpo_2d_row, None, None, xr.Dataset(), param="lengths"),
     case(reproduction.mfqf_2d_near, None, [1.0], [[0, 0, 0]], param="mfqf"),
     case(reproduction.mfqf_2d_near, xr.Dataset({"mu_x": ("Delta", [0.0]), "D": 2},
                                                coords={"Delta": [1.0]}),
@@ -164,6 +165,20 @@ def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():
     moved = reproduction.mpo_2d_row(cylinder(mu + [0, 0, 0.05]), mfqf)
     assert moved.verdict.startswith("differs") and moved.numbers["max_outside"] == \
         pytest.approx(0.05)
+    # a longer cylinder whose central four columns sit on MFQF at Δ = 3 decides there
+    prof = np.full((1, 1, 1, 16, 3), np.nan)
+    prof[0, 0, 0, :, 0] = mu[2] + 0.05 * np.cos(np.pi * np.arange(16))  # open-end wiggle
+    prof[0, 0, 0, :, 2] = mu_z[2]
+    longer = xr.Dataset({"mu_x": (("Delta", "case", "chi"), [[[mu[2] + 0.05]]]),
+                         "mu_y": (("Delta", "case", "chi"), [[[0.3]]]),
+                         "mu_z": (("Delta", "case", "chi"), [[[mu_z[2]]]]),
+                         "spread": (("Delta", "case", "chi"), [[[1e-5]]]),
+                         "profile": (("Delta", "case", "chi", "column", "component"), prof)},
+                        coords={"Delta": [3.0], "chi": [64], "Lx": ("case", [16]),
+                                "Ly": ("case", [4]), "component": ["x", "y", "z"]})
+    bulk = reproduction.mpo_2d_row(cylinder(mu + [0, 0, 0.05]), mfqf, longer)
+    assert bulk.verdict == "agrees" and bulk.numbers["bulk_errors"][3.0] < 1e-12
+    assert "16 × 4" in bulk.ours
     one_side = reproduction.mpo_2d_row(cylinder(mu[1:], deltas[1:]), mfqf)
     assert "low-Δ side" in one_side.verdict
     assert reproduction.mpo_2d_row(None, mfqf).verdict == reproduction.NOT_ARCHIVED
