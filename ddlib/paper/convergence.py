@@ -1,4 +1,5 @@
-r"""Convergence of the MPO chain in N and χ: the figure and the choice of (N, χ) of chapter ``mpo``.
+r"""Convergence of the MPO chain in N and χ and of the cylinder in χ and L_x: the figures, the
+choice of (N, χ) and the cylinder tables of chapter ``mpo``.
 
 Reads the archive entry ``mpo_convergence`` (:mod:`ddlib.archive`): central μ, λ_xx and
 Σ_xx of the open chain over (Δ, N, χ). The reference of each Δ is its largest (N, χ); a point
@@ -15,7 +16,10 @@ the order of the benchmark tables (``benchmarks/README.md``); a step costs betwe
 
 The cylinder (entry ``cylinder_convergence``, over (Δ, Lx × Ly, χ)) has no reference beyond
 the last rung of its χ ladder, so what is measured there is the step of the central μ between
-successive χ and the spread of μ over the central columns (:func:`cylinder_steps`).
+successive χ and the spread of μ over the central columns (:func:`cylinder_steps`). Its
+length (entry ``cylinder_length``, the same over several L_x) is compared at the largest χ
+all lengths share (:func:`cylinder_lengths`), with μ along the cylinder column by column
+(:func:`plot_profiles`) and over the central columns of the longest (:func:`cylinder_centre`).
 """
 
 from __future__ import annotations
