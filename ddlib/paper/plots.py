@@ -136,6 +136,7 @@ def draw_lattice(ax, lattice, *, path: bool = False) -> None:
     for k, (x, y) in enumerate(xy):
         ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=7)
     ax.set_aspect("equal")
+    ax.margins(0.18)  # room for the site numbers and a panel label in the corner
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(repr(lattice), fontsize=9)
