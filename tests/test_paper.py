@@ -21,6 +21,7 @@ BAD_INPUTS = [
     case(plots.subplots, 1, 2.5, param="ncols"),
     case(plots.subplots, width=-1.0, param="width"),
     case(plots.panel_labels_above, None, param="axes"),
+    case(plots.panel_labels_in_titles, [None], param="axes"),
     case(plots.draw_lattice, None, "ring", param="lattice"),
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
@@ -305,6 +306,16 @@ def test_bx_panels_draws_the_archive_only_on_another_grid():
     fig, drawn = plots.bx_panels(_bx(5), None, label="FC", N=8)
     assert drawn is None
     plots.plt.close("all")
+
+
+def test_panel_labels_in_titles_prefix_each_title_and_leave_the_axes():
+    fig, axes = plots.subplots(1, 2)
+    axes[0].set_title("ring")
+    other = axes[1].text(0.5, 0.5, "note", transform=axes[1].transAxes)
+    plots.panel_labels_in_titles(axes)
+    assert [ax.get_title() for ax in axes] == ["(a) ring", "(b)"]
+    assert [t.get_text() for ax in axes for t in ax.texts] == ["note"] and other.axes is axes[1]
+    plots.plt.close(fig)
 
 
 def test_panel_labels_above_moves_the_labels_out_of_the_axes():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
-__all__ = ["paper_style", "subplots", "panel_labels_above", "draw_lattice", "mf_branches",
+__all__ = ["paper_style", "subplots", "panel_labels_above", "panel_labels_in_titles",
+           "draw_lattice", "mf_branches",
            "bx_map", "bx_panels", "LABELS", "COLORS"]
 
 #: Axis labels with symbols and units (Γ = 1 sets the unit of frequency and time).
@@ -93,6 +94,26 @@ def panel_labels_above(axes) -> None:
             if text.get_gid() == _PANEL_LABEL:
                 text.set_position((0.0, 1.02))
                 text.set_verticalalignment("bottom")
+
+
+def panel_labels_in_titles(axes) -> None:
+    """Move the panel labels (a), (b), … that :func:`subplots` writes into the top-left
+    corner of each panel to the start of the panel's title: for panels whose title already
+    fills the space above the axes and whose curves fill the corner.
+
+    Parameters
+    ----------
+    axes : sequence of matplotlib Axes
+        Panels of :func:`subplots`; a panel without a label is left as it is.
+    """
+    if not hasattr(axes, "__iter__") or not all(hasattr(ax, "texts") for ax in axes):
+        raise TypeError(f"axes must be a sequence of matplotlib Axes, got {axes!r}")
+    for ax in axes:
+        for text in list(ax.texts):
+            if text.get_gid() == _PANEL_LABEL:
+                ax.set_title(f"{text.get_text()} {ax.get_title()}".rstrip(),
+                             fontsize=ax.title.get_fontsize())
+                text.remove()
 
 
 def draw_lattice(ax, lattice, *, path: bool = False) -> None:
