@@ -916,14 +916,15 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           "Central μ, its spread over the central columns (App. C's translation check), λ_xx "
           "and Σ_xx of the 12 × 4 cylinder at Ω = 0.5, J𝒵 = 4 (J = 1) at the detunings of the "
           "paper's 2D MPO points (Δ = 1 and 3, the two sides of the paper's claim, and 1.75, "
-          "where the paper went to χ = 600; more to come), "
+          "where the paper went to χ = 600; 1.5, 2 and 2.5 across the 2D MFQF window), "
           "each a χ ladder (mpo.chi_ladder, fast route, δt = 0.25, order 4, stationary to "
           "1e-4, each stage at most t = 40), each χ's final state kept so that a longer "
           "ladder, or another Δ appended to the recipe, resumes from what is done. The "
           "freshness check recomputes the 3 × 4 cylinder at χ = 16.",
           ("ddlib.mpo",),
           {"Omega": 0.5, "JZ": 4.0, "dt": 0.25, "t_max": 40.0, "tol": 1e-4,
-           "Delta": [1.0, 3.0, 1.75], "cases": [[12, 4]], "chi": [16, 32, 64, 128],
+           "Delta": [1.0, 3.0, 1.75, 2.5, 1.5, 2.0], "cases": [[12, 4]],
+           "chi": [16, 32, 64, 128],
            "keep_states": True, "workers": 2,
            "check_case": [3, 4], "check_chi": 16, "check_Delta": 1.75},
           _cylinder_convergence, _cylinder_convergence_sample),
