@@ -77,6 +77,13 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 3.4, height: floa
 _PANEL_LABEL = "panel-label"
 
 
+def _panel_labels(axes) -> list:
+    """(axes, text) of every panel label :func:`subplots` wrote into ``axes``."""
+    if not hasattr(axes, "__iter__") or not all(hasattr(ax, "texts") for ax in axes):
+        raise TypeError(f"axes must be a sequence of matplotlib Axes, got {axes!r}")
+    return [(ax, text) for ax in axes for text in ax.texts if text.get_gid() == _PANEL_LABEL]
+
+
 def panel_labels_above(axes) -> None:
     """Move the panel labels (a), (b), … that :func:`subplots` writes into the top-left
     corner of each panel to just above that corner, outside the axes: for panels whose
@@ -87,13 +94,9 @@ def panel_labels_above(axes) -> None:
     axes : sequence of matplotlib Axes
         Panels of :func:`subplots`; a panel without a label is left as it is.
     """
-    if not hasattr(axes, "__iter__") or not all(hasattr(ax, "texts") for ax in axes):
-        raise TypeError(f"axes must be a sequence of matplotlib Axes, got {axes!r}")
-    for ax in axes:
-        for text in ax.texts:
-            if text.get_gid() == _PANEL_LABEL:
-                text.set_position((0.0, 1.02))
-                text.set_verticalalignment("bottom")
+    for _, text in _panel_labels(axes):
+        text.set_position((0.0, 1.02))
+        text.set_verticalalignment("bottom")
 
 
 def panel_labels_in_titles(axes) -> None:
@@ -106,14 +109,10 @@ def panel_labels_in_titles(axes) -> None:
     axes : sequence of matplotlib Axes
         Panels of :func:`subplots`; a panel without a label is left as it is.
     """
-    if not hasattr(axes, "__iter__") or not all(hasattr(ax, "texts") for ax in axes):
-        raise TypeError(f"axes must be a sequence of matplotlib Axes, got {axes!r}")
-    for ax in axes:
-        for text in list(ax.texts):
-            if text.get_gid() == _PANEL_LABEL:
-                ax.set_title(f"{text.get_text()} {ax.get_title()}".rstrip(),
-                             fontsize=ax.title.get_fontsize())
-                text.remove()
+    for ax, text in _panel_labels(axes):
+        ax.set_title(f"{text.get_text()} {ax.get_title()}".rstrip(),
+                     fontsize=ax.title.get_fontsize())
+        text.remove()
 
 
 def draw_lattice(ax, lattice, *, path: bool = False) -> None:
