@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -191,20 +192,35 @@ def _browse(page: Path, tmp_path: Path) -> dict:
     html = html.replace("<head>", "<head>" + base, 1).replace("</body>", _PROBE + "</body>", 1)
     probe_page = tmp_path / page.name
     probe_page.write_text(html, encoding="utf-8")
-    cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-           "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-           f"--user-data-dir={tmp_path / 'profile'}",
-           "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: the network is gone
-           "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-           "--allow-file-access-from-files", "--virtual-time-budget=60000",
-           "--dump-dom", probe_page.as_uri()]
-    for _ in range(4):  # more tries: on a loaded machine a dump may come too early, and
-        # chromium may exit without one (seen once on an idle machine: 1 page of 13)
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    tries = []
+    for attempt in range(5):
+        # A fresh profile per try: a chromium that crashed leaves its profile locked
+        # (SingletonLock), and every later start on it exits at once without a dump, which
+        # turned one crash into four failed tries on a CI machine. (A real-time --timeout
+        # is no substitute for the virtual-time budget: it dumps at the load event, before
+        # MathJax has typeset and the probe has reported.)
+        cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+               "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+               "--disable-crash-reporter", "--disable-breakpad",
+               f"--user-data-dir={tmp_path / f'profile{attempt}'}",
+               "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: the network is gone
+               "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+               "--allow-file-access-from-files", "--virtual-time-budget=60000",
+               "--dump-dom", probe_page.as_uri()]
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        except subprocess.TimeoutExpired:
+            tries.append(f"try {attempt}: no exit within 180 s")
+            continue
         match = re.search(r'<pre id="ddbook-probe">(.*?)</pre>', res.stdout, re.S)
         if match:
             break
-    assert match, f"no probe result for {page.name}: {res.stderr[-2000:]}"
+        errors = [line for line in res.stderr.splitlines() if "dbus" not in line.lower()]
+        tries.append(f"try {attempt}: exit {res.returncode}, {len(res.stdout)} characters "
+                     f"of DOM, stderr without dbus noise: {' | '.join(errors)[-600:]}")
+        time.sleep(2 * (attempt + 1))
+    else:
+        raise AssertionError(f"no probe result for {page.name}:\n" + "\n".join(tries))
     import html as html_lib
 
     return json.loads(html_lib.unescape(match.group(1)))
