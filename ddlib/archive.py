@@ -721,12 +721,14 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
              "converged", "drift", "t_at_chi", "wall_time")
     cases = [tuple(c) for c in opt["cases"]]
     deltas = sorted(opt["Delta"])
-    shape = (len(deltas), len(cases), len(opt["chi"]))
+    ladder_of = _ladder_chis(opt)
+    chis = sorted(set().union(*ladder_of.values()))
+    shape = (len(deltas), len(cases), len(chis))
     data = {k: np.full(shape, np.nan) for k in names}
     # in the recipe's order (the first Δ first), each ladder cached and its rungs checkpointed
     jobs = [(deltas.index(d), b) for d in opt["Delta"] for b in range(shape[1])]
     workers = min(int(opt.get("workers", 1)), len(jobs))
-    args = [(opt, deltas[a], cases[b], opt["chi"]) for a, b in jobs]
+    args = [(opt, deltas[a], cases[b], ladder_of[deltas[a]]) for a, b in jobs]
     if workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -743,18 +745,20 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
         ladders = [_mpo_ladder(*a) for a in tqdm(args, desc="MPO cylinder ladders (Δ, Lx × Ly)",
                                                  disable=not progress)]
     for (a, b), ladder in zip(jobs, ladders, strict=True):
+        rungs = [chis.index(c) for c in ladder_of[deltas[a]]]
         for k in names:
-            data[k][a, b] = ladder[k]
+            data[k][a, b, rungs] = ladder[k]
     (small,) = _cylinder_check(opt)
     profile = None
     if all("profile" in ladder for ladder in ladders):  # ladders cached before: none
         profile = np.full(shape + (max(c[0] for c in cases), 3), np.nan)
         for (a, b), ladder in zip(jobs, ladders, strict=True):
             prof = np.asarray(ladder["profile"], dtype=float)  # (chi, Lx, 3)
-            profile[a, b, :, :prof.shape[1]] = prof
+            rungs = [chis.index(c) for c in ladder_of[deltas[a]]]
+            profile[a, b, rungs, :prof.shape[1]] = prof
     dims = ("Delta", "case", "chi")
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
-                    coords={"Delta": deltas, "chi": opt["chi"],
+                    coords={"Delta": deltas, "chi": chis,
                             "Lx": ("case", [c[0] for c in cases]),
                             "Ly": ("case", [c[1] for c in cases])})
     ds["converged"] = ds.converged.astype(bool)
@@ -779,6 +783,24 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds.attrs["title"] = (f"MPO convergence of the cylinder's central observables in L_x and χ, "
                          f"Ω = {opt['Omega']}, J𝒵 = {opt['JZ']} (J = J𝒵/4)")
     return ds
+
+
+def _ladder_chis(opt: dict) -> dict[float, list[int]]:
+    """The χ ladder of each Δ of a cylinder recipe: ``opt["chi"]``, extended at the Δ named in
+    ``opt["chi_more"]`` (``{"1.75": [256]}``: rungs computed only where the shorter ladder
+    is not yet converged; the other Δ are NaN there)."""
+    more = opt.get("chi_more", {})
+    deltas = {f"{float(d):g}": float(d) for d in opt["Delta"]}
+    unknown = sorted(set(more) - set(deltas))
+    if unknown:
+        raise ValueError(f"chi_more: {unknown} are not among the recipe's Delta "
+                         f"{sorted(deltas)}")
+    base = [int(c) for c in opt["chi"]]
+    low = sorted(int(c) for extra in more.values() for c in extra if int(c) <= max(base))
+    if low:
+        raise ValueError(f"chi_more: {low} must exceed the ladder's largest χ {max(base)} "
+                         f"(a ladder climbs: each rung starts from the one below)")
+    return {d: base + sorted(int(c) for c in more.get(k, [])) for k, d in deltas.items()}
 
 
 def _cylinder_check(opt: dict) -> list:

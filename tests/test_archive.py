@@ -109,3 +109,34 @@ def test_compute_time_counts_the_points_of_a_resumed_make():
     ds = xr.Dataset(attrs={"wall_time_s": 14.0})
     assert archive.compute_time(ds) == 14.0
     assert archive.compute_time(ds.assign_attrs(points_wall_time_s=7200.0)) == 7200.0
+
+
+def _small_cylinder_recipe(**more):
+    return {"Omega": 0.5, "JZ": 4.0, "dt": 0.5, "t_max": 3.0, "tol": 1e-2,
+            "Delta": [1.0, 2.0], "cases": [[3, 4]], "chi": [4, 8], "keep_states": False,
+            "workers": 1, "check_case": [3, 4], "check_chi": 4, "check_Delta": 1.0, **more}
+
+
+def test_a_cylinder_ladder_extended_at_one_detuning_keeps_its_lower_rungs(tmp_path,
+                                                                          monkeypatch):
+    """chi_more climbs further at one Δ only: the other Δ are NaN on the new rung, and the
+    rungs below are those of the shorter ladder (each rung starts from the one below, never
+    from a later one)."""
+    entry = archive.ENTRIES["cylinder_convergence"]
+    monkeypatch.setitem(archive.ENTRIES, "cylinder_convergence", dataclasses.replace(
+        entry, options=_small_cylinder_recipe(chi_more={"2": [12]})))
+    archive.make(["cylinder_convergence"], directory=tmp_path, progress=False)
+    ds = archive.load("cylinder_convergence", tmp_path)
+    assert list(ds.chi.values) == [4, 8, 12]
+    assert np.isnan(ds.mu_x.sel(Delta=1.0, chi=12)).all()
+    assert np.isfinite(ds.mu_x.sel(Delta=2.0)).all()
+    short = archive._mpo_ladder(_small_cylinder_recipe(), 2.0, (3, 4), [4, 8])
+    np.testing.assert_array_equal(ds.mu_x.sel(Delta=2.0, chi=[4, 8]).values.ravel(),
+                                  short["mu_x"])
+
+
+@pytest.mark.parametrize("more, message", [({"1.5": [12]}, "not among"),
+                                           ({"2": [8]}, "must exceed")])
+def test_chi_more_is_checked_before_any_work(more, message):
+    with pytest.raises(ValueError, match=f"chi_more.*{message}"):
+        archive._ladder_chis(_small_cylinder_recipe(chi_more=more))
