@@ -35,6 +35,7 @@ Usage::
     python benchmarks/sweep.py fig3                      # the full Fig. 3 data (~40 min)
     python benchmarks/sweep.py fig3 --L 400 100 20 --n 31  # reduced profile
     python benchmarks/sweep.py pair --L 120 --n 61       # two processes side by side
+    python benchmarks/sweep.py machine                   # the same for plain kernels
 """
 
 from __future__ import annotations
@@ -159,11 +160,51 @@ def pair(L: int, n: int) -> None:
           f"{2 / ratio:.2f}x")
 
 
+def _kernel(kind: str) -> float:
+    """Seconds of one plain kernel (see the module docstring), one BLAS thread."""
+    rng = np.random.default_rng(0)
+    if kind == "L1/L2":
+        a = rng.standard_normal((48, 48))
+        t = time.perf_counter()
+        for _ in range(600_000):
+            a @ a
+    else:
+        a = rng.standard_normal(1_000_000 if kind == "L3" else 25_000_000)
+        t = time.perf_counter()
+        for _ in range(6000 if kind == "L3" else 250):
+            a *= 1.0000001
+    return time.perf_counter() - t
+
+
+def machine(repeat: int) -> None:
+    """Plain kernels alone and two at once, ``repeat`` times each."""
+    import multiprocessing
+
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {load()} at start")
+    ctx = multiprocessing.get_context("spawn")
+    for kind in ("L1/L2", "L3", "memory"):
+        ratios = []
+        for _ in range(repeat):
+            with ctx.Pool(1) as pool:
+                alone = pool.apply(_kernel, (kind,))
+            with ctx.Pool(2) as pool:
+                both = pool.map(_kernel, [kind, kind])
+            ratios.append(max(both) / alone)
+        r = sorted(ratios)
+        print(f"{kind}: slow-down of a copy beside another, {repeat} tries: "
+              + ", ".join(f"{x:.2f}" for x in ratios)
+              + f" (median {r[len(r) // 2]:.2f}; bound on 2 workers {2 / r[len(r) // 2]:.2f}x)",
+              flush=True)
+    print(f"load average {load()} at end")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", nargs="?", choices=["maps", "fig3", "pair"], default="maps",
+    ap.add_argument("mode", nargs="?", choices=["maps", "fig3", "pair", "machine"],
+                    default="maps",
                     help="maps: 2D sweeps at several JZ (default); fig3: the Fig. 3 data; "
-                         "pair: one sweep alone and two at once")
+                         "pair: one sweep alone and two at once; machine: the same for "
+                         "plain kernels")
     ap.add_argument("--L", type=int, nargs="+", default=None,
                     help="maps: linear size of the L x L lattice (default 32); fig3: the "
                          "three sizes (1D, 2D, 3D; default the archive's 400 200 40)")
@@ -172,7 +213,11 @@ def main() -> None:
                          "[0.5, 3.5], default the archive's 121)")
     ap.add_argument("--jz", type=float, nargs="+", default=[4.0, 5.0], help="values of JZ")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5, help="machine: tries per kernel")
     args = ap.parse_args()
+    if args.mode == "machine":
+        machine(args.repeat)
+        return
     if args.mode == "fig3":
         fig3(args.L, args.n, args.workers)
         return
