@@ -59,7 +59,8 @@ with a coarse second-order step, then the final step at doubling χ, each stage 
 central μ is stationary), warm starts (``initial=``) and :func:`steady_states` for several
 parameter values in worker processes; :func:`chi_ladder` is a convergence study in χ, each χ
 started from the previous one. Long evolutions write checkpoints in the ddlib cache
-(``MPOOptions.checkpoint_every``) and resume from them.
+(``MPOOptions.checkpoint_every``) and resume from them. The tensors may live on a GPU
+(``MPOOptions.backend``: torch or cupy, through autoray).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+from autoray import do, to_numpy
 from quimb.tensor import MatrixProductState
 from quimb.tensor.decomp import array_split
 from threadpoolctl import threadpool_limits
@@ -217,23 +219,75 @@ def _trotter_sequence(n_layers: int, order: int, dt: float, n_steps: int):
 # the MPS of Pauli coefficients
 # --------------------------------------------------------------------------------------------
 
+BACKENDS = ("numpy", "torch", "cupy")
+"""Array libraries the MPS tensors can live in (``MPOOptions.backend``)."""
+
+
+class _Arrays:
+    """The array library holding an MPS's tensors: numpy (the CPU), or torch (on the GPU
+    where CUDA is available, else the CPU) or cupy (a GPU). The gates' QRs, SVDs and
+    products go through autoray, which calls the library of the arrays it is given, so
+    one code path serves all three; what is small or read out (gates, random sketches,
+    singular values, observables, checkpoints) moves through numpy."""
+
+    def __init__(self, name: str):
+        if name not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+        self.name, self.device = name, None
+        try:
+            if name == "torch":
+                import torch
+
+                self.lib = torch
+                self.device = "cuda" if torch.cuda.is_available() else "cpu"
+            elif name == "cupy":
+                import cupy
+
+                self.lib = cupy
+                self.device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        except Exception as err:  # noqa: BLE001 - ImportError, or cupy without a device
+            raise ValueError(f"backend {name!r} cannot be used here ({type(err).__name__}: "
+                             f"{err}); the default 'numpy' needs nothing more") from None
+
+    def __deepcopy__(self, memo):
+        return self  # a handle on a library (a copied MPS keeps its tensors' library)
+
+    def put(self, a):
+        """A float64 array of this library from a numpy (or any) array."""
+        if self.name == "numpy":
+            return np.asarray(a, dtype=float)
+        if self.name == "torch":
+            return self.lib.as_tensor(np.asarray(a, dtype=float), device=self.device)
+        return self.lib.asarray(a, dtype=float)
+
+    @staticmethod
+    def get(a) -> np.ndarray:
+        """The numpy copy of an array of this library (the array itself for numpy)."""
+        return a if isinstance(a, np.ndarray) else np.asarray(to_numpy(a))
+
+
+_NUMPY = _Arrays("numpy")
+
+
 def _sketch_size(chi: int) -> int:
     """Sketch size of the randomized split: χ plus 10 % (at least 10) extra directions."""
     return chi + max(10, chi // 10)
 
 
-def _svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _svd(a):
     """Thin SVD by LAPACK's divide and conquer (gesdd); where that does not converge (it
     happened once in hours of 12 × 4 evolution at χ = 128), by the slower, more robust
-    gesvd."""
+    gesvd. An array of another library: that library's SVD."""
+    if not isinstance(a, np.ndarray):
+        return do("linalg.svd", a, full_matrices=False)
     try:
         return np.linalg.svd(a, full_matrices=False)
     except np.linalg.LinAlgError:
         return scipy.linalg.svd(a, full_matrices=False, lapack_driver="gesvd")
 
 
-def _randomized_split(theta: np.ndarray, chi: int, cutoff: float, absorb: str,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
+def _randomized_split(theta, chi: int, cutoff: float, absorb: str,
+                      rng: np.random.Generator, arrays: _Arrays = _NUMPY):
     r"""Truncated split :math:`\theta \approx UV` of rank ≤ χ by a randomized range finder
     with one power iteration (Halko, Martinsson & Tropp, SIAM Rev. 53, 217 (2011), Alg. 4.3).
 
@@ -247,21 +301,25 @@ def _randomized_split(theta: np.ndarray, chi: int, cutoff: float, absorb: str,
     orthogonal projection), so the truncation stays measured; the ``cutoff`` drops the tail
     of the approximate s.
 
+    θ may be an array of another library (``arrays``: torch, cupy); the Gaussian Ω is drawn
+    by ``rng`` on the host either way, so every library sees the same sketch.
+
     Returns
     -------
-    left : ndarray, shape (m, χ')
-    right : ndarray, shape (χ', n)
+    left : array, shape (m, χ')
+    right : array, shape (χ', n)
     weight : float
         Relative discarded weight w.
     """
     x = theta if absorb == "right" else theta.T
-    omega = rng.standard_normal((x.shape[1], _sketch_size(chi)))
-    Q = np.linalg.qr(x @ omega)[0]
-    Q = np.linalg.qr(x @ (x.T @ Q))[0]  # QR in between: s², not s³, must beat rounding
+    omega = arrays.put(rng.standard_normal((x.shape[1], _sketch_size(chi))))
+    Q = do("linalg.qr", x @ omega)[0]
+    Q = do("linalg.qr", x @ (x.T @ Q))[0]  # QR in between: s², not s³, must beat rounding
     Ut, s, Vt = _svd(Q.T @ x)
-    norm2 = float(np.vdot(x, x))
-    tail = norm2 - np.cumsum(s**2)  # discarded weight (× ‖θ‖²) when keeping 1, 2, … values
-    keep = min(chi, 1 + int(np.count_nonzero(tail > cutoff * norm2)), len(s))
+    flat = x.reshape(-1)
+    norm2 = float(do("vdot", flat, flat))
+    tail = norm2 - np.cumsum(arrays.get(s) ** 2)  # discarded weight (× ‖θ‖²) keeping 1, 2, …
+    keep = min(chi, 1 + int(np.count_nonzero(tail > cutoff * norm2)), len(tail))
     left, right = Q @ Ut[:, :keep], s[:keep, None] * Vt[:keep]
     weight = max(tail[keep - 1], 0.0) / norm2
     return (left, right, weight) if absorb == "right" else (right.T, left.T, weight)
@@ -274,8 +332,9 @@ class _PauliMPS:
     """Real MPS (tensors of shape (χ_left, 4, χ_right)) with a tracked orthogonality centre."""
 
     def __init__(self, local: np.ndarray, N: int, chi: int, cutoff: float, scale: float,
-                 svd_method: str = "svd"):
-        self.tensors = [local.reshape(1, 4, 1).copy() for _ in range(N)]
+                 svd_method: str = "svd", backend: str = "numpy"):
+        self.arrays = _NUMPY if backend == "numpy" else _Arrays(backend)
+        self.tensors = [self.arrays.put(local.reshape(1, 4, 1).copy()) for _ in range(N)]
         self.center = 0
         # the site held by each MPS position (the column routing of cylinders permutes the
         # sites within columns) and its inverse; outputs are always in site order
@@ -291,16 +350,16 @@ class _PauliMPS:
         while self.center < k:
             c = self.center
             l, d, r = T[c].shape
-            Q, R = np.linalg.qr(T[c].reshape(l * d, r))
+            Q, R = do("linalg.qr", T[c].reshape(l * d, r))
             T[c] = Q.reshape(l, d, -1)
-            T[c + 1] = np.tensordot(R, T[c + 1], axes=(1, 0))
+            T[c + 1] = do("tensordot", R, T[c + 1], axes=([1], [0]))
             self.center += 1
         while self.center > k:
             c = self.center
             l, d, r = T[c].shape
-            Q, R = np.linalg.qr(T[c].reshape(l, d * r).T)
+            Q, R = do("linalg.qr", T[c].reshape(l, d * r).T)
             T[c] = Q.T.reshape(-1, d, r)
-            T[c - 1] = np.tensordot(T[c - 1], R.T, axes=(2, 0))
+            T[c - 1] = do("tensordot", T[c - 1], R.T, axes=([2], [0]))
             self.center -= 1
 
     def _apply_adjacent(self, k: int, G: np.ndarray, absorb: str) -> None:
@@ -309,27 +368,36 @@ class _PauliMPS:
         self._move_center(k if self.center <= k else k + 1)
         A, B = self.tensors[k], self.tensors[k + 1]
         l, r = A.shape[0], B.shape[2]
-        theta = np.tensordot(A, B, axes=(2, 0))
-        theta = np.tensordot(theta, G, axes=((1, 2), (2, 3)))  # (l, r, o_k, o_k+1)
-        U, V = self._split(theta.transpose(0, 2, 3, 1).reshape(l * 4, 4 * r), absorb)
+        theta = do("tensordot", A, B, axes=([2], [0]))
+        theta = do("tensordot", theta, self.arrays.put(G),
+                   axes=((1, 2), (2, 3)))  # (l, r, o_k, o_k+1)
+        U, V = self._split(do("transpose", theta, (0, 2, 3, 1)).reshape(l * 4, 4 * r), absorb)
         self.splits += 1
         self.tensors[k] = U.reshape(l, 4, -1)
         self.tensors[k + 1] = V.reshape(-1, 4, r)
         self.center = k + 1 if absorb == "right" else k
 
-    def _split(self, theta: np.ndarray, absorb: str) -> tuple[np.ndarray, np.ndarray]:
-        """Truncated θ ≈ UV by ``svd_method``, the discarded weight added to the total."""
+    def _split(self, theta, absorb: str):
+        """Truncated θ ≈ UV by ``svd_method``, the discarded weight added to the total.
+        Another library's θ is split there by ``rsvd``; quimb's SVDs (and splits too small
+        for a sketch) run on a numpy copy."""
         if self.svd_method == "rsvd" and _sketch_size(self.chi) <= min(theta.shape) // 2:
-            U, V, weight = _randomized_split(theta, self.chi, self.cutoff, absorb, self.rng)
+            U, V, weight = _randomized_split(theta, self.chi, self.cutoff, absorb, self.rng,
+                                             self.arrays)
             self.discarded += weight
             return U, V
+        theta = self.arrays.get(theta)
         info = {"error": None}
         method = "svd" if self.svd_method == "rsvd" else self.svd_method
         U, _, V = array_split(theta, method=method, absorb=absorb, max_bond=self.chi,
                               cutoff=self.cutoff, cutoff_mode="rsum2", info=info)
         if info["error"]:
             self.discarded += float(info["error"]) ** 2 / float(np.vdot(theta, theta))
-        return U, V
+        return self.arrays.put(U), self.arrays.put(V)
+
+    def host(self) -> list[np.ndarray]:
+        """The tensors as numpy arrays (themselves for the numpy backend)."""
+        return [self.arrays.get(T) for T in self.tensors]
 
     def swap(self, k: int, absorb: str) -> None:
         """Exchange the sites held by positions k and k+1 (one split)."""
@@ -374,11 +442,12 @@ class _PauliMPS:
 
     @classmethod
     def from_tensors(cls, tensors: list[np.ndarray], chi: int, cutoff: float, scale: float,
-                     svd_method: str = "svd", center: int | None = None) -> _PauliMPS:
+                     svd_method: str = "svd", center: int | None = None,
+                     backend: str = "numpy") -> _PauliMPS:
         """An MPS from stored tensors (shape (χ_l, 4, χ_r), already weighted by ``scale``);
         ``center=None`` brings an arbitrary MPS into canonical form (QR sweep)."""
-        out = cls(np.ones(4), len(tensors), chi, cutoff, scale, svd_method)
-        out.tensors = [np.array(T, dtype=float) for T in tensors]
+        out = cls(np.ones(4), len(tensors), chi, cutoff, scale, svd_method, backend)
+        out.tensors = [out.arrays.put(np.array(T, dtype=float)) for T in tensors]
         if center is None:
             out.center = 0
             out._move_center(len(tensors) - 1)
@@ -388,23 +457,24 @@ class _PauliMPS:
 
     @classmethod
     def product(cls, mu_sites: np.ndarray, chi: int, cutoff: float, scale: float,
-                svd_method: str = "svd") -> _PauliMPS:
+                svd_method: str = "svd", backend: str = "numpy") -> _PauliMPS:
         r"""The product state :math:`\bigotimes_i\frac12(1 + \vec\mu_i\cdot\vec\sigma)`,
         Pauli coefficients :math:`(1, \mu^x_i, \mu^y_i, \mu^z_i)` per site."""
         local = np.concatenate([np.ones((len(mu_sites), 1)), scale * np.asarray(mu_sites)], 1)
         return cls.from_tensors([c.reshape(1, 4, 1) for c in local], chi, cutoff, scale,
-                                svd_method, center=0)
+                                svd_method, center=0, backend=backend)
 
     def max_bond(self) -> int:
         return max(T.shape[2] for T in self.tensors)
 
     def environments(self):
         """Left and right contractions with the identity string (the partial traces)."""
-        N = len(self.tensors)
+        T = self.host()
+        N = len(T)
         left, right = [np.ones(1)], [np.ones(1)]
         for k in range(N):
-            left.append(left[-1] @ self.tensors[k][:, 0, :])
-            right.append(self.tensors[N - 1 - k][:, 0, :] @ right[-1])
+            left.append(left[-1] @ T[k][:, 0, :])
+            right.append(T[N - 1 - k][:, 0, :] @ right[-1])
         return left, right[::-1]
 
     def magnetization(self, envs=None) -> tuple[float, np.ndarray]:
@@ -413,14 +483,15 @@ class _PauliMPS:
         trace = float(left[-1][0])
         mu = np.empty((len(self.tensors), 3))
         mu[self.order] = [np.einsum("l,lar,r->a", left[k], T[:, 1:, :], right[k + 1])
-                          for k, T in enumerate(self.tensors)]
+                          for k, T in enumerate(self.host())]
         return trace, mu / (trace * self.scale)
 
     def two_point(self, ref: int, envs=None) -> np.ndarray:
         r""":math:`\langle\sigma^a_{ref}\sigma^b_j\rangle`, shape (3, 3, N) (NaN at j = ref),
         for the site ``ref`` (indices are sites, wherever they sit on the MPS)."""
         left, right = envs if envs is not None else self.environments()
-        T, N = self.tensors, len(self.tensors)
+        T = self.host()
+        N = len(T)
         ref = int(self.position[ref])
         out = np.full((3, 3, N), np.nan)
         w = np.einsum("l,lar->ar", left[ref], T[ref][:, 1:, :])
@@ -443,7 +514,7 @@ class _PauliMPS:
             state = copy.deepcopy(self)
             state.restore()
         unscale = np.array([1.0] + [1.0 / self.scale] * 3)
-        arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in state.tensors]
+        arrays = [(T * unscale[:, None]).transpose(0, 2, 1) for T in state.host()]
         arrays[0], arrays[-1] = arrays[0][0], arrays[-1][:, 0, :]  # N >= 2 (lattices)
         return MatrixProductState(arrays, shape="lrp")
 
@@ -675,6 +746,14 @@ class MPOOptions:
         L_y = 4, see :class:`_Stepper` and ``benchmarks/mpo.py swaps``); ``"restore"`` swaps
         each far site next to its partner and back. The outputs are in site order either
         way; chains have no far bonds and are unaffected.
+    backend : {"numpy", "torch", "cupy"}, default "numpy"
+        Array library of the MPS tensors and the gates' QR, SVD and products: ``"torch"``
+        runs them on a CUDA GPU where PyTorch sees one (else on the CPU), ``"cupy"`` on a
+        GPU; observables, checkpoints and small splits go through numpy, so results,
+        caches and checkpoints are shared with the numpy runs (they agree to rounding,
+        as with another number of BLAS threads). Needs that library installed (it is not a
+        ddlib requirement); the sketch of ``svd_method="rsvd"``, the method to use on a
+        GPU, is drawn on the host, the same for every library. See ``benchmarks/mpo.py gpu``.
     """
 
     cutoff: float = 1e-16
@@ -691,6 +770,7 @@ class MPOOptions:
     checkpoint_every: float | None = 300.0
     keep_checkpoints: bool = False
     swap_route: str = "columns"
+    backend: str = "numpy"
 
     def __post_init__(self):
         for name in ("cutoff", "tol", "window", "warmup_tol"):
@@ -703,6 +783,8 @@ class MPOOptions:
         if self.swap_route not in ("columns", "restore"):
             raise ValueError("swap_route must be 'columns' or 'restore', got "
                              f"{self.swap_route!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.svd_method not in ("svd", "svd:eig", "rsvd"):
             raise ValueError("svd_method must be 'svd', 'svd:eig' or 'rsvd', got "
                              f"{self.svd_method!r}")
@@ -722,6 +804,13 @@ class MPOOptions:
                 raise ValueError(f"{name} must be {'None or ' if name[0] == 'b' else ''}"
                                  f"an integer >= 1, got {b!r}")
         _check_flag("keep_checkpoints", self.keep_checkpoints)
+
+    def key(self) -> dict:
+        """The form cache and checkpoint keys hold (:func:`ddlib.cache.make_key`): every
+        field but ``backend``, whose results agree with numpy's to rounding, so that runs on
+        a GPU and on the CPU share their caches and checkpoints."""
+        return {"__type__": type(self).__name__,
+                **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "backend"}}
 
     def physics(self) -> MPOOptions:
         """These options without the fields that cannot change a result (checkpointing,
@@ -952,6 +1041,8 @@ def _check_args(model, lattice, chi, dt, t_final, order, options, t_name="t_fina
             raise ValueError(f"options.record_every must be a multiple of dt, got "
                              f"{options.record_every!r}")
     _check_memory(lattice.N, int(chi))
+    if options.backend != "numpy":
+        _Arrays(options.backend)  # installed and usable here, before any work
     return n_steps, every, options
 
 
@@ -1036,7 +1127,7 @@ class _Checkpoint:
                 "history": list(history),
                 "discarded": state.discarded, "ascending": stepper.ascending, "wall": wall,
                 "done": done, "rng": state.rng.bit_generator.state}
-        arrays = {f"T{i}": T for i, T in enumerate(state.tensors)}
+        arrays = {f"T{i}": T for i, T in enumerate(state.host())}
         arrays.update({name: np.asarray(v) for name, v in records.items()})
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         try:
@@ -1115,7 +1206,7 @@ def _restore(state: _PauliMPS, stepper: _Stepper, saved: dict) -> None:
     """Put a checkpoint's MPS (tensors, centre, site order, discarded weight, generator)
     and sweep sense into ``state`` and ``stepper``."""
     meta = saved["meta"]
-    state.tensors = [np.array(T) for T in saved["tensors"]]
+    state.tensors = [state.arrays.put(np.array(T)) for T in saved["tensors"]]
     state.center, state.discarded = int(meta["center"]), float(meta["discarded"])
     state.order = np.array(meta.get("order", range(len(state.tensors))), dtype=int)
     state.position = np.argsort(state.order)
@@ -1283,7 +1374,7 @@ def evolve(model: Model, lattice: Lattice, chi: int, dt: float, t_final: float, 
     _check_flag("progress", progress)
     s = options.pauli_scale
     state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, int(chi), options.cutoff, s,
-                      options.svd_method)
+                      options.svd_method, options.backend)
     key = _key("mpo.evolve", model=model, lattice=lattice, chi=int(chi), dt=float(dt),
                t_final=float(t_final), order=int(order), options=options.physics(),
                stop=bool(stop_when_stationary))
@@ -1311,8 +1402,8 @@ def _initial_state(initial, model, lattice, chi, options) -> tuple[_PauliMPS | N
                               + T.shape[-1:])
                 tensors.append(T.transpose(0, 2, 1) * np.array([1.0, s, s, s])[:, None])
             digest = hashlib.sha256(b"".join(T.tobytes() for T in tensors)).hexdigest()[:16]
-            return _PauliMPS.from_tensors(tensors, chi, options.cutoff, s,
-                                          options.svd_method), f"mps:{digest}"
+            return _PauliMPS.from_tensors(tensors, chi, options.cutoff, s, options.svd_method,
+                                          backend=options.backend), f"mps:{digest}"
         mu_sites = (initial.mu_sites if len(initial.mu_sites) == lattice.N
                     else np.tile(initial.mu, (lattice.N, 1)))
     else:
@@ -1323,7 +1414,8 @@ def _initial_state(initial, model, lattice, chi, options) -> tuple[_PauliMPS | N
             or np.any(np.linalg.norm(mu_sites, axis=1) > 1 + 1e-9):
         raise ValueError("initial must hold finite site magnetizations |μ| <= 1")
     digest = hashlib.sha256(mu_sites.tobytes()).hexdigest()[:16]
-    return _PauliMPS.product(mu_sites, chi, options.cutoff, s, options.svd_method), \
+    return _PauliMPS.product(mu_sites, chi, options.cutoff, s, options.svd_method,
+                             options.backend), \
         f"product:{digest}"
 
 
@@ -1403,7 +1495,7 @@ def steady_state(model: Model, lattice: Lattice, chi: int, dt: float = 0.1,
     s = options.pauli_scale
     if state is None:
         state = _PauliMPS(np.array([1.0, s, s, s]) * _DOWN, lattice.N, plan[0][0],
-                          options.cutoff, s, options.svd_method)
+                          options.cutoff, s, options.svd_method, options.backend)
     base = dict(model=model, lattice=lattice, chi=int(chi), dt=float(dt), t_max=float(t_max),
                 order=int(order), options=options.physics(), route=route, initial=start_key)
     keys = [_key("mpo.steady_state.stage", stage=k, **base) for k in range(len(plan))]

@@ -720,6 +720,7 @@ BAD_INPUTS = [
     case(mpo.MPOOptions, checkpoint_every=-1.0, param="checkpoint_every"),
     case(mpo.MPOOptions, keep_checkpoints="yes", param="keep_checkpoints"),
     case(mpo.MPOOptions, swap_route="snake", param="swap_route"),
+    case(mpo.MPOOptions, backend="jax", param="backend"),
     case(mpo.evolve, _M, _C, 8, 0.1, 1.0, progress="yes", param="progress"),
     case(mpo.evolve, _M, _C, 8, 0.1, 1.0, stop_when_stationary=1, param="stop_when_stationary"),
     case(mpo.steady_state, _M, _C, 8, progress=None, param="progress"),
@@ -732,3 +733,45 @@ BAD_INPUTS = [
 
 
 test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)
+
+
+# --- array backends (MPOOptions.backend) -------------------------------------------------------
+
+def test_a_gpu_backend_that_cannot_load_is_refused_before_any_work(monkeypatch):
+    """A library that is missing (or finds no device) stops the call at the argument check,
+    naming the backend; the numpy default needs nothing more."""
+    import builtins
+
+    real = builtins.__import__
+
+    def no_cupy(name, *args, **kwargs):
+        if name == "cupy":
+            raise ImportError("No module named 'cupy'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cupy)
+    with pytest.raises(ValueError, match="backend 'cupy' cannot be used here"):
+        mpo.evolve(_M, _C, 8, 0.1, 1.0, options=mpo.MPOOptions(backend="cupy"))
+
+
+def test_the_backend_is_not_part_of_cache_and_checkpoint_keys():
+    """Runs on a GPU and on the CPU share caches and checkpoints: the key of the options is
+    the same for every backend, and differs for a field that changes the physics."""
+    from ddlib.cache import make_key
+
+    keys = {b: make_key("k", options=mpo.MPOOptions(backend=b)) for b in mpo.BACKENDS}
+    assert len(set(keys.values())) == 1
+    assert make_key("k", options=mpo.MPOOptions(tol=1e-3)) != keys["numpy"]
+
+
+def test_torch_tensors_evolve_like_numpy_ones_where_nothing_is_truncated():
+    """The same gates, QRs and randomized splits on torch tensors (the GPU path; here on the
+    CPU where no GPU is seen) reproduce the numpy evolution of a 2 × 4 cylinder to rounding
+    when χ keeps every singular value. Skipped without PyTorch (not a ddlib requirement)."""
+    pytest.importorskip("torch")
+    lat = lattice.cylinder(2, 4)
+    runs = [mpo.evolve(_M, lat, 300, 0.1, 0.5, options=mpo.MPOOptions(
+        svd_method="rsvd", backend=b, checkpoint_every=None)) for b in ("numpy", "torch")]
+    assert runs[0].truncation_error[-1] < 1e-12
+    np.testing.assert_allclose(runs[1].mu_sites, runs[0].mu_sites, atol=1e-12)
+    np.testing.assert_allclose(runs[1].correlations.eta, runs[0].correlations.eta, atol=1e-12)
