@@ -761,7 +761,7 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
                     coords={"Delta": deltas, "chi": chis,
                             "Lx": ("case", [c[0] for c in cases]),
                             "Ly": ("case", [c[1] for c in cases])})
-    ds["converged"] = ds.converged.astype(bool)
+    ds["converged"] = ds.converged == 1  # a rung not computed (NaN) is not converged
     ds = ds.assign(**{f"check_{k}": ((), small[k][0]) for k in ("mu_x", "mu_z", "sigma_xx")})
     if profile is not None:
         ds["profile"] = (dims + ("column", "component"), profile)

@@ -129,6 +129,7 @@ def test_a_cylinder_ladder_extended_at_one_detuning_keeps_its_lower_rungs(tmp_pa
     ds = archive.load("cylinder_convergence", tmp_path)
     assert list(ds.chi.values) == [4, 8, 12]
     assert np.isnan(ds.mu_x.sel(Delta=1.0, chi=12)).all()
+    assert not ds.converged.sel(Delta=1.0, chi=12).any()  # not computed, not converged
     assert np.isfinite(ds.mu_x.sel(Delta=2.0)).all()
     short = archive._mpo_ladder(_small_cylinder_recipe(), 2.0, (3, 4), [4, 8])
     np.testing.assert_array_equal(ds.mu_x.sel(Delta=2.0, chi=[4, 8]).values.ravel(),
