@@ -1027,25 +1027,31 @@ def make(names: Sequence[str] | None = None, *, workers: int = 1,
 
 def status(directory: str | Path | None = None) -> list[dict]:
     """One row per entry: ``name``, ``figure``, ``present``, ``fresh`` (None when absent),
+    ``stale`` (why not fresh: "solver code changed", "recipe changed", both joined, or ""),
     ``verified`` (the date of the check that made it fresh, or ""), ``created``, ``command``.
 
     An entry is fresh when the current source of its solvers has the fingerprint of the code
     that computed it, or of the code that a later ``check --certify`` found to reproduce its
-    sample of points (a change that leaves the results alone need not recompute hours)."""
+    sample of points (a change that leaves the results alone need not recompute hours), and
+    its recipe (the options in :data:`ENTRIES`) is the one it was made with."""
     rows = []
     for name, entry in ENTRIES.items():
         path = _path(name, directory)
         row = {"name": name, "figure": entry.figure, "present": path.is_file(), "fresh": None,
-               "verified": "", "created": "", "command": ""}
+               "stale": "", "verified": "", "created": "", "command": ""}
         if row["present"]:
             with xr.open_dataset(path) as ds:
                 attrs = dict(ds.attrs)
             now = solver_fingerprint(entry.solvers)
             made = attrs.get("solver_fingerprint") == now
             verified = attrs.get("verified_fingerprint") == now
-            row.update(fresh=made or verified, verified=attrs.get("verified", "") if verified
-                       and not made else "", created=attrs.get("created", ""),
-                       command=attrs.get("command", ""))
+            recipe = json.loads(attrs.get("options", "null")) == json.loads(
+                json.dumps(entry.options, default=str))
+            why = [w for w, ok in (("solver code changed", made or verified),
+                                   ("recipe changed", recipe)) if not ok]
+            row.update(fresh=not why, stale=" and ".join(why),
+                       verified=attrs.get("verified", "") if verified and not made else "",
+                       created=attrs.get("created", ""), command=attrs.get("command", ""))
         rows.append(row)
     return rows
 
@@ -1111,8 +1117,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "list":
             for r in status():
                 state = ("missing" if not r["present"] else
-                         f"fresh (verified {r['verified'][:10]})" if r["verified"] else
-                         "fresh" if r["fresh"] else "STALE (solver code changed)")
+                         f"STALE ({r['stale']})" if not r["fresh"] else
+                         f"fresh (verified {r['verified'][:10]})" if r["verified"] else "fresh")
                 print(f"{r['name']:14s} {r['figure']:38s} {state:28s} {r['created']}")
         elif args.cmd == "make":
             for p in make(args.names, workers=args.workers, directory=args.dir):

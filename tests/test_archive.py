@@ -43,14 +43,29 @@ def test_solver_fingerprint_follows_the_solver_and_its_ddlib_imports_only():
 
 def test_status_calls_an_entry_stale_when_its_solver_code_changed(tmp_path):
     ds = xr.Dataset({"x": ("i", np.arange(3.0))})
-    ds.attrs.update(archive.provenance(command="test", solvers=["ddlib.meanfield"]))
+    ds.attrs.update(archive.provenance(command="test", solvers=["ddlib.meanfield"],
+                                       options=archive.ENTRIES["mf_response"].options))
     archive.save(ds, tmp_path / "mf_response.nc")
     row = next(r for r in archive.status(tmp_path) if r["name"] == "mf_response")
-    assert row["present"] and row["fresh"]
+    assert row["present"] and row["fresh"] and row["stale"] == ""
     ds.attrs["solver_fingerprint"] = "0" * 16  # as if computed by other code
     archive.save(ds, tmp_path / "mf_response.nc")
     row = next(r for r in archive.status(tmp_path) if r["name"] == "mf_response")
-    assert row["fresh"] is False
+    assert row["fresh"] is False and row["stale"] == "solver code changed"
+
+
+def test_status_calls_an_entry_stale_when_its_recipe_changed(tmp_path, monkeypatch):
+    """An entry made with other options than the recipe now in ENTRIES (a detuning appended,
+    a χ added) does not show what the recipe says until it is remade."""
+    ds = xr.Dataset({"x": ("i", np.arange(3.0))})
+    ds.attrs.update(archive.provenance(command="test", solvers=["ddlib.meanfield"],
+                                       options=archive.ENTRIES["mf_response"].options))
+    archive.save(ds, tmp_path / "mf_response.nc")
+    entry = archive.ENTRIES["mf_response"]
+    monkeypatch.setitem(archive.ENTRIES, "mf_response", dataclasses.replace(
+        entry, options={**entry.options, "added": [1.0]}))
+    row = next(r for r in archive.status(tmp_path) if r["name"] == "mf_response")
+    assert row["fresh"] is False and row["stale"] == "recipe changed"
 
 
 def test_a_certified_check_makes_a_stale_entry_fresh_and_keeps_its_provenance(tmp_path,
