@@ -180,18 +180,21 @@ def step_mode():
     mpo._PauliMPS._split = original
 
 
-def gate_window(state, lat, stepper, layer, tau, n_gates, threads=None):
-    """Seconds per gate over ``n_gates`` consecutive gates of ``layer`` in the middle of the
-    chain, applied to a copy of ``state``."""
+def gate_window(state, lat, stepper, layer, tau, n_gates, threads=None, per_split=False):
+    """Seconds per gate (per two-site split, swaps included, with ``per_split``) over
+    ``n_gates`` consecutive gates of ``layer`` in the middle of the path, applied to a copy
+    of ``state``."""
     bonds = mpo._layers(lat)[layer]
     bonds = bonds[len(bonds) // 2 - n_gates // 2:][:n_gates]
     trial = copy.deepcopy(state)
     trial._move_center(int(lat.bonds[bonds[0]][0]))
+    before = trial.splits
     with threadpool_limits(threads, user_api="blas"):
         t0 = time.perf_counter()
         for b in bonds:
             trial.apply(*map(int, lat.bonds[b]), stepper.gate(b, tau))
-        return (time.perf_counter() - t0) / len(bonds)
+        elapsed = time.perf_counter() - t0
+    return elapsed / ((trial.splits - before) if per_split else len(bonds))
 
 
 def projection_mode():
@@ -459,16 +462,7 @@ def gpu_mode():
     for chi in args.chis:
         host = saturated_state(lat.N, chi, rng, "rsvd")
         stepper = mpo._Stepper(model, lat, 0.25, 4, 0.3)
-        trial = copy.deepcopy(host)  # numpy, one core: seconds per split over a window
-        bonds = mpo._layers(lat)[0]
-        bonds = bonds[len(bonds) // 2 - args.gates // 2:][:args.gates]
-        trial._move_center(int(lat.bonds[bonds[0]][0]))
-        before = trial.splits
-        with threadpool_limits(1, user_api="blas"):
-            t0 = time.perf_counter()
-            for b in bonds:
-                trial.apply(*map(int, lat.bonds[b]), stepper.gate(b, 0.125))
-            cpu = (time.perf_counter() - t0) / (trial.splits - before)
+        cpu = gate_window(host, lat, stepper, 0, 0.125, args.gates, 1, per_split=True)
         for b in usable:
             warm = mpo._PauliMPS.from_tensors(
                 saturated_state(lat.N, 16, rng, "rsvd").tensors, 16, 0.0, 0.3, "rsvd",

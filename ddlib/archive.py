@@ -723,6 +723,7 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
     deltas = sorted(opt["Delta"])
     ladder_of = _ladder_chis(opt)
     chis = sorted(set().union(*ladder_of.values()))
+    rungs_of = {d: [chis.index(c) for c in ladder] for d, ladder in ladder_of.items()}
     shape = (len(deltas), len(cases), len(chis))
     data = {k: np.full(shape, np.nan) for k in names}
     # in the recipe's order (the first Δ first), each ladder cached and its rungs checkpointed
@@ -745,17 +746,15 @@ def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
         ladders = [_mpo_ladder(*a) for a in tqdm(args, desc="MPO cylinder ladders (Δ, Lx × Ly)",
                                                  disable=not progress)]
     for (a, b), ladder in zip(jobs, ladders, strict=True):
-        rungs = [chis.index(c) for c in ladder_of[deltas[a]]]
         for k in names:
-            data[k][a, b, rungs] = ladder[k]
+            data[k][a, b, rungs_of[deltas[a]]] = ladder[k]
     (small,) = _cylinder_check(opt)
     profile = None
     if all("profile" in ladder for ladder in ladders):  # ladders cached before: none
         profile = np.full(shape + (max(c[0] for c in cases), 3), np.nan)
         for (a, b), ladder in zip(jobs, ladders, strict=True):
             prof = np.asarray(ladder["profile"], dtype=float)  # (chi, Lx, 3)
-            rungs = [chis.index(c) for c in ladder_of[deltas[a]]]
-            profile[a, b, rungs, :prof.shape[1]] = prof
+            profile[a, b, rungs_of[deltas[a]], :prof.shape[1]] = prof
     dims = ("Delta", "case", "chi")
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": deltas, "chi": chis,
