@@ -955,7 +955,7 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           "the 12 × 4 ladder is converged at χ = 64 (the paper: χ needed at fixed accuracy "
           "constant in L_x), and at 1.5 and 2.5, the edges of the paper's agreement with "
           "MFQF: how much of the bulk a 12 × 4 cylinder shows. Each a χ ladder to χ = 128, "
-          "where every 12 × 4 point is within 1e-3 of the next rung "
+          "the χ at which cylinder_convergence puts every 12 × 4 point within 1e-3 "
           "(mpo.chi_ladder, fast route, δt = 0.25, order 4, stationary to 1e-4, each stage at "
           "most t = 40), each χ's final state kept. The freshness check recomputes the 3 × 4 "
           "cylinder at χ = 16.",
