@@ -65,10 +65,19 @@ def test_a_point_for_every_detuning_is_at_least_as_costly_as_each_one():
     assert convergence.chosen_for_all(ds, mu_tol=1e-9, sigma_tol=1e-9) is None
 
 
-def test_plot_draws_both_panels():
-    fig, axes = plt.subplots(1, 2)
-    convergence.plot(_table(), axes)
-    assert all(ax.lines for ax in axes)
+def test_plot_draws_chi_and_n_convergence_with_one_line_style_per_detuning():
+    ds = xr.concat([_table(), _table().assign_coords(Delta=[0.5, 1.5])], "Delta")
+    fig, axes = plt.subplots(2, 2)
+    convergence.plot(ds, axes)
+    # every panel: one curve per Δ, plus the dotted tolerance
+    assert all(len(ax.lines) == ds.sizes["Delta"] + 1 for ax in axes.flat)
+    keys = {(ln.get_marker(), ln.get_linestyle(), ln.get_color())
+            for ln in axes[0, 0].get_legend().get_lines()}
+    assert len(keys) == ds.sizes["Delta"] == 4
+    # left column against χ on the longest chain, right column against N at the largest χ
+    dev = convergence.deviations(ds).sel(Delta=2.0)
+    np.testing.assert_allclose(axes[0, 0].lines[0].get_ydata(), dev.dmu.isel(N=-1))
+    np.testing.assert_allclose(axes[1, 1].lines[0].get_ydata(), dev.dsigma.isel(chi=-1))
     plt.close(fig)
 
 
@@ -191,6 +200,7 @@ BAD_INPUTS = [
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),
     case(convergence.chosen_for_all, _table(), mu_tol=0.0, param="mu_tol"),
     case(convergence.plot, _table(), None, param="axes"),
+    case(convergence.plot, _table(), [plt.gca(), plt.gca()], param="axes"),
 ]
 
 test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

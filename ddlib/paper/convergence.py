@@ -34,6 +34,8 @@ __all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
+#: Marker and line style of the k-th detuning in the figures (cycled).
+_STYLES = ["o-", "s--", "^:", "D-.", "v-", "P--"]
 
 
 def deviations(ds: xr.Dataset) -> xr.Dataset:
@@ -110,30 +112,47 @@ def _chi_axes(axes, chis, tols, names) -> None:
 
 
 def plot(ds: xr.Dataset, axes) -> None:
-    """(a) max_a |μ_a − μ_a^ref| and (b) |Σ_xx/Σ_xx^ref − 1| against χ, one line per N
-    (colour) and Δ (solid: first Δ, dashed: the others), the tolerances dotted; ``axes``: two
-    matplotlib axes (their panel labels of :func:`ddlib.paper.plots.subplots`, if any, are
-    moved above the axes, clear of the curves)."""
-    _check_axes(axes)
+    """The chain's convergence, one line (colour and marker) per Δ: the deviations from the
+    reference of the central μ (top row, max_a |μ_a − μ_a^ref|) and of Σ_xx (bottom row,
+    |Σ_xx/Σ_xx^ref − 1|), against χ on the longest chain (left column) and against N at the
+    largest χ (right column); the tolerances dotted.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The archived ``mpo_convergence`` entry, over (Δ, N, χ).
+    axes : array of matplotlib Axes, shape (2, 2)
+        E.g. from :func:`ddlib.paper.plots.subplots` (2, 2); their panel labels, if any, are
+        moved above the axes, clear of the curves.
+    """
+    grid = np.asarray(axes, dtype=object)
+    if grid.shape != (2, 2) or not all(hasattr(ax, "semilogy") for ax in grid.flat):
+        raise TypeError(f"axes must be a 2 × 2 array of matplotlib axes, got {axes!r}")
     dev = deviations(ds)
-    colors = {int(n): f"C{k}" for k, n in enumerate(ds.N.values)}
-    styles = ["o-", "s--", "^:"]
     for a, d in enumerate(ds.Delta.values):
-        for n in ds.N.values:
-            for ax, var in zip(axes, ("dmu", "dsigma"), strict=True):
-                y = dev[var].sel(Delta=d, N=n)
-                ax.semilogy(ds.chi, y, styles[a % 3], color=colors[int(n)], ms=3.5, lw=1.2,
-                            label=f"N = {int(n)}" if a == 0 and var == "dmu" else None)
-        axes[1].plot([], [], styles[a % 3], color="0.4", ms=3.5, lw=1.2,
-                     label=rf"$\Delta = {float(d):g}$")
-    _chi_axes(axes, ds.chi.values, (MU_TOL, SIGMA_TOL), (
-        r"$\max_a|\mu_a - \mu_a^{\rm ref}|$", r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$"))
-    axes[0].legend(fontsize=7, ncol=2)
-    axes[1].legend(fontsize=7)
-    # the deviations are largest at the smallest χ: the top-left corner is taken by curves
+        e = dev.sel(Delta=d)
+        kw = {"color": f"C{a % 10}", "ms": 3.5, "lw": 1.2}
+        style = _STYLES[a % len(_STYLES)]
+        for row, var in enumerate(("dmu", "dsigma")):
+            grid[row, 0].semilogy(ds.chi, e[var].isel(N=-1), style,
+                                  label=rf"$\Delta = {float(d):g}$", **kw)
+            grid[row, 1].loglog(ds.N, e[var].isel(chi=-1), style, **kw)
+    names = (r"$\max_a|\mu_a - \mu_a^{\rm ref}|$",
+             r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$")
+    _chi_axes(grid[:, 0], ds.chi.values, (MU_TOL, SIGMA_TOL), names)
+    for ax, tol, name in zip(grid[:, 1], (MU_TOL, SIGMA_TOL), names, strict=True):
+        ax.axhline(tol, color="k", ls=":", lw=1)
+        ax.set(xlabel=r"chain length $N$", ylabel=name)
+        ax.set_xticks(ds.N.values, [str(int(n)) for n in ds.N.values])
+        ax.xaxis.set_minor_formatter("")
+    for row in range(2):
+        grid[row, 0].set_title(rf"$N = {int(ds.N[-1])}$", fontsize=8)
+        grid[row, 1].set_title(rf"$\chi = {int(ds.chi[-1])}$", fontsize=8)
+    grid[0, 0].legend(fontsize=7)
+    # the deviations are largest at the smallest χ and N: the top-left corners are taken
     from ddlib.paper.plots import panel_labels_above
 
-    panel_labels_above(axes)
+    panel_labels_above(list(grid.flat))
 
 
 def _check_cylinder(ds) -> None:
@@ -271,14 +290,14 @@ def plot_cylinder(ds: xr.Dataset, axes) -> None:
     _check_cylinder(ds)
     _check_axes(axes)
     conv = cylinder_steps(ds)
-    styles = ["o-", "s--", "^:", "D-.", "v-", "P--"]
+    styles = _STYLES
     for a, d in enumerate(ds.Delta.values):
         for k in range(ds.sizes["case"]):
             label = (f"{int(ds.Lx[k])} × {int(ds.Ly[k])}"
                      + (rf", $\Delta = {float(d):g}$" if ds.sizes["Delta"] > 1 else ""))
             color = f"C{a % 10}" if ds.sizes["case"] == 1 else f"C{k % 10}"
             for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
-                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % 6],
+                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % len(styles)],
                             color=color, ms=3.5, lw=1.2, label=label if var == "step" else None)
     _chi_axes(axes, ds.chi.values, (MU_TOL, 1e-4), (
         r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
