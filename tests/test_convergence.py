@@ -65,6 +65,21 @@ def test_a_point_for_every_detuning_is_at_least_as_costly_as_each_one():
     assert convergence.chosen_for_all(ds, mu_tol=1e-9, sigma_tol=1e-9) is None
 
 
+def test_the_detuning_with_slower_decaying_correlations_is_named_as_needing_the_longer_chain():
+    # Δ = 1 approaches its limit five times more slowly (scale 5): it needs a longer chain
+    ds = _table(scale=(1.0, 5.0)).assign(
+        lambda_xx=(("Delta", "N", "chi"), np.broadcast_to([[[0.36]], [[0.23]]], (2, 4, 4))))
+    each = convergence.chosen(ds, mu_tol=2e-2, sigma_tol=1.0)
+    assert each[1.0]["N"] > each[2.0]["N"]
+    text = convergence.length_needed(ds, mu_tol=2e-2, sigma_tol=1.0)
+    first, second = text.split("; ")
+    assert first.startswith(f"N = {each[1.0]['N']} at Δ = 1 ") and "0.23" in first
+    assert second.startswith(f"N = {each[2.0]['N']} at Δ = 2 ") and "0.36" in second
+    # nothing below the reference within a tolerance no point meets
+    assert convergence.length_needed(ds, mu_tol=1e-12, sigma_tol=1.0).startswith(
+        "no shorter chain than the reference")
+
+
 def test_plot_draws_chi_and_n_convergence_with_one_line_style_per_detuning():
     ds = xr.concat([_table(), _table().assign_coords(Delta=[0.5, 1.5])], "Delta")
     fig, axes = plt.subplots(2, 2)
@@ -75,7 +90,9 @@ def test_plot_draws_chi_and_n_convergence_with_one_line_style_per_detuning():
             for ln in axes[0, 0].get_legend().get_lines()}
     assert len(keys) == ds.sizes["Delta"] == 4
     # left column against χ on the longest chain, right column against N at the largest χ
-    dev = convergence.deviations(ds).sel(Delta=2.0)
+    # in increasing Δ: the first line is Δ = 0.5
+    dev = convergence.deviations(ds).sel(Delta=0.5)
+    assert axes[0, 0].lines[0].get_label() == r"$\Delta = 0.5$"
     np.testing.assert_allclose(axes[0, 0].lines[0].get_ydata(), dev.dmu.isel(N=-1))
     np.testing.assert_allclose(axes[1, 1].lines[0].get_ydata(), dev.dsigma.isel(chi=-1))
     plt.close(fig)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["deviations", "chosen", "chosen_for_all", "plot", "cylinder_steps",
+__all__ = ["deviations", "chosen", "chosen_for_all", "length_needed", "plot", "cylinder_steps",
            "cylinder_converged_chi", "cylinder_points", "cylinder_last_step", "cylinder_report",
            "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths",
            "plot_profiles", "cylinder_centre"]
@@ -96,6 +96,28 @@ def chosen_for_all(ds: xr.Dataset, mu_tol: float = MU_TOL,
     return _cheapest(ok)
 
 
+def length_needed(ds: xr.Dataset, mu_tol: float = MU_TOL,
+                  sigma_tol: float = SIGMA_TOL) -> str:
+    """The chain length each detuning needs (the N of :func:`chosen`) beside the decay rate
+    λ_xx of its reference's correlations, longest first, as one clause of prose:
+    "N = 80 at Δ = 0.5, 1 (λ_xx = 0.20, 0.23); N = 40 at Δ = 1.5 (λ_xx = 0.30)"; detunings
+    where no point below the reference is within the tolerances are named as such."""
+    best = chosen(ds, mu_tol, sigma_tol)
+    ref = ds.lambda_xx.isel(N=-1, chi=-1)
+    groups: dict = {}
+    for d, b in best.items():
+        groups.setdefault(None if b is None else b["N"], []).append(float(d))
+    parts = []
+    for n in sorted(groups, key=lambda n: -np.inf if n is None else -n):
+        ds_ = sorted(groups[n])
+        lam = ", ".join(f"{float(ref.sel(Delta=d)):.2f}" for d in ds_)
+        where = ", ".join(f"{d:g}" for d in ds_)
+        head = (f"N = {n} at" if n is not None else
+                "no shorter chain than the reference within the tolerances at")
+        parts.append(f"{head} Δ = {where} ($\\lambda_{{xx}}$ = {lam})")
+    return "; ".join(parts)
+
+
 def _check_axes(axes) -> None:
     if not (hasattr(axes, "__len__") and len(axes) == 2
             and all(hasattr(ax, "semilogy") for ax in axes)):
@@ -112,7 +134,8 @@ def _chi_axes(axes, chis, tols, names) -> None:
 
 
 def plot(ds: xr.Dataset, axes) -> None:
-    """The chain's convergence, one line (colour and marker) per Δ: the deviations from the
+    """The chain's convergence, one line (colour and marker) per Δ, in increasing Δ: the
+    deviations from the
     reference of the central μ (top row, max_a |μ_a − μ_a^ref|) and of Σ_xx (bottom row,
     |Σ_xx/Σ_xx^ref − 1|), against χ on the longest chain (left column) and against N at the
     largest χ (right column); the tolerances dotted.
@@ -129,7 +152,7 @@ def plot(ds: xr.Dataset, axes) -> None:
     if grid.shape != (2, 2) or not all(hasattr(ax, "semilogy") for ax in grid.flat):
         raise TypeError(f"axes must be a 2 × 2 array of matplotlib axes, got {axes!r}")
     dev = deviations(ds)
-    for a, d in enumerate(ds.Delta.values):
+    for a, d in enumerate(np.sort(ds.Delta.values)):
         e = dev.sel(Delta=d)
         kw = {"color": f"C{a % 10}", "ms": 3.5, "lw": 1.2}
         style = _STYLES[a % len(_STYLES)]
