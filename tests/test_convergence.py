@@ -213,6 +213,9 @@ BAD_INPUTS = [
     case(convergence.cylinder_points, None, param="ds"),
     case(convergence.cylinder_report, _ladder(), mu_tol=0.0, param="mu_tol"),
     case(convergence.deviations, xr.Dataset(), param="ds"),
+    case(convergence.length_needed, _table(), param="ds"),  # no λ_xx
+    case(convergence.length_needed, _table().assign(lambda_xx=_table().mu_x), mu_tol=0.0,
+         param="mu_tol"),
     case(convergence.chosen, _table(), mu_tol=-1.0, param="mu_tol"),
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),
     case(convergence.chosen_for_all, _table(), mu_tol=0.0, param="mu_tol"),

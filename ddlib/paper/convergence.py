@@ -103,6 +103,8 @@ def length_needed(ds: xr.Dataset, mu_tol: float = MU_TOL,
     "N = 80 at Δ = 0.5, 1 (λ_xx = 0.20, 0.23); N = 40 at Δ = 1.5 (λ_xx = 0.30)"; detunings
     where no point below the reference is within the tolerances are named as such."""
     best = chosen(ds, mu_tol, sigma_tol)
+    if "lambda_xx" not in ds:
+        raise TypeError("ds must be the archived mpo_convergence Dataset (with lambda_xx)")
     ref = ds.lambda_xx.isel(N=-1, chi=-1)
     groups: dict = {}
     for d, b in best.items():
