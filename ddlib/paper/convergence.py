@@ -102,18 +102,17 @@ def length_needed(ds: xr.Dataset, mu_tol: float = MU_TOL,
     λ_xx of its reference's correlations, longest first, as one clause of prose:
     "N = 80 at Δ = 0.5, 1 (λ_xx = 0.20, 0.23); N = 40 at Δ = 1.5 (λ_xx = 0.30)"; detunings
     where no point below the reference is within the tolerances are named as such."""
-    best = chosen(ds, mu_tol, sigma_tol)
-    if "lambda_xx" not in ds:
+    if not isinstance(ds, xr.Dataset) or "lambda_xx" not in ds:
         raise TypeError("ds must be the archived mpo_convergence Dataset (with lambda_xx)")
     ref = ds.lambda_xx.isel(N=-1, chi=-1)
     groups: dict = {}
-    for d, b in best.items():
+    for d, b in chosen(ds, mu_tol, sigma_tol).items():
         groups.setdefault(None if b is None else b["N"], []).append(float(d))
     parts = []
     for n in sorted(groups, key=lambda n: -np.inf if n is None else -n):
-        ds_ = sorted(groups[n])
-        lam = ", ".join(f"{float(ref.sel(Delta=d)):.2f}" for d in ds_)
-        where = ", ".join(f"{d:g}" for d in ds_)
+        deltas = sorted(groups[n])
+        lam = ", ".join(f"{float(ref.sel(Delta=d)):.2f}" for d in deltas)
+        where = ", ".join(f"{d:g}" for d in deltas)
         head = (f"N = {n} at" if n is not None else
                 "no shorter chain than the reference within the tolerances at")
         parts.append(f"{head} Δ = {where} ($\\lambda_{{xx}}$ = {lam})")
@@ -126,21 +125,21 @@ def _check_axes(axes) -> None:
         raise TypeError(f"axes must be two matplotlib axes, got {axes!r}")
 
 
-def _chi_axes(axes, chis, tols, names) -> None:
-    """Both panels against χ on a log axis ticked at ``chis``, each tolerance dotted."""
+def _chi_axes(axes, chis, tols, names, xlabel=r"bond dimension $\chi$") -> None:
+    """Both panels against χ (or ``xlabel``'s variable) on a log axis ticked at ``chis``, each
+    tolerance dotted."""
     for ax, tol, name in zip(axes, tols, names, strict=True):
         ax.axhline(tol, color="k", ls=":", lw=1)
-        ax.set(xscale="log", xlabel=r"bond dimension $\chi$", ylabel=name)
+        ax.set(xscale="log", xlabel=xlabel, ylabel=name)
         ax.set_xticks(chis, [str(int(c)) for c in chis])
         ax.xaxis.set_minor_formatter("")
 
 
 def plot(ds: xr.Dataset, axes) -> None:
     """The chain's convergence, one line (colour and marker) per Δ, in increasing Δ: the
-    deviations from the
-    reference of the central μ (top row, max_a |μ_a − μ_a^ref|) and of Σ_xx (bottom row,
-    |Σ_xx/Σ_xx^ref − 1|), against χ on the longest chain (left column) and against N at the
-    largest χ (right column); the tolerances dotted.
+    deviations from the reference of the central μ (top row, max_a |μ_a − μ_a^ref|) and of
+    Σ_xx (bottom row, |Σ_xx/Σ_xx^ref − 1|), against χ on the longest chain (left column) and
+    against N at the largest χ (right column); the tolerances dotted.
 
     Parameters
     ----------
@@ -161,15 +160,11 @@ def plot(ds: xr.Dataset, axes) -> None:
         for row, var in enumerate(("dmu", "dsigma")):
             grid[row, 0].semilogy(ds.chi, e[var].isel(N=-1), style,
                                   label=rf"$\Delta = {float(d):g}$", **kw)
-            grid[row, 1].loglog(ds.N, e[var].isel(chi=-1), style, **kw)
+            grid[row, 1].semilogy(ds.N, e[var].isel(chi=-1), style, **kw)
     names = (r"$\max_a|\mu_a - \mu_a^{\rm ref}|$",
              r"$|\Sigma_{xx}/\Sigma_{xx}^{\rm ref} - 1|$")
     _chi_axes(grid[:, 0], ds.chi.values, (MU_TOL, SIGMA_TOL), names)
-    for ax, tol, name in zip(grid[:, 1], (MU_TOL, SIGMA_TOL), names, strict=True):
-        ax.axhline(tol, color="k", ls=":", lw=1)
-        ax.set(xlabel=r"chain length $N$", ylabel=name)
-        ax.set_xticks(ds.N.values, [str(int(n)) for n in ds.N.values])
-        ax.xaxis.set_minor_formatter("")
+    _chi_axes(grid[:, 1], ds.N.values, (MU_TOL, SIGMA_TOL), names, r"chain length $N$")
     for row in range(2):
         grid[row, 0].set_title(rf"$N = {int(ds.N[-1])}$", fontsize=8)
         grid[row, 1].set_title(rf"$\chi = {int(ds.chi[-1])}$", fontsize=8)
@@ -315,14 +310,13 @@ def plot_cylinder(ds: xr.Dataset, axes) -> None:
     _check_cylinder(ds)
     _check_axes(axes)
     conv = cylinder_steps(ds)
-    styles = _STYLES
     for a, d in enumerate(ds.Delta.values):
         for k in range(ds.sizes["case"]):
             label = (f"{int(ds.Lx[k])} × {int(ds.Ly[k])}"
                      + (rf", $\Delta = {float(d):g}$" if ds.sizes["Delta"] > 1 else ""))
             color = f"C{a % 10}" if ds.sizes["case"] == 1 else f"C{k % 10}"
             for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
-                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), styles[a % len(styles)],
+                ax.semilogy(ds.chi, conv[var].sel(Delta=d).isel(case=k), _STYLES[a % len(_STYLES)],
                             color=color, ms=3.5, lw=1.2, label=label if var == "step" else None)
     _chi_axes(axes, ds.chi.values, (MU_TOL, 1e-4), (
         r"$\max_a|\mu_a(\chi) - \mu_a(\chi_{\rm previous})|$",
