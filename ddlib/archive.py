@@ -817,6 +817,12 @@ def _cylinder_convergence_sample(ds: xr.Dataset) -> list:
             (f"{where}: Σ_xx", float(ds.check_sigma_xx), p["sigma_xx"][0], 1e-5)]
 
 
+#: The open chain's (N, χ) grid and options shared by mpo_convergence and
+#: mpo_convergence_high (each adds its detunings and the Δ of its freshness check).
+_CHAIN_STUDY = {"Omega": 0.5, "JZ": 4.0, "dt": 0.25, "t_max": 60.0, "tol": 1e-4,
+                "N": [16, 24, 40, 80, 200], "chi": [16, 32, 64, 128, 300],
+                "check_N": 16, "check_chi": 16}
+
 ENTRIES: dict[str, Entry] = {e.name: e for e in [
     Entry("mf_response", "Figs. 1b/c (white lines), 2a, 3a, 8 (MF curves)",
           "Mean-field response curve μ(Δ) with every branch (stable and unstable) at Ω = 0.5, "
@@ -930,10 +936,15 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           "1e-4); the reference is the largest (N, χ), the paper's N = 200, χ = 300. The "
           "freshness check recomputes N = 16, χ = 16 at Δ = 2.",
           ("ddlib.mpo",),
-          {"Omega": 0.5, "JZ": 4.0, "dt": 0.25, "t_max": 60.0, "tol": 1e-4,
-           "Delta": [2.0, 1.0, 0.5, 1.5, 2.5], "N": [16, 24, 40, 80, 200],
-           "chi": [16, 32, 64, 128, 300],
-           "check_N": 16, "check_chi": 16, "check_Delta": 2.0},
+          {**_CHAIN_STUDY, "Delta": [2.0, 1.0, 0.5, 1.5, 2.5], "check_Delta": 2.0},
+          _mpo_convergence, _mpo_convergence_sample),
+    Entry("mpo_convergence_high", "Fig. 2 (accuracy of the MPO curves at Δ ≥ 3)",
+          "The study of mpo_convergence (same grid, options and reference) at Δ = 3 and 4, "
+          "the large-detuning side of Fig. 2, where the correlations are shortest; its own "
+          "entry so that neither remakes the other. The freshness check recomputes N = 16, "
+          "χ = 16 at Δ = 3.",
+          ("ddlib.mpo",),
+          {**_CHAIN_STUDY, "Delta": [3.0, 4.0], "check_Delta": 3.0},
           _mpo_convergence, _mpo_convergence_sample),
     Entry("cylinder_convergence", "Figs. 3a, 8 (the 2D MPO points and their accuracy)",
           "Central μ, its spread over the central columns (App. C's translation check), λ_xx "

@@ -33,6 +33,19 @@ def _table(scale=(1.0, 5.0)) -> xr.Dataset:
                       coords=coords)
 
 
+def test_entries_joined_along_the_detuning_keep_each_detunings_own_choice():
+    # two entries (mpo_convergence and mpo_convergence_high) hold the study at different Δ:
+    # joined, every Δ keeps its own reference, so its choice is the one its entry alone gives
+    ds = _table(scale=(1.0, 5.0))
+    high, low = ds.sel(Delta=[2.0]), ds.sel(Delta=[1.0])
+    both = convergence.joined(high, low)
+    assert both.Delta.values.tolist() == [1.0, 2.0]
+    xr.testing.assert_identical(both, ds.sortby("Delta"))
+    for part in (high, low):
+        (d, alone), = convergence.chosen(part, mu_tol=2e-2, sigma_tol=1.0).items()
+        assert convergence.chosen(both, mu_tol=2e-2, sigma_tol=1.0)[d] == alone
+
+
 def test_deviations_are_measured_from_the_largest_point():
     dev = convergence.deviations(_table())
     ref_err = 1 / 200 + 1 / 128 ** 2
@@ -213,6 +226,11 @@ BAD_INPUTS = [
     case(convergence.cylinder_points, None, param="ds"),
     case(convergence.cylinder_report, _ladder(), mu_tol=0.0, param="mu_tol"),
     case(convergence.deviations, xr.Dataset(), param="ds"),
+    case(convergence.joined, param="parts"),
+    case(convergence.joined, _table(), None, param="parts[1]"),
+    case(convergence.joined, _table(), _table(), param="parts"),  # Δ in both
+    case(convergence.joined, _table().sel(Delta=[2.0]), _table().sel(Delta=[1.0], N=[16, 40]),
+         param="parts[1]"),
     case(convergence.length_needed, _table(), param="ds"),  # no λ_xx
     case(convergence.length_needed, _table().assign(lambda_xx=_table().mu_x), mu_tol=0.0,
          param="mu_tol"),

@@ -1,8 +1,9 @@
 r"""Convergence of the MPO chain in N and χ and of the cylinder in χ and L_x: the figures, the
 choice of (N, χ) and the cylinder tables of chapter ``mpo``.
 
-Reads the archive entry ``mpo_convergence`` (:mod:`ddlib.archive`): central μ, λ_xx and
-Σ_xx of the open chain over (Δ, N, χ). The reference of each Δ is its largest (N, χ); a point
+Reads the archive entries ``mpo_convergence`` and ``mpo_convergence_high``
+(:mod:`ddlib.archive`, joined along Δ by :func:`joined`): central μ, λ_xx and Σ_xx of the open
+chain over (Δ, N, χ). The reference of each Δ is its largest (N, χ); a point
 is *at the paper's accuracy* when
 
 .. math::
@@ -27,15 +28,45 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["deviations", "chosen", "chosen_for_all", "length_needed", "plot", "cylinder_steps",
-           "cylinder_converged_chi", "cylinder_points", "cylinder_last_step", "cylinder_report",
-           "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths",
+__all__ = ["joined", "deviations", "chosen", "chosen_for_all", "length_needed", "plot",
+           "cylinder_steps", "cylinder_converged_chi", "cylinder_points", "cylinder_last_step",
+           "cylinder_report", "plot_cylinder", "cylinder_lengths", "length_report", "plot_lengths",
            "plot_profiles", "cylinder_centre"]
 
 MU_TOL = 1e-3
 SIGMA_TOL = 0.02
 #: Marker and line style of the k-th detuning in the figures (cycled).
-_STYLES = ["o-", "s--", "^:", "D-.", "v-", "P--"]
+_STYLES = ["o-", "s--", "^:", "D-.", "v-", "P--", "X:"]
+
+
+def joined(*parts: xr.Dataset) -> xr.Dataset:
+    """The chain's convergence study over the detunings of several archive entries
+    (``mpo_convergence``, ``mpo_convergence_high``), joined along Δ in increasing Δ.
+
+    Parameters
+    ----------
+    *parts : xarray.Dataset
+        At least one, each over (Δ, N, χ), all on the same N and χ grid, no Δ in two.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over (Δ, N, χ); the attributes that all parts share (title, not provenance).
+    """
+    if not parts:
+        raise ValueError("parts: give at least one mpo_convergence Dataset")
+    for i, ds in enumerate(parts):
+        if not isinstance(ds, xr.Dataset) or not {"mu_x", "Delta", "N", "chi"} <= set(ds.variables):
+            raise TypeError(f"parts[{i}] must be an archived mpo_convergence Dataset, got "
+                            f"{type(ds).__name__}")
+        for dim in ("N", "chi"):
+            if not np.array_equal(ds[dim], parts[0][dim]):
+                raise ValueError(f"parts[{i}]: its {dim} grid {ds[dim].values.tolist()} differs "
+                                 f"from parts[0]'s {parts[0][dim].values.tolist()}")
+    deltas = np.concatenate([ds.Delta.values for ds in parts])
+    if len(np.unique(deltas)) < len(deltas):
+        raise ValueError(f"parts: a detuning is in two parts (Δ = {sorted(deltas.tolist())})")
+    return xr.concat(parts, "Delta", combine_attrs="drop_conflicts").sortby("Delta")
 
 
 def deviations(ds: xr.Dataset) -> xr.Dataset:
