@@ -696,6 +696,8 @@ def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": opt["Delta"], "N": opt["N"], "chi": opt["chi"]})
     ds["converged"] = ds.converged.astype(bool)
+    # the ladders' own wall times, whichever run (or session) computed them
+    ds.attrs["points_wall_time_s"] = float(np.nansum(data["wall_time"]))
     for name, attrs in {**_LADDER_ATTRS, "N": {"long_name": "chain length N"}}.items():
         ds[name].attrs.update(attrs)
     ds.attrs["title"] = (f"MPO convergence of the open chain's central observables in N and χ, "
@@ -1005,9 +1007,13 @@ def _make_one(name: str, directory: str, command: str, progress: bool) -> str:
 
 def compute_time(ds: xr.Dataset) -> float:
     """Seconds an archived entry cost: its make's wall time, or, where the entry records it
-    (``points_wall_time_s``), the summed wall time of its points when they were computed,
-    whichever is larger (a make that resumes from cached points takes seconds)."""
-    return max(float(ds.attrs["wall_time_s"]), float(ds.attrs.get("points_wall_time_s", 0.0)))
+    (``points_wall_time_s``, else a per-point ``wall_time`` variable), the summed wall time
+    of its points when they were computed, whichever is larger (a make that resumes from
+    cached points takes seconds)."""
+    points = ds.attrs.get("points_wall_time_s")
+    if points is None and "wall_time" in ds:
+        points = np.nansum(ds["wall_time"].values)
+    return max(float(ds.attrs["wall_time_s"]), float(points or 0.0))
 
 
 def make(names: Sequence[str] | None = None, *, workers: int = 1,

@@ -124,6 +124,9 @@ def test_compute_time_counts_the_points_of_a_resumed_make():
     ds = xr.Dataset(attrs={"wall_time_s": 14.0})
     assert archive.compute_time(ds) == 14.0
     assert archive.compute_time(ds.assign_attrs(points_wall_time_s=7200.0)) == 7200.0
+    # an entry archived before it recorded the sum: its per-point seconds still count
+    points = ds.assign(wall_time=("point", [3000.0, np.nan, 600.0]))
+    assert archive.compute_time(points) == 3600.0
 
 
 def _small_cylinder_recipe(**more):
