@@ -231,6 +231,10 @@ BAD_INPUTS = [
     case(convergence.joined, _table(), _table(), param="parts"),  # Δ in both
     case(convergence.joined, _table().sel(Delta=[2.0]), _table().sel(Delta=[1.0], N=[16, 40]),
          param="parts[1]"),
+    case(convergence.joined,  # the same grid at another coupling: not one study
+         _table().sel(Delta=[2.0]).assign_attrs(options='{"JZ": 4.0, "Delta": [2.0]}'),
+         _table().sel(Delta=[1.0]).assign_attrs(options='{"JZ": 6.0, "Delta": [1.0]}'),
+         param="parts[1]"),
     case(convergence.length_needed, _table(), param="ds"),  # no λ_xx
     case(convergence.length_needed, _table().assign(lambda_xx=_table().mu_x), mu_tol=0.0,
          param="mu_tol"),

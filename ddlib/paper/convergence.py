@@ -46,7 +46,10 @@ def joined(*parts: xr.Dataset) -> xr.Dataset:
     Parameters
     ----------
     *parts : xarray.Dataset
-        At least one, each over (Δ, N, χ), all on the same N and χ grid, no Δ in two.
+        At least one, each over (Δ, N, χ), all on the same N and χ grid, no Δ in two, and,
+        where they record their recipe (``attrs["options"]``), run at the same Ω, J𝒵, δt,
+        t_max and stationarity tolerance (every option but the detunings and the
+        freshness check's point).
 
     Returns
     -------
@@ -63,10 +66,27 @@ def joined(*parts: xr.Dataset) -> xr.Dataset:
             if not np.array_equal(ds[dim], parts[0][dim]):
                 raise ValueError(f"parts[{i}]: its {dim} grid {ds[dim].values.tolist()} differs "
                                  f"from parts[0]'s {parts[0][dim].values.tolist()}")
+        here, first = _study_options(ds), _study_options(parts[0])
+        if here is not None and first is not None and here != first:
+            differ = sorted(k for k in set(here) | set(first) if here.get(k) != first.get(k))
+            what = ", ".join(f"{k} = {here.get(k)} vs {first.get(k)}" for k in differ)
+            raise ValueError(f"parts[{i}]: run with other {', '.join(differ)} than parts[0] "
+                             f"({what})")
     deltas = np.concatenate([ds.Delta.values for ds in parts])
     if len(np.unique(deltas)) < len(deltas):
         raise ValueError(f"parts: a detuning is in two parts (Δ = {sorted(deltas.tolist())})")
     return xr.concat(parts, "Delta", combine_attrs="drop_conflicts").sortby("Delta")
+
+
+def _study_options(ds: xr.Dataset) -> dict | None:
+    """The recipe of an archived study without what may differ between joined parts."""
+    import json
+
+    if "options" not in ds.attrs:
+        return None
+    opt = json.loads(ds.attrs["options"])
+    return {k: v for k, v in opt.items()
+            if k not in ("Delta", "check_Delta", "check_N", "check_chi", "N", "chi")}
 
 
 def deviations(ds: xr.Dataset) -> xr.Dataset:
