@@ -10,6 +10,7 @@ code when it is read) — and the book draws it beside what its default build co
     python -m ddlib.archive make -w 2            # all entries, two at a time in 2 processes
     python -m ddlib.archive check                # recompute a cheap sample of archived points
     python -m ddlib.archive check --certify      # ... and mark what is reproduced as fresh
+    python -m ddlib.archive adopt cylinder_convergence  # its MPO ladders into the cache
 
 Each file carries its **provenance** as attributes: the command that made it, the ddlib version
 and git commit, the fingerprint of the source of the solver modules that computed it (and of
@@ -42,10 +43,10 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .cache import _write_atomic, code_fingerprint
+from .cache import _write_atomic, cache_dir, code_fingerprint
 
 __all__ = ["Entry", "ENTRIES", "archive_dir", "provenance", "solver_fingerprint", "save",
-           "load", "status", "check", "make", "main"]
+           "load", "status", "check", "make", "adopt", "main"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -631,14 +632,16 @@ def _map_runs(Ls: dict, JZ: list) -> list:
     return runs
 
 
-def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
+def _mpo_ladder(opt: dict, Delta: float, N, chis, given: dict | None = None) -> dict:
     """Central μ, λ_xx, Σ_xx (and discarded weight, stationarity, seconds) of the open chain
     of ``N`` sites, or of the ``N = (Lx, Ly)`` cylinder, at each χ of ``chis``
     (``mpo.chi_ladder``: each χ warm-started from the previous one), cached per (Δ, N) as
     plain numbers; also the spread of μ over the central column(s) (App. C's check), the
     final |dμ/dt| and the time spent at each χ; on a cylinder also ``profile``, μ averaged
     over each column. ``opt["keep_states"]`` keeps each χ's final MPS as a checkpoint, so
-    that a longer ladder later resumes from it."""
+    that a longer ladder later resumes from it. ``given`` (:func:`adopt`): these values,
+    stored under the ladder's key where the cache holds nothing for it, instead of a
+    computation."""
     from . import lattice, mpo
     from .cache import cached
     from .model import Model
@@ -668,7 +671,8 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis) -> dict:
                                for c in range(int(N[0]))] for p in points]
         return out
 
-    return cached("mpo.chi_ladder", compute, solver="ddlib.mpo", model=model, lattice=lat,
+    return cached("mpo.chi_ladder", compute if given is None else lambda: given,
+                  solver="ddlib.mpo", model=model, lattice=lat,
                   chis=list(chis), dt=opt["dt"], t_max=opt["t_max"], options=options,
                   **({"record": 2} if cylinder else {}))
 
@@ -1114,6 +1118,71 @@ def check(names: Sequence[str] | None = None, directory: str | Path | None = Non
     return out
 
 
+#: What one cylinder ladder (:func:`_mpo_ladder`) returns per rung, as archived.
+_LADDER_VARS = ("mu_x", "mu_y", "mu_z", "sigma_xx", "lambda_xx", "truncation_error",
+                "converged", "wall_time", "spread", "drift", "t_at_chi")
+
+
+def adopt(names: Sequence[str], directory: str | Path | None = None) -> dict[str, int]:
+    """Put the χ ladders of archived MPO cylinder entries into the result cache, so that a
+    make of a grown recipe (a rung appended through ``chi_more``, a detuning or a case added)
+    on a machine whose cache does not hold them computes only what is new.
+
+    An archived ladder is stored as the current code's result only where the entry holds for
+    that code: made by it (``solver_fingerprint``) or reproduced under it by
+    ``check --certify`` (``verified_fingerprint``), the trust that makes an entry fresh
+    (:func:`status`). Each ladder is keyed by the entry's own recipe (its ``options``
+    attribute), as its make computed it; a ladder with a rung missing (NaN) is left out, and
+    a ladder the cache already holds is left as it is.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Cylinder ladder entries (``cylinder_convergence``, ``cylinder_length``).
+    directory : path, optional
+        Default :func:`archive_dir`.
+
+    Returns
+    -------
+    dict
+        Entry name → number of ladders put into the cache (or found there).
+    """
+    if isinstance(names, str) or not names:
+        raise ValueError(f"names: give the cylinder entries to adopt as a list, got {names!r}")
+    ladders = [n for n, e in ENTRIES.items() if e.compute is _cylinder_convergence]
+    for name in _names(names):
+        if name not in ladders:
+            raise ValueError(f"names: {name!r} is not an MPO cylinder ladder entry (those are "
+                             f"{ladders})")
+        if not _path(name, directory).is_file():
+            raise ValueError(f"names: {name!r} is not archived in {_path(name, directory).parent}")
+    out = {}
+    for name in names:
+        ds = load(name, directory)
+        now = solver_fingerprint(ENTRIES[name].solvers)
+        if now not in (ds.attrs.get("solver_fingerprint"), ds.attrs.get("verified_fingerprint")):
+            raise ValueError(f"names: {name!r} was computed by other solver code "
+                             f"({ds.attrs.get('solver_fingerprint')}, now {now}) and not "
+                             f"certified for this one: run `python -m ddlib.archive check "
+                             f"--certify {name}` first")
+        opt = json.loads(ds.attrs["options"])
+        ladder_of = _ladder_chis(opt)
+        n = 0
+        for d in ds.Delta.values:
+            chis = ladder_of[float(d)]
+            for b, case in enumerate(opt["cases"]):
+                rungs = ds.sel(Delta=d, chi=chis).isel(case=b)
+                if np.isnan(rungs.mu_x.values).any():
+                    continue
+                given = {k: [float(v) for v in rungs[k].values] for k in _LADDER_VARS}
+                if "profile" in rungs:
+                    given["profile"] = rungs.profile.values[:, :int(case[0])].tolist()
+                _mpo_ladder(opt, float(d), tuple(case), chis, given=given)
+                n += 1
+        out[name] = n
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry (``python -m ddlib.archive``); returns the exit status."""
     if argv is not None and (isinstance(argv, str) or not all(isinstance(a, str) for a in argv)):
@@ -1129,7 +1198,10 @@ def main(argv: list[str] | None = None) -> int:
     ck.add_argument("names", nargs="*")
     ck.add_argument("--certify", action="store_true",
                     help="mark entries whose sample is reproduced as fresh for this code")
-    for p in (mk, ck):
+    ad = sub.add_parser("adopt", help="put archived MPO cylinder ladders into the result "
+                        "cache, so that a make of a grown recipe computes only what is new")
+    ad.add_argument("names", nargs="+")
+    for p in (mk, ck, ad):
         p.add_argument("--dir", default=None, help="archive directory (default results/)")
     args = parser.parse_args(argv)
     try:
@@ -1139,6 +1211,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"STALE ({r['stale']})" if not r["fresh"] else
                          f"fresh (verified {r['verified'][:10]})" if r["verified"] else "fresh")
                 print(f"{r['name']:14s} {r['figure']:38s} {state:28s} {r['created']}")
+        elif args.cmd == "adopt":
+            for name, n in adopt(args.names, args.dir).items():
+                print(f"{name}: {n} ladders in the cache ({cache_dir()})")
         elif args.cmd == "make":
             for p in make(args.names, workers=args.workers, directory=args.dir):
                 print(p)

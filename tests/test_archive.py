@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 from badinput import bad_input_test, case
 
-from ddlib import archive, exact
+from ddlib import archive, exact, mpo
 
 PROVENANCE = ("command", "ddlib_version", "git_commit", "solvers", "solver_fingerprint",
               "options", "created", "machine", "wall_time_s")
@@ -112,6 +112,9 @@ BAD_INPUTS = [
     case(archive.check, ["no_such_entry"], param="name"),
     case(archive.check, None, 3, param="directory"),
     case(archive.main, "list", param="argv"),
+    case(archive.adopt, "cylinder_convergence", param="names"),  # a name, not a list
+    case(archive.adopt, ["fig4_fc"], param="names"),  # not a ladder entry
+    case(archive.adopt, ["cylinder_length"], "/nonexistent", param="names"),
 ]
 
 
@@ -152,6 +155,46 @@ def test_a_cylinder_ladder_extended_at_one_detuning_keeps_its_lower_rungs(tmp_pa
     short = archive._mpo_ladder(_small_cylinder_recipe(), 2.0, (3, 4), [4, 8])
     np.testing.assert_array_equal(ds.mu_x.sel(Delta=2.0, chi=[4, 8]).values.ravel(),
                                   short["mu_x"])
+
+
+def test_adopted_ladders_spare_a_grown_recipe_all_but_its_new_ladder(tmp_path, monkeypatch):
+    """An entry made on another machine, whose cache is gone: adopt puts its archived ladders
+    into this machine's cache, and a make of the recipe grown by one rung at one Δ computes
+    that Δ's ladder alone, with the same numbers as a make from scratch."""
+    entry = archive.ENTRIES["cylinder_convergence"]
+    short, grown = _small_cylinder_recipe(), _small_cylinder_recipe(chi_more={"2": [12]})
+    monkeypatch.setitem(archive.ENTRIES, "cylinder_convergence",
+                        dataclasses.replace(entry, options=short))
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "there"))
+    archive.make(["cylinder_convergence"], directory=tmp_path / "a", progress=False)
+    monkeypatch.setitem(archive.ENTRIES, "cylinder_convergence",
+                        dataclasses.replace(entry, options=grown))
+    archive.make(["cylinder_convergence"], directory=tmp_path / "b", progress=False)
+    from_scratch = archive.load("cylinder_convergence", tmp_path / "b")
+
+    monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "here"))  # a machine without that cache
+    assert archive.adopt(["cylinder_convergence"], tmp_path / "a") == {"cylinder_convergence": 2}
+    ladders = []
+    real = mpo.chi_ladder
+    monkeypatch.setattr(mpo, "chi_ladder", lambda model, lat, chis, **kw: ladders.append(
+        (model.Delta, lat.N, list(chis))) or real(model, lat, chis, **kw))
+    archive.make(["cylinder_convergence"], directory=tmp_path / "c", progress=False)
+    assert (1.0, 12, [4, 8]) not in ladders and (2.0, 12, [4, 8, 12]) in ladders
+    again = archive.load("cylinder_convergence", tmp_path / "c")
+    for name in ("mu_x", "mu_z", "sigma_xx", "spread", "profile", "converged"):
+        xr.testing.assert_identical(again[name], from_scratch[name])
+
+
+def test_adopt_refuses_an_entry_the_current_code_has_not_reproduced(tmp_path, monkeypatch):
+    entry = archive.ENTRIES["cylinder_convergence"]
+    monkeypatch.setitem(archive.ENTRIES, "cylinder_convergence", dataclasses.replace(
+        entry, options=_small_cylinder_recipe(Delta=[1.0])))
+    path = archive.make(["cylinder_convergence"], directory=tmp_path, progress=False)[0]
+    ds = archive.load("cylinder_convergence", tmp_path)
+    ds.attrs["solver_fingerprint"] = "0" * 16  # as if computed by older code, not certified
+    archive.save(ds, path)
+    with pytest.raises(ValueError, match="check --certify cylinder_convergence"):
+        archive.adopt(["cylinder_convergence"], tmp_path)
 
 
 @pytest.mark.parametrize("more, message", [({"1.5": [12]}, "not among"),
