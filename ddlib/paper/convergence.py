@@ -25,6 +25,8 @@ all lengths share (:func:`cylinder_lengths`), with μ along the cylinder column 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import xarray as xr
 
@@ -80,8 +82,6 @@ def joined(*parts: xr.Dataset) -> xr.Dataset:
 
 def _study_options(ds: xr.Dataset) -> dict | None:
     """The recipe of an archived study without what may differ between joined parts."""
-    import json
-
     if "options" not in ds.attrs:
         return None
     opt = json.loads(ds.attrs["options"])
