@@ -677,6 +677,9 @@ def _mpo_ladder(opt: dict, Delta: float, N, chis, given: dict | None = None) -> 
                   **({"record": 2} if cylinder else {}))
 
 
+#: What one cylinder ladder (:func:`_mpo_ladder`) returns per rung, as archived.
+_LADDER_VARS = ("mu_x", "mu_y", "mu_z", "spread", "sigma_xx", "lambda_xx", "truncation_error",
+                "converged", "drift", "t_at_chi", "wall_time")
 #: Labels shared by the MPO ladder entries (mpo_convergence, cylinder_convergence).
 _LADDER_ATTRS = {"Delta": {"long_name": "detuning Δ", "units": "Γ"},
                  "chi": {"long_name": "bond dimension χ"},
@@ -700,8 +703,6 @@ def _mpo_convergence(opt: dict, progress: bool) -> xr.Dataset:
     ds = xr.Dataset({k: (dims, v) for k, v in data.items()},
                     coords={"Delta": opt["Delta"], "N": opt["N"], "chi": opt["chi"]})
     ds["converged"] = ds.converged.astype(bool)
-    # the ladders' own wall times, whichever run (or session) computed them
-    ds.attrs["points_wall_time_s"] = float(np.nansum(data["wall_time"]))
     for name, attrs in {**_LADDER_ATTRS, "N": {"long_name": "chain length N"}}.items():
         ds[name].attrs.update(attrs)
     ds.attrs["title"] = (f"MPO convergence of the open chain's central observables in N and χ, "
@@ -723,8 +724,7 @@ def _mpo_convergence_sample(ds: xr.Dataset) -> list:
 def _cylinder_convergence(opt: dict, progress: bool) -> xr.Dataset:
     from tqdm import tqdm
 
-    names = ("mu_x", "mu_y", "mu_z", "spread", "sigma_xx", "lambda_xx", "truncation_error",
-             "converged", "drift", "t_at_chi", "wall_time")
+    names = _LADDER_VARS
     cases = [tuple(c) for c in opt["cases"]]
     deltas = sorted(opt["Delta"])
     ladder_of = _ladder_chis(opt)
@@ -1118,11 +1118,6 @@ def check(names: Sequence[str] | None = None, directory: str | Path | None = Non
     return out
 
 
-#: What one cylinder ladder (:func:`_mpo_ladder`) returns per rung, as archived.
-_LADDER_VARS = ("mu_x", "mu_y", "mu_z", "sigma_xx", "lambda_xx", "truncation_error",
-                "converged", "wall_time", "spread", "drift", "t_at_chi")
-
-
 def adopt(names: Sequence[str], directory: str | Path | None = None) -> dict[str, int]:
     """Put the χ ladders of archived MPO cylinder entries into the result cache, so that a
     make of a grown recipe (a rung appended through ``chi_more``, a detuning or a case added)
@@ -1154,8 +1149,9 @@ def adopt(names: Sequence[str], directory: str | Path | None = None) -> dict[str
         if name not in ladders:
             raise ValueError(f"names: {name!r} is not an MPO cylinder ladder entry (those are "
                              f"{ladders})")
-        if not _path(name, directory).is_file():
-            raise ValueError(f"names: {name!r} is not archived in {_path(name, directory).parent}")
+        path = _path(name, directory)
+        if not path.is_file():
+            raise ValueError(f"names: {name!r} is not archived in {path.parent}")
     out = {}
     for name in names:
         ds = load(name, directory)

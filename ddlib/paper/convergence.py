@@ -68,7 +68,9 @@ def joined(*parts: xr.Dataset) -> xr.Dataset:
             if not np.array_equal(ds[dim], parts[0][dim]):
                 raise ValueError(f"parts[{i}]: its {dim} grid {ds[dim].values.tolist()} differs "
                                  f"from parts[0]'s {parts[0][dim].values.tolist()}")
-        here, first = _study_options(ds), _study_options(parts[0])
+    first = _study_options(parts[0])
+    for i, ds in enumerate(parts[1:], start=1):
+        here = _study_options(ds)
         if here is not None and first is not None and here != first:
             differ = sorted(k for k in set(here) | set(first) if here.get(k) != first.get(k))
             what = ", ".join(f"{k} = {here.get(k)} vs {first.get(k)}" for k in differ)
