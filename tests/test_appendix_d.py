@@ -107,8 +107,6 @@ def test_ising_bonds_leave_zz_correlations_alone():
         assert not any("J_z" in m for m in ising.terms)
         xy = appendix_d.derived_equations("xy").theta_rhs("zz", where)
         assert any("J" in m for m in xy.terms)
-    with pytest.raises(ValueError, match="case"):
-        appendix_d.derived_equations("xy").coupling_part("xx", "middle")
 
 
 # ------------------------------------------------------------------------------- bad input
@@ -125,6 +123,7 @@ BAD_INPUTS = [
          ["a", "b"], param="epsilons"),
     case(appendix_d.derived_equations("xy").evaluate, Model(1.0, 0.5, 1.0, coupling="ising"),
          lattice.chain(5), [0, 0, -1], np.zeros((3, 3, 5)), param="coupling"),
+    # a distance case other than "far" / "nn"
     case(appendix_d.derived_equations("xy").coupling_part, "xx", "middle", param="case"),
     case(appendix_d.derived_equations("xy").theta_rhs, "xw", "far", param="ab"),
     case(appendix_d.derived_equations("ising").theta_rhs, "zz", "near", param="case"),
