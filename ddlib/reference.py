@@ -6,7 +6,8 @@ r"""Slow reference routes, for checking the solvers (not for production runs).
   against; :func:`reference_evolution` integrates it in time.
 * the exact route on small lattices (QuTiP, independent of the Pauli algebra):
   :func:`correlated_product_state`, :func:`symmetric_pair_amplitudes`, :func:`exact_rates`
-  (μ, η and their exact rates of change), :func:`lindblad_evolution` (exact μ(t)).
+  (μ, η and their exact rates of change), :func:`lindblad_evolution` (exact μ(t), site by
+  site and averaged, on any small lattice: open chains and cylinders too).
 
 How App. D as printed compares with these lives in :mod:`ddlib.paper.appendix_d`.
 Conventions as in :mod:`ddlib.model`; Γ = 1 unless the model says otherwise.
@@ -353,15 +354,24 @@ def symmetric_pair_amplitudes(lattice: Lattice, seed: int = 0, scale: float = 0.
     return c
 
 
+@dataclass(frozen=True, kw_only=True)
 class MagnetisationTrajectory(_MFTrajectory):
-    r"""μ(t) of a translation-invariant evolution from all spins down.
+    r"""μ(t) of an evolution from all spins down.
 
     The record of :class:`ddlib.meanfield.Trajectory` (the same fields, read the same way):
     ``times`` [1/Γ], shape (n_t,); ``mu``, shape (n_t, 3) (exact: the site average of
     :math:`\langle\sigma^a_R\rangle`); ``success`` (the integrator reached the final time
     with finite values and |μ| ≤ 1 + 1e-6; ``converged`` is its read-only alias); ``message``;
-    ``model``; ``lattice``.
+    ``model``; ``lattice``; and
+
+    Attributes
+    ----------
+    mu_sites : ndarray, shape (n_t, N, 3), or None
+        :math:`\langle\sigma^a_i\rangle(t)` site by site (:func:`lindblad_evolution`); None
+        for a translation-invariant route (:func:`reference_evolution`).
     """
+
+    mu_sites: np.ndarray | None = None
 
 
 def _times(t_final, n_times) -> np.ndarray:
@@ -401,11 +411,16 @@ def _check_dense_state(lattice) -> None:
                  counted="4 complex 2^N x 2^N matrices", largest=f"N = {fits}")
 
 
-def _trajectory(times, mu, success, why, model, lattice) -> MagnetisationTrajectory:
+def _trajectory(times, mu, success, why, model, lattice,
+                mu_sites=None) -> MagnetisationTrajectory:
     ok = bool(success) and np.isfinite(mu).all() and len(mu) == len(times)
     ok = ok and np.linalg.norm(mu, axis=1).max() <= 1 + 1e-6
+    if mu_sites is not None:
+        ok = ok and np.isfinite(mu_sites).all() \
+            and np.linalg.norm(mu_sites, axis=2).max() <= 1 + 1e-6
     return MagnetisationTrajectory(times=times[:len(mu)], mu=mu, success=ok,
-                                   message="ok" if ok else why, model=model, lattice=lattice)
+                                   message="ok" if ok else why, model=model, lattice=lattice,
+                                   mu_sites=mu_sites)
 
 
 def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
@@ -413,7 +428,25 @@ def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: 
     r"""Exact μ(t) from all spins down: :math:`\partial_t\rho = \mathcal L\rho` integrated by
     ``qutip.mesolve`` with :func:`ddlib.model.liouvillian` (4^N × 4^N; N ≲ 9).
 
-    The reference the MFQF and MF dynamics are compared with on the same finite lattice.
+    The reference the MFQF, MF and MPO dynamics are compared with on the same finite lattice
+    (any lattice of :mod:`ddlib.lattice`: periodic, open chains, cylinders).
+
+    Parameters
+    ----------
+    model : Model
+    lattice : Lattice
+    t_final : float
+        End time [1/Γ].
+    n_times : int
+        Output times, ``numpy.linspace(0, t_final, n_times)``.
+    rtol, atol : float
+        The integrator's tolerances.
+
+    Returns
+    -------
+    MagnetisationTrajectory
+        ``mu_sites`` (n_t, N, 3): :math:`\langle\sigma^a_i\rangle(t)` on each site;
+        ``mu`` (n_t, 3): their average over the sites.
     """
     import qutip
 
@@ -422,14 +455,14 @@ def lindblad_evolution(model: Model, lattice: Lattice, t_final: float, n_times: 
     _check_tolerances(rtol, atol)
     L = _liouvillian(model, lattice)  # refused here when it would not fit
     N = lattice.N
-    e_ops = [qutip.Qobj(sum(_string_matrix({s: a}, N) for s in range(N)) / N,
-                        dims=[[2] * N, [2] * N]) for a in range(3)]
+    e_ops = [qutip.Qobj(_string_matrix({s: a}, N), dims=[[2] * N, [2] * N])
+             for s in range(N) for a in range(3)]
     down = qutip.tensor([qutip.basis(2, 1)] * N)
     result = qutip.mesolve(L, down, times, e_ops=e_ops,
                            options={"rtol": rtol, "atol": atol, "progress_bar": False})
-    mu = np.real(np.array(result.expect)).T
-    return _trajectory(times, mu, True, "non-finite or unphysical magnetisation", model,
-                       lattice)
+    mu_sites = np.real(np.array(result.expect)).T.reshape(len(times), N, 3)
+    return _trajectory(times, mu_sites.mean(axis=1), True,
+                       "non-finite or unphysical magnetisation", model, lattice, mu_sites)
 
 
 def reference_evolution(model: Model, lattice: Lattice, t_final: float, n_times: int = 101,
