@@ -6,15 +6,34 @@ reruns' behaviour is tested in ``tests/test_book.py``. Here every public entry o
 argument, naming it, before any work (no figure drawn, no kernel started).
 """
 
+import contextlib
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import xarray as xr
-from badinput import bad_input_test, case
+from badinput import bad_input_test, case, fresh
 
 from ddlib import Model, archive, lattice, meanfield
 from ddlib.paper import plots, profiles, reproduction, rerun
+
+
+@contextlib.contextmanager
+def _axes():
+    """Fresh axes, built when a case runs (not at import), their figure closed afterwards."""
+    fig = plots.plt.figure()
+    try:
+        yield fig.add_subplot()
+    finally:
+        plots.plt.close(fig)
+
+
+def _curve():
+    """A small MF response curve, computed when the case runs (not at import)."""
+    return contextlib.nullcontext(
+        meanfield.response_curve(Model(Delta=0.0, Omega=0.5, J=4.0), 1, n=11))
+
 
 BAD_INPUTS = [
     case(plots.subplots, 0, param="nrows"),
@@ -25,13 +44,12 @@ BAD_INPUTS = [
     case(plots.draw_lattice, None, "ring", param="lattice"),
     case(plots.draw_lattice, "axes", lattice.chain(4), param="ax"),
     case(plots.mf_branches, "axes", None, param="ax"),
-    case(plots.mf_branches, plots.plt.gca(), "curve", param="curve"),
-    case(plots.mf_branches, plots.plt.gca(), meanfield.response_curve(
-        Model(Delta=0.0, Omega=0.5, J=4.0), 1, n=11), values=[1.0, 2.0], param="values"),
+    case(plots.mf_branches, fresh(_axes), "curve", param="curve"),
+    case(plots.mf_branches, fresh(_axes), fresh(_curve), values=[1.0, 2.0], param="values"),
     case(plots.bx_map, None, None, param="ax"),
     case(plots.bx_panels, None, label="FC", N=8, param="own"),
     case(plots.bx_panels, xr.Dataset(), label=8, N=8, param="label"),
-    case(plots.bx_map, plots.plt.gca(), "map", param="ds"),
+    case(plots.bx_map, fresh(_axes), "map", param="ds"),
     case(profiles.settings, "no_such_chapter", param="chapter"),
     case(profiles.settings, "multistability", "slowest", param="profile"),
     case(rerun.chapter_path, "no_such_chapter", param="chapter"),
@@ -48,6 +66,9 @@ BAD_INPUTS = [
     case(reproduction.not_drawn, "no_such_entry", param="name"),
     case(reproduction.not_drawn, "fig4_fc", match={"Gamma": 1.0}, param="Gamma"),
     case(reproduction.archive_cost, "fig4_fc", param="names"),
+    case(reproduction.core_hours, "fig4_fc", param="ds"),
+    case(reproduction.core_hours, xr.Dataset(), param="ds"),
+    case(reproduction.appendix_a_trends, "App. A", param="row"),
     case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
     case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
          param="Delta_ref"),
@@ -114,6 +135,42 @@ def test_reproduction_numbers_follow_the_archived_data():
     moved = reproduction.ising_window_row(ising.assign(branch_end=ends))
     assert moved.numbers["upper"] == 2.5
     assert moved.verdict.startswith("differs")
+
+
+def test_cost_is_cpu_time_from_the_provenance_without_the_machine(tmp_path):
+    """A make of half an hour in two worker processes cost one core-hour; a make that resumed
+    from cached points counts the points' summed time; the sentence names neither the machine
+    nor the workers, and points to the archive page."""
+    ds = archive.load("fig4_fc")
+    options = json.loads(ds.attrs["options"])
+    made = ds.assign_attrs(wall_time_s=1800.0, options=json.dumps(options | {"workers": 2}))
+    assert reproduction.core_hours(made) == pytest.approx(1.0)
+    resumed = made.assign_attrs(wall_time_s=2.0, points_wall_time_s=9000.0)
+    assert reproduction.core_hours(resumed) == pytest.approx(2.5)
+    archive.save(resumed, tmp_path / "fig4_fc.nc")
+    text = reproduction.archive_cost(["fig4_fc", "fig4_2d"], tmp_path)
+    assert text.startswith("`fig4_fc` took about 2.5 core-hours; `fig4_2d` has not been made")
+    assert ds.attrs["machine"] not in text and "worker" not in text
+    assert "{doc}`archive page <archive>`" in text
+    archive.save(made.assign_attrs(wall_time_s=60.0), tmp_path / "fig4_fc.nc")
+    assert "took about 2 core-minutes" in reproduction.archive_cost(["fig4_fc"], tmp_path)
+
+
+def test_appendix_a_trends_follow_the_rows_numbers():
+    """The prose beside App. A's verdict reads the row's numbers: the archived rows' trends,
+    and a width that grows in FC only when the FC widths are made to grow."""
+    fc, twod = archive.load("fig4_fc"), archive.load("fig4_2d")
+    row = reproduction.appendix_a_row(fc, twod)
+    text = reproduction.appendix_a_trends(row)
+    for key, name in (("max", "maximum of $b_x$"), ("width", "width of the set")):
+        grows = [bool(np.all(np.diff(row.numbers[f"{lat}_{key}"]) > 0)) for lat in ("FC", "2D")]
+        clause = next(c for c in text.split(";") if name in c)
+        assert ("does not grow" in clause) == (not any(grows))
+    numbers = row.numbers | {"FC_width": [0.5, 0.6, 0.7], "2D_width": [0.5, 0.5, 0.4]}
+    mixed = dataclasses.replace(row, numbers=numbers)
+    assert "width of the set of detunings with two peaks grows with $N$ in FC, not in 2D" \
+        in reproduction.appendix_a_trends(mixed)
+    assert reproduction.appendix_a_trends(reproduction.appendix_a_row(None, twod)) == ""
 
 
 def _cylinder(spread):

@@ -40,10 +40,10 @@ PROFILES: dict[str, dict[str, dict]] = {
     },
     "mpo": {
         # N, chi: the chain of Fig. 2. "paper": the cheapest (N, chi) (least N chi^2) within
-        # 1e-3 in the central mu and 2 % in Sigma_xx of the paper's N = 200, chi = 300 at
-        # every Delta of the archive entries mpo_convergence and mpo_convergence_high
-        # (0.5 ... 5, drawn in the chapter); "fast": what
-        # the build affords
+        # the book's tolerances (1e-3 in the central mu, 2 % in Sigma_xx) of the paper's own
+        # size N = 200, chi = 300 at every Delta of the archive entries mpo_convergence and
+        # mpo_convergence_high (0.5 ... 5, drawn in the chapter); "fast": what the build
+        # affords
         "fast": {"t_validation": 3.0, "N": 16, "chi": 16, "dt": 0.2,
                  "svd_method": "rsvd", "t_max": 20.0, "tol": 1e-3,
                  "Delta": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0],
@@ -58,9 +58,9 @@ PROFILES: dict[str, dict[str, dict]] = {
                  "tol": 1e-3, "Delta": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0], "mfqf_L": 100,
                  "n_mfqf": 14},
         # N, chi: the (N, chi) that chapter mpo's convergence study (archive entry
-        # mpo_convergence and mpo_convergence_high) finds within 1e-3 in the central mu and
-        # 2 % in Sigma_xx of the paper's own N = 200, chi = 300 at every Delta of those
-        # entries (0.5 ... 5)
+        # mpo_convergence and mpo_convergence_high) finds within the book's tolerances (1e-3
+        # in the central mu, 2 % in Sigma_xx) of the paper's own size N = 200, chi = 300 at
+        # every Delta of those entries (0.5 ... 5)
         "paper": {"N": 80, "chi": 64, "dt": 0.25, "svd_method": "rsvd", "t_max": 25.0,
                   "tol": 1e-4,
                   "Delta": [0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0],

@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "archive_cost", "recipe",
-           "tex_number", "tex_lattices", "crossover_range",
+__all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "core_hours", "archive_cost",
+           "recipe", "tex_number", "tex_lattices", "crossover_range",
            "mfqf_error", "bimodal_width",
            "mf_window_row", "crossover_row", "mfqf_accuracy_row", "correlations_1d_row",
            "mfqf_2d_near", "mpo_2d_row", "windows_2d_3d_row", "windows_vs_D_row", "sigma_2d_row",
            "ising_threshold_row", "ising_window_row", "ising_ratios", "ising_fig7_row",
-           "translation_row", "fig1c_row", "appendix_a_row", "appendix_d_row", "rows", "table",
+           "translation_row", "fig1c_row", "appendix_a_row", "appendix_a_trends",
+           "appendix_d_row", "rows", "table",
            "to_html"]
 
 #: The verdict of a row whose data are not in the archive.
@@ -235,29 +236,74 @@ def not_drawn(name: str, directory: str | Path | None = None, *, match=None) -> 
     return _mismatch(name, ds, match)
 
 
+def core_hours(ds: xr.Dataset) -> float:
+    r"""The CPU time an archived entry cost, in core-hours, from its provenance: the wall time
+    of its make times the worker processes of its recipe (``workers``, default 1; each worker
+    runs one BLAS thread), or the summed wall time of its points where that is larger (each
+    point ran on one core; a make that resumed from cached points took less wall time).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An archived entry (:func:`archived`), with the ``wall_time_s`` and ``options``
+        attributes of its provenance.
+
+    Returns
+    -------
+    float
+        Core-hours.
+
+    Examples
+    --------
+    >>> import json, xarray as xr
+    >>> made = xr.Dataset(attrs={"wall_time_s": 1800.0, "options": json.dumps({"workers": 2})})
+    >>> core_hours(made)
+    1.0
+    """
+    from ..archive import compute_time
+
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an archived xarray.Dataset, got {type(ds).__name__}")
+    if "wall_time_s" not in ds.attrs:
+        raise ValueError("ds has no 'wall_time_s' attribute (its make's wall time): not an "
+                         "archived entry")
+    workers = json.loads(ds.attrs.get("options", "{}")).get("workers", 1)
+    seconds = max(float(ds.attrs["wall_time_s"]) * int(workers), compute_time(ds))
+    return seconds / 3600
+
+
+def _core_time(hours: float) -> str:
+    """Core-hours in words: "2.5 core-hours", "26 core-minutes", "8 core-seconds"."""
+    if hours >= 1:
+        return f"{hours:.1f} core-hours"
+    return (f"{hours * 60:.0f} core-minutes" if hours * 60 >= 1.5 else
+            f"{hours * 3600:.0f} core-seconds")
+
+
 def archive_cost(names, directory: str | Path | None = None) -> str:
-    """A chapter's cost sentence: the wall time of each archived entry in ``names``, read from
-    its provenance (an entry not yet made is named as such).
+    """A chapter's cost sentence: the CPU time of each archived entry in ``names``
+    (:func:`core_hours`), with a pointer to the archive page for the provenance it is read
+    from (an entry not yet made is named as such).
 
     Returns
     -------
     str
-        Markdown, e.g. "`fig4_2d` took 26 minutes (AMD EPYC; 2 cores; …)".
+        Markdown (MyST), e.g. "`fig4_2d` took about 26 core-minutes (CPU time from its
+        provenance on the {doc}`archive page <archive>`)".
     """
     if isinstance(names, str) or not all(isinstance(n, str) for n in names) or not names:
         raise TypeError(f"names must be a non-empty list of entry names, got {names!r}")
-    parts = []
+    parts, made = [], 0
     for name in names:
         ds = archived(name, directory)
         if ds is None:
             parts.append(f"`{name}` has not been made yet")
         else:
-            from ..archive import compute_time
-
-            minutes = compute_time(ds) / 60
-            took = f"{minutes:.0f} minutes" if minutes >= 1.5 else f"{minutes * 60:.0f} s"
-            parts.append(f"`{name}` took {took} ({ds.attrs['machine']})")
-    return "; ".join(parts)
+            made += 1
+            parts.append(f"`{name}` took about {_core_time(core_hours(ds))}")
+    where = "its provenance" if made == 1 else "their provenance"
+    return "; ".join(parts) + (f" (CPU time from {where} on the {{doc}}`archive page "
+                               "<archive>`)" if made else "")
 
 
 def recipe(name: str) -> dict:
@@ -849,10 +895,20 @@ def fig1c_row(ds: xr.Dataset | None) -> Row:
 
 
 def _growth(ds: xr.Dataset) -> tuple[list[int], list[float], list[float]]:
-    bx = ds.bx.where(ds.converged.astype(bool))
-    Ns = [int(n) for n in ds.N.values]
-    return (Ns, [float(bx.sel(N=n).max()) for n in Ns],
-            [bimodal_width(ds.Delta.values, bx.sel(N=n).values) for n in Ns])
+    """N, the largest b_x and the bimodal width per N, read as chapter bimodality reads them
+    (:func:`ddlib.paper.clusters.growth`)."""
+    from ddlib.paper import clusters
+
+    g = clusters.growth(ds)
+    return ([int(n) for n in g.N.values], [float(v) for v in g.bx_max.values],
+            [float(v) for v in g.width.values])
+
+
+def _grows(values) -> bool:
+    """Every step up, steps within rounding counting as flat (:func:`clusters.trend`)."""
+    from ddlib.paper import clusters
+
+    return clusters.trend(values) == "grows"
 
 
 def appendix_a_row(fc: xr.Dataset | None, twod: xr.Dataset | None) -> Row:
@@ -871,13 +927,60 @@ def appendix_a_row(fc: xr.Dataset | None, twod: xr.Dataset | None) -> Row:
         step = float(np.max(np.diff(ds.Delta.values)))
         parts.append(f"{name}: max b_x {' → '.join(f'{v:.3f}' for v in maxima)}; width "
                      f"{' → '.join(f'{v:.2f}' for v in widths)} (grid {step:.3g})")
-        max_grows &= bool(np.all(np.diff(maxima) > 0))
-        width_grows &= bool(np.all(np.diff(widths) > 0))
+        max_grows &= _grows(maxima)
+        width_grows &= _grows(widths)
         numbers |= {f"{name}_max": maxima, f"{name}_width": widths}
     verdict = ("agrees" if max_grows and width_grows else
                "differs in part: the maximum of b_x grows, the width does not" if max_grows
                else "differs: the maximum of b_x does not grow")
     return Row(*args, "; ".join(parts), "—", verdict, numbers)
+
+
+def appendix_a_trends(row: Row) -> str:
+    r"""What :func:`appendix_a_row`'s numbers show against N, in words, for the prose beside
+    its verdict: whether the maximum of :math:`b_x` (how deep the dip between the two peaks
+    of :math:`P(M_x)` is) and the width of the bimodal Δ range (over which detunings a second
+    peak exists at all) grow strictly with N, in FC and in 2D.
+
+    Parameters
+    ----------
+    row : Row
+        The App. A row (:func:`appendix_a_row`).
+
+    Returns
+    -------
+    str
+        Markdown; empty when the row's data are not archived.
+
+    Examples
+    --------
+    >>> row = Row("App. A, Fig. 4", "", "", "", "", "", "", {
+    ...     "FC_max": [0.2, 0.3], "FC_width": [0.9, 0.8],
+    ...     "2D_max": [0.1, 0.2], "2D_width": [0.5, 0.5]})
+    >>> print(appendix_a_trends(row))  # doctest: +NORMALIZE_WHITESPACE
+    On these grids the maximum of $b_x$ (the depth of the dip between the two peaks) grows
+    with $N$ in FC and in 2D; the width of the set of detunings with two peaks does not grow
+    in FC or in 2D.
+    """
+    if not isinstance(row, Row) or not row.figure.startswith("App. A"):
+        raise TypeError(f"row must be the App. A Row of appendix_a_row, got {row!r}")
+    if row.verdict == NOT_ARCHIVED:
+        return ""
+    lattices = ("FC", "2D")
+    what = {"max": "the maximum of $b_x$ (the depth of the dip between the two peaks)",
+            "width": "the width of the set of detunings with two peaks"}
+    clauses = []
+    for key, name in what.items():
+        grows = {lat: _grows(row.numbers[f"{lat}_{key}"]) for lat in lattices}
+        if all(grows.values()):
+            clauses.append(f"{name} grows with $N$ in FC and in 2D")
+        elif not any(grows.values()):
+            clauses.append(f"{name} does not grow in FC or in 2D")
+        else:
+            yes = next(lat for lat in lattices if grows[lat])
+            no = next(lat for lat in lattices if not grows[lat])
+            clauses.append(f"{name} grows with $N$ in {yes}, not in {no}")
+    return "On these grids " + "; ".join(clauses) + "."
 
 
 def appendix_d_row() -> Row:
