@@ -1013,11 +1013,25 @@ def compute_time(ds: xr.Dataset) -> float:
     """Seconds an archived entry cost: its make's wall time, or, where the entry records it
     (``points_wall_time_s``, else a per-point ``wall_time`` variable), the summed wall time
     of its points when they were computed, whichever is larger (a make that resumes from
-    cached points takes seconds)."""
+    cached points takes seconds).
+
+    Raises ``TypeError`` when ``ds`` is not a dataset and ``ValueError`` when it records no
+    wall time."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset (an archived entry), got "
+                        f"{type(ds).__name__}")
     points = ds.attrs.get("points_wall_time_s")
     if points is None and "wall_time" in ds:
         points = np.nansum(ds["wall_time"].values)
-    return max(float(ds.attrs["wall_time_s"]), float(points or 0.0))
+    whole = ds.attrs.get("wall_time_s")
+    if whole is None and points is None:
+        raise ValueError("ds records no wall time: neither a 'wall_time_s' (or "
+                         "'points_wall_time_s') attribute nor a 'wall_time' variable")
+    try:
+        return max(float(0.0 if whole is None else whole), float(points or 0.0))
+    except (TypeError, ValueError):
+        raise ValueError(f"ds's wall times must be numbers, got wall_time_s={whole!r}, "
+                         f"points={points!r}") from None
 
 
 def make(names: Sequence[str] | None = None, *, workers: int = 1,

@@ -115,6 +115,9 @@ BAD_INPUTS = [
     case(archive.adopt, "cylinder_convergence", param="names"),  # a name, not a list
     case(archive.adopt, ["fig4_fc"], param="names"),  # not a ladder entry
     case(archive.adopt, ["cylinder_length"], "/nonexistent", param="names"),
+    case(archive.compute_time, "x", param="ds"),
+    case(archive.compute_time, xr.Dataset(), param="ds"),  # records no wall time
+    case(archive.compute_time, xr.Dataset(attrs={"wall_time_s": "long"}), param="ds"),
 ]
 
 

@@ -2,13 +2,14 @@
 
 Each test module ``tests/test_<module>.py`` lists the bad calls of its module's public
 functions in ``BAD_INPUTS`` (``tests/badinput.py``) and checks them itself. This test checks
-coverage: every public callable of a ddlib module — the names in its ``__all__`` (else its
-public functions and classes defined there), keeping functions and classes that validate
-their arguments (a ``__post_init__`` or an ``__init__`` of their own; plain result records and
-exceptions have nothing to validate) — appears as the ``fn`` of some case. Cases count
-wherever they are listed (``tests/test_systems.py`` may cover a solver too), and a name
-re-exported by another module (``ddlib.cumulants``, ``ddlib.plots``, ...) is covered by a case
-of the object's home module. Callables that take no arguments are exempt (nothing can be bad).
+coverage: every public callable of a ddlib module — the names in its ``__all__`` and the
+public functions and classes defined there (listed in ``__all__`` or not), keeping
+functions and classes that validate their arguments (a ``__post_init__`` or an ``__init__``
+of their own; plain result records and exceptions have nothing to validate) — appears as the
+``fn`` of some case. Cases count wherever they are listed (``tests/test_systems.py`` may
+cover a solver too), and a name re-exported by another module (``ddlib.cumulants``,
+``ddlib.plots``, ...) is covered by a case of the object's home module. Callables that take
+no arguments are exempt (nothing can be bad).
 
 No module is skipped: each one's test file is ``tests/test_<module>.py``, or its package's
 (``ddlib.mfqf.steady`` → ``tests/test_mfqf.py``, ``ddlib.paper.rerun`` →
@@ -86,10 +87,10 @@ def _takes_arguments(obj) -> bool:
 
 def _required(module: str) -> dict[str, object]:
     mod = importlib.import_module(module)
-    names = getattr(mod, "__all__", None)
-    if names is None:
-        names = [n for n, v in vars(mod).items() if not n.startswith("_")
-                 and getattr(v, "__module__", None) == module]
+    # __all__ (re-exports included) and every public callable defined here, listed or not
+    names = list(getattr(mod, "__all__", ()))
+    names += [n for n, v in vars(mod).items() if not n.startswith("_") and n not in names
+              and getattr(v, "__module__", None) == module]
     return {n: getattr(mod, n) for n in names
             if _validates(getattr(mod, n, None)) and _takes_arguments(getattr(mod, n))}
 
@@ -146,3 +147,56 @@ def test_the_coverage_rule_sees_the_classes_it_must():
     assert _test_file("ddlib.paper.appendix_d").name == "test_appendix_d.py"
     assert _test_file("ddlib.paper.rerun").name == "test_paper.py"
     assert "archive_dir" not in _required("ddlib.archive")       # takes no arguments
+    # a public function left out of its module's __all__ is still required
+    from ddlib import archive
+    assert "compute_time" not in archive.__all__
+    assert "compute_time" in _required("ddlib.archive")
+
+
+# ------------------------------------------------------------------ the check of each case
+
+def _good_calls():
+    """One good call per solver whose work starts at an entry of ``badinput.WORK_ENTRIES``."""
+    from ddlib import Model, exact, lattice, meanfield, mfqf, mpo
+
+    model, chain = Model(Delta=1.0, Omega=0.5, J=0.5), lattice.chain(4)
+    return {
+        "exact.steady_state": lambda: exact.steady_state(model, chain),
+        "exact.steady_state (FC)": lambda: exact.steady_state(model,
+                                                              lattice.fully_connected(3)),
+        "mpo.evolve": lambda: mpo.evolve(model, chain, 4, 0.1, 0.2),
+        "meanfield.evolve": lambda: meanfield.evolve(model, 2, 1.0),
+        "mfqf.evolve": lambda: mfqf.evolve(model, lattice.chain(8), 1.0),
+        "mfqf.steady_state": lambda: mfqf.steady_state(model, lattice.chain(8)),
+    }
+
+
+@pytest.mark.parametrize("solver", list(_good_calls()))
+def test_the_work_entries_are_where_the_solvers_start_their_work(solver):
+    """A good call reaches an entry of WORK_ENTRIES: the check that a bad one is refused before
+    them sees the work it is meant to (an entry renamed in ddlib fails here, not silently)."""
+    from badinput import no_work
+
+    with no_work(), pytest.raises(AssertionError, match="work started"):
+        _good_calls()[solver]()
+
+
+def test_a_bad_input_refused_after_the_work_fails_the_check():
+    """check_rejects: refused late, or naming the parameter only inside another word, fails."""
+    from badinput import case, check_rejects, names
+
+    from ddlib import Model, exact, lattice
+
+    def late(model):
+        exact.steady_state(model, lattice.chain(3))
+        raise ValueError(f"model is bad: {model!r}")
+
+    def vague(N):
+        raise ValueError("Nonlinear trouble")
+
+    with pytest.raises(AssertionError, match="work started"):
+        check_rejects(case(late, Model(Delta=1.0, Omega=0.5, J=0.5), param="model"))
+    with pytest.raises(AssertionError, match="does not name 'N'"):
+        check_rejects(case(vague, 3, param="N"))
+    assert names("N", "N must be positive") and names("ds", "ds's wall times")
+    assert not names("N", "Nonlinear") and not names("x", "max_iter")
