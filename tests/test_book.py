@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -72,13 +71,10 @@ def _run(*args, cwd=ROOT):
 
 
 def test_rerun_refuses_a_misspelt_parameter_before_executing(tmp_path):
-    start = time.perf_counter()
     out = tmp_path / "jz6"
     res = _run("book/multistability.md", "-p", "JZZ", "6", "-p", "profile", "paper",
                "-o", str(out))
-    elapsed = time.perf_counter() - start
     assert res.returncode != 0
-    assert elapsed < 10, f"refused after {elapsed:.1f} s"
     assert "'JZZ'" in res.stderr and "JZ = 4.0" in res.stderr  # the defaults are listed
     assert not out.exists(), "nothing was executed or written"
 

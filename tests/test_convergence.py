@@ -7,6 +7,8 @@ by hand.
 
 from __future__ import annotations
 
+import contextlib
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
-from badinput import bad_input_test, case  # noqa: E402
+from badinput import bad_input_test, case, fresh  # noqa: E402
 
 from ddlib.paper import convergence  # noqa: E402
 
@@ -160,10 +162,21 @@ def test_cylinder_report_says_whether_the_ladder_reached_the_tolerance():
     assert "12 × 4, Δ = 1.75: from χ = 32 to 64" in text and "no rung is yet within" in text
 
 
-def test_plot_cylinder_draws_both_panels():
+def test_plot_cylinder_draws_the_steps_and_spreads_against_chi():
+    """One line per cylinder in each panel, against χ: (a) the steps of μ (known by
+    construction), (b) the relative spread, plus the dotted tolerance."""
     fig, axes = plt.subplots(1, 2)
     convergence.plot_cylinder(_ladder(), axes)
-    assert all(ax.lines for ax in axes)
+    conv = convergence.cylinder_steps(_ladder()).sel(Delta=1.75)
+    assert all(len(ax.lines) == 2 + 1 for ax in axes)
+    for k in range(2):
+        for ax, var in zip(axes, ("step", "relative_spread"), strict=True):
+            np.testing.assert_array_equal(ax.lines[k].get_xdata(), CHI)
+            np.testing.assert_allclose(ax.lines[k].get_ydata(), conv[var].isel(case=k))
+    steps = axes[0].lines[0].get_ydata()
+    assert np.isnan(steps[0]) and steps[1:] == pytest.approx(0.1 * np.abs(np.diff((16 / CHI)
+                                                                                  ** 3)))
+    assert axes[0].lines[0].get_label() == "8 × 4" and axes[0].lines[1].get_label() == "12 × 4"
     plt.close(fig)
 
 
@@ -207,13 +220,24 @@ def test_plot_profiles_draws_each_length_centred_on_the_cylinders_middle():
     assert convergence.cylinder_centre(_profiled(), 2)[0, 0] == pytest.approx(0.2)
 
 
+@contextlib.contextmanager
+def _axes(n: int | None = None):
+    """Fresh axes (one, or a list of n), their figure closed afterwards."""
+    fig = plt.figure()
+    try:
+        yield (fig.add_subplot() if n is None
+               else [fig.add_subplot(1, n, i + 1) for i in range(n)])
+    finally:
+        plt.close(fig)
+
+
 BAD_INPUTS = [
     case(convergence.cylinder_centre, _profiled(), 3, param="columns"),
     case(convergence.cylinder_centre, _profiled(), 0, param="columns"),
     case(convergence.plot_profiles, _profiled(), None, 1.75, param="ax"),
-    case(convergence.plot_profiles, _profiled(), plt.gca(), 2.0, param="Delta"),
-    case(convergence.plot_profiles, _profiled(), plt.gca(), 1.75, "w", param="component"),
-    case(convergence.plot_profiles, _ladder(), plt.gca(), 1.75, param="ds"),
+    case(convergence.plot_profiles, _profiled(), fresh(_axes), 2.0, param="Delta"),
+    case(convergence.plot_profiles, _profiled(), fresh(_axes), 1.75, "w", param="component"),
+    case(convergence.plot_profiles, _ladder(), fresh(_axes), 1.75, param="ds"),
     case(convergence.cylinder_lengths, _ladder().assign_coords(Ly=("case", [4, 6])),
          param="ds"),
     case(convergence.length_report, _ladder(), np.zeros((2, 3)), param="reference"),
@@ -242,7 +266,7 @@ BAD_INPUTS = [
     case(convergence.chosen, _table(), sigma_tol="2%", param="sigma_tol"),
     case(convergence.chosen_for_all, _table(), mu_tol=0.0, param="mu_tol"),
     case(convergence.plot, _table(), None, param="axes"),
-    case(convergence.plot, _table(), [plt.gca(), plt.gca()], param="axes"),
+    case(convergence.plot, _table(), fresh(lambda: _axes(2)), param="axes"),  # needs 2 × 2
 ]
 
 test_bad_input_names_the_parameter = bad_input_test(BAD_INPUTS)

@@ -8,9 +8,10 @@ import pytest
 import qutip
 import scipy.linalg
 from badinput import bad_input_test, case
+from systems import exact_dynamics, free_rows, qutip_rho, site_mu, site_op
 
 from ddlib import Model, exact, lattice, mpo
-from ddlib.model import collapse_operators, hamiltonian, liouvillian, single_spin_steady_state
+from ddlib.model import liouvillian, single_spin_steady_state
 from ddlib.results import SteadySummary
 
 EXACT = mpo.MPOOptions(cutoff=0.0)  # no truncation beyond χ
@@ -22,22 +23,6 @@ def _own_cache(tmp_path, monkeypatch):
     """Every test writes its checkpoints to a fresh cache: a rerun never resumes a finished
     run of an earlier session (which would skip the code under test)."""
     monkeypatch.setenv("DDLIB_CACHE", str(tmp_path / "cache"))
-
-
-def _site_op(op, i, N):
-    return qutip.tensor([qutip.qeye(2)] * i + [op] + [qutip.qeye(2)] * (N - i - 1))
-
-
-def exact_dynamics(model, lat, times):
-    """⟨σᵃ_i⟩(t), shape (n_t, N, 3), and ρ(t_final) from QuTiP's mesolve, all spins down."""
-    N = lat.N
-    down = qutip.tensor([qutip.basis(2, 1)] * N)
-    e_ops = [_site_op(s, i, N) for i in range(N) for s in SIGMAS]
-    res = qutip.mesolve(hamiltonian(model, lat), down * down.dag(), times,
-                        collapse_operators(model, lat), e_ops=e_ops,
-                        options={"atol": 1e-13, "rtol": 1e-11, "store_final_state": True})
-    mu = np.array(res.expect).T.reshape(len(times), N, 3)
-    return mu, res.final_state.full()
 
 
 @pytest.mark.parametrize("coupling", ["xy", "ising"])
@@ -152,8 +137,7 @@ def _trotter_errors(order, dts, model, lat, t_final):
 
     rho_t = qutip.vector_to_operator(qutip.Qobj(scipy.linalg.expm(L * t_final) @ rho0,
                                                 dims=[[[2] * N, [2] * N], [1]]))
-    exact = np.array([[qutip.expect(_site_op(s, i, N), rho_t) for s in SIGMAS]
-                      for i in range(N)])
+    exact = site_mu(rho_t, N)
     return np.array([np.abs(mpo.evolve(model, lat, 64, dt, t_final, order, options=EXACT)
                             .mu_sites[-1] - exact).max() for dt in dts])
 
@@ -218,14 +202,14 @@ def test_two_point_correlations_match_exact():
     rho = qutip.Qobj(rho, dims=[[2] * 6, [2] * 6])
     c = ev.correlations
     assert c.ref_site in ev.center_sites
-    mu = [[qutip.expect(_site_op(s, i, 6), rho) for s in SIGMAS] for i in range(6)]
+    mu = site_mu(rho, 6)
     for j in range(6):
         if j == c.ref_site:
             assert np.isnan(c.eta[:, :, j]).all()
             continue
         for a in range(3):
             for b in range(3):
-                op = _site_op(SIGMAS[a], c.ref_site, 6) * _site_op(SIGMAS[b], j, 6)
+                op = site_op(SIGMAS[a], c.ref_site, 6) * site_op(SIGMAS[b], j, 6)
                 exact = qutip.expect(op, rho) - mu[c.ref_site][a] * mu[j][b]
                 assert abs(c.eta[a, b, j] - exact) < 1e-6
     np.testing.assert_allclose(c.total_correlation, np.nansum(c.eta, axis=2))
@@ -234,16 +218,17 @@ def test_two_point_correlations_match_exact():
     assert list(c.distance) == [abs(j - c.ref_site) for j in range(6)]
 
 
-def test_uncoupled_spins_relax_to_the_single_spin_steady_state():
-    """J = 0: every site reaches the closed-form Bloch vector (Eqs. 4–6 with J = 0)."""
-    model = Model(Delta=1.2, Omega=0.8, J=0.0)
-    lat = lattice.chain(4, periodic=False)
-    ss = mpo.steady_state(model, lat, 16, dt=0.1, t_max=60.0,
+@pytest.mark.parametrize("system", free_rows("mpo"), ids=lambda s: s.name)
+def test_uncoupled_spins_relax_to_the_single_spin_steady_state(system):
+    """J = 0 (the site average against the closed form: tests/test_systems.py): every site,
+    edges included, reaches the closed-form Bloch vector (Eqs. 4–6 with J = 0), no
+    correlations build up, and the run stops once stationary."""
+    tol, params = system.solvers["mpo"]
+    ss = mpo.steady_state(system.model, system.lattice, params["chi"], dt=0.1, t_max=60.0,
                           options=mpo.MPOOptions(tol=1e-9, window=2.0, record_every=0.5))
     assert ss.converged, ss.message
-    target = single_spin_steady_state(model)
-    np.testing.assert_allclose(ss.mu, target, atol=1e-7)
-    np.testing.assert_allclose(ss.mu_sites, np.tile(target, (4, 1)), atol=1e-7)
+    target = single_spin_steady_state(system.model)
+    np.testing.assert_allclose(ss.mu_sites, np.tile(target, (system.lattice.N, 1)), atol=tol)
     assert ss.evolution.times[-1] < 60.0  # stopped once stationary
     assert np.abs(ss.correlations.eta[~np.isnan(ss.correlations.eta)]).max() < 1e-8
 
@@ -286,31 +271,6 @@ def test_long_chain_centre_is_translation_invariant_and_converges_in_chi():
     assert np.abs(mu[11] - mu[12]).max() < 5e-4
     assert np.abs(runs[0].mu_center - runs[1].mu_center).max() < 2e-3
     np.testing.assert_allclose(runs[1].trace, 1.0, atol=1e-3)
-
-
-@pytest.mark.parametrize("kwargs, name", [
-    ({"chi": 0}, "chi"), ({"chi": 2.5}, "chi"), ({"dt": -0.1}, "dt"),
-    ({"dt": float("nan")}, "dt"), ({"t_final": 0.33}, "t_final"), ({"order": 3}, "order"),
-    ({"lattice": lattice.fully_connected(3)}, "lattice"), ({"model": "xy"}, "model"),
-    ({"options": {"cutoff": 0}}, "options"),
-])
-def test_bad_input_raises_value_error_naming_the_parameter(kwargs, name):
-    args = {"model": Model(Delta=1.0, Omega=0.5, J=1.0),
-            "lattice": lattice.chain(4, periodic=False), "chi": 8, "dt": 0.1, "t_final": 1.0,
-            "order": 4}
-    args.update(kwargs)
-    with pytest.raises((ValueError, TypeError), match=name):
-        mpo.evolve(**args)
-
-
-@pytest.mark.parametrize("kwargs, name", [({"t_max": 1.05}, "t_max"), ({"dt": "0.1"}, "dt"),
-                                          ({"chi": -1}, "chi")])
-def test_steady_state_bad_input_names_the_parameter(kwargs, name):
-    args = {"model": Model(Delta=1.0, Omega=0.5, J=1.0),
-            "lattice": lattice.chain(4, periodic=False), "chi": 8, "dt": 0.1, "t_max": 1.0}
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=name):
-        mpo.steady_state(**args)
 
 
 @pytest.mark.parametrize("method", ["svd:eig", "rsvd"])
@@ -367,14 +327,6 @@ def test_fourth_order_step_fuses_half_layers():
             assert sum(t for k, t in seq if k == layer) == pytest.approx(8 * 0.25)
 
 
-@pytest.mark.parametrize("field, value", [("cutoff", -1.0), ("record_every", 0.0),
-                                          ("tol", float("inf")), ("svd_method", "qr"),
-                                          ("blas_threads", 0), ("blas_threads", 1.5)])
-def test_bad_options_raise_value_error(field, value):
-    with pytest.raises(ValueError, match=field):
-        mpo.MPOOptions(**{field: value})
-
-
 def test_blas_threads_are_limited_while_gates_run_and_restored_after(monkeypatch):
     """MPOOptions.blas_threads sets the BLAS thread count for the Trotter loop only (the
     process's own setting is back afterwards), and leaves the physics unchanged."""
@@ -420,9 +372,7 @@ def test_fast_route_reaches_the_steady_state_of_plain_evolution_and_of_qutip(lat
     assert [g["order"] for g in fast.stages] == [2, 4, 4, 4, 4]
     assert fast.stages[-1]["t"] < plain.stages[-1]["t"]  # less time at the largest χ
     assert np.abs(fast.mu_sites - plain.mu_sites).max() < 1e-4
-    rho = qutip.steadystate(hamiltonian(model, lat), collapse_operators(model, lat))
-    target = np.array([[qutip.expect(_site_op(s, i, lat.N), rho) for s in SIGMAS]
-                       for i in range(lat.N)])
+    target = site_mu(qutip_rho(model, lat), lat.N)
     assert np.abs(fast.mu_sites - target).max() < 1e-4
     assert fast.drift < 1e-5 and "stationary" in fast.message
 
@@ -701,6 +651,8 @@ def test_memory_estimate_and_refusal():
 _M, _C = Model(Delta=1.0, Omega=0.5, J=1.0), lattice.chain(4, periodic=False)
 BAD_INPUTS = [
     case(mpo.evolve, _M, _C, 0, 0.1, 1.0, param="chi"),
+    case(mpo.evolve, _M, _C, 2.5, 0.1, 1.0, param="chi"),
+    case(mpo.evolve, _M, _C, 8, -0.1, 1.0, param="dt"),
     case(mpo.evolve, _M, _C, 8, float("nan"), 1.0, param="dt"),
     case(mpo.evolve, _M, _C, 8, 0.1, 0.33, param="t_final"),
     case(mpo.evolve, _M, _C, 8, 0.1, 1.0, 3, param="order"),
@@ -709,12 +661,20 @@ BAD_INPUTS = [
     case(mpo.evolve, _M, _C, 8, 0.1, 1.0, options={"cutoff": 0}, param="options"),
     case(mpo.evolve, _M, lattice.chain(400, periodic=False), 10**6, 0.1, 1.0, param="chi"),
     case(mpo.steady_state, _M, _C, 8, 0.1, 1.05, param="t_max"),
+    case(mpo.steady_state, _M, _C, 8, "0.1", param="dt"),
+    case(mpo.steady_state, _M, _C, -1, param="chi"),
     case(mpo.steady_state, _M, _C, 8, route="slow", param="route"),
     case(mpo.steady_state, _M, _C, 8, initial=(0.0, 0.0, -1.0), param="initial"),
     case(mpo.steady_states, _M, _C, "Kappa", [1.0], 8, param="param"),
     case(mpo.steady_states, _M, _C, "Delta", [], 8, param="values"),
     case(mpo.steady_states, _M, _C, "Delta", [1.0], 8, workers=0, param="workers"),
     case(mpo.steady_states, _M, _C, "Delta", [1.0], -8, param="chi"),
+    case(mpo.MPOOptions, cutoff=-1.0, param="cutoff"),
+    case(mpo.MPOOptions, record_every=0.0, param="record_every"),
+    case(mpo.MPOOptions, tol=float("inf"), param="tol"),
+    case(mpo.MPOOptions, svd_method="qr", param="svd_method"),
+    case(mpo.MPOOptions, blas_threads=0, param="blas_threads"),
+    case(mpo.MPOOptions, blas_threads=1.5, param="blas_threads"),
     case(mpo.MPOOptions, warmup_chi=0, param="warmup_chi"),
     case(mpo.MPOOptions, warmup_dt=0.0, param="warmup_dt"),
     case(mpo.MPOOptions, checkpoint_every=-1.0, param="checkpoint_every"),

@@ -96,8 +96,8 @@ def test_adjoint_lindbladian_is_hermiticity_and_trace_preserving():
 MODEL = Model(Delta=1.0, Omega=0.5, J=1.0)
 RING = lattice.chain(5)
 BAD_INPUTS = [
-    case(PauliSum.string, [(0, 1), (0, 2)], param="distinct sites"),
-    case(pauli.adjoint_lindbladian, MODEL, RING, PauliSum.sigma(7, 0), param="outside the lattice"),
+    case(PauliSum.string, [(0, 1), (0, 2)], param="factors"),  # two factors on one site
+    case(pauli.adjoint_lindbladian, MODEL, RING, PauliSum.sigma(7, 0), param="op"),  # site 7 of 5
     case(PauliSum.sigma, 0, 3, param="a"),
     case(PauliSum.sigma, [0], 1, param="site"),
     case(PauliSum.string, [0, 1], param="factors"),

@@ -20,11 +20,12 @@ from ddlib.results import (
 MODEL = Model(Delta=1.5, Omega=0.5, J=1.0)
 
 
+_BASE = dict(model=MODEL, mu=(0.1, 0.2, -0.9), converged=True, message="converged",
+             stable=True, kappa=0.17, solver="mfqf")
+
+
 def _summary(**kw):
-    base = dict(model=MODEL, mu=(0.1, 0.2, -0.9), converged=True, message="converged",
-                stable=True, kappa=0.17, solver="mfqf")
-    base.update(kw)
-    return SteadySummary(**base)
+    return SteadySummary(**(_BASE | kw))
 
 
 def test_round_trip_through_strict_json_keeps_every_field():
@@ -39,15 +40,6 @@ def test_round_trip_through_strict_json_keeps_every_field():
 def test_summary_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         _summary().mu = (0, 0, -1)
-
-
-@pytest.mark.parametrize("field, value", [("mu", (0, 0)), ("mu", (0, 0, math.inf)),
-                                          ("model", {"Delta": 1}), ("converged", "yes"),
-                                          ("stable", 1), ("kappa", "fast"), ("solver", 3),
-                                          ("sigma", [[1, 2], [3, 4]]), ("lattice", "chain")])
-def test_malformed_field_is_named(field, value):
-    with pytest.raises((ValueError, TypeError), match=field):
-        _summary(**{field: value})
 
 
 def test_as_initial_accepts_summaries_and_results_refuses_duck_types():
@@ -124,6 +116,15 @@ BAD_INPUTS = [
     case(SteadySummary, model=MODEL, mu=(0, 0, -1), converged=1, param="converged"),
     case(SteadySummary, model=MODEL, mu=(0, 0, -1), converged=True, kappa="0.1",
          param="kappa"),
+    # each malformed field of a summary that is otherwise good
+    case(SteadySummary, **(_BASE | {"mu": (0, 0, math.inf)}), param="mu"),
+    case(SteadySummary, **(_BASE | {"model": {"Delta": 1}}), param="model"),
+    case(SteadySummary, **(_BASE | {"converged": "yes"}), param="converged"),
+    case(SteadySummary, **(_BASE | {"stable": 1}), param="stable"),
+    case(SteadySummary, **(_BASE | {"kappa": "fast"}), param="kappa"),
+    case(SteadySummary, **(_BASE | {"solver": 3}), param="solver"),
+    case(SteadySummary, **(_BASE | {"sigma": [[1, 2], [3, 4]]}), param="sigma"),
+    case(SteadySummary, **(_BASE | {"lattice": "chain"}), param="lattice"),
     case(SteadySummary.from_dict, "json", param="data"),
     case(SteadySummary.from_dict, {"model": {"Delta": 1.0, "Omega": 0.5, "J": 1.0},
                                    "mu": [0, 0, -1], "converged": True, "eta": []},
