@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ddlib.paper import maps
+
 __all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "core_hours", "archive_cost",
            "recipe", "tex_number", "tex_lattices", "crossover_range",
            "mfqf_error", "bimodal_width",
@@ -653,16 +655,6 @@ def _window(ds: xr.Dataset) -> tuple[float, float]:
     return float(ends.sel(direction="down")), float(ends.sel(direction="up"))
 
 
-def _coexistence(ds: xr.Dataset, dim: str) -> dict:
-    """:func:`ddlib.paper.maps.edges` of a window entry, with ``full``: the end of the last
-    stable state that coexists with the high-Δ branch (the low-Δ branch or, where the up sweep
-    jumps onto a further branch, that one)."""
-    from ddlib.paper import maps
-
-    e = maps.edges(ds, dim)
-    return e | {"full": np.fmax(e["right"], e["last"])}
-
-
 def windows_2d_3d_row(windows: xr.Dataset | None, mf: xr.Dataset | None) -> Row:
     """Fig. 3a: the MFQF bistable windows in 2D and 3D against the MF one, read from
     ``window_vs_L`` (every stable state counted; the 3D low-Δ branch's decaying part ending at
@@ -676,7 +668,7 @@ def windows_2d_3d_row(windows: xr.Dataset | None, mf: xr.Dataset | None) -> Row:
             "no numbers (a figure)")
     if windows is None or mf is None:
         return _missing(*args, "window_vs_L" if windows is None else "mf_response")
-    e = _coexistence(windows, "case")
+    e = maps.edges(windows, "case")  # "full": every stable state counts
     D, L = windows.D.values.astype(int), windows.L.values.astype(int)
     k2, k3 = np.flatnonzero(D == 2), np.flatnonzero(D == 3)
     b2, b3 = k2[np.argmax(L[k2])], k3[np.argmax(L[k3])]        # the largest lattices
@@ -720,7 +712,7 @@ def windows_vs_D_row(windows: xr.Dataset | None, mf: xr.Dataset | None) -> Row:
             "states only (`window_vs_D`)", "— (not in the paper)")
     if windows is None or mf is None:
         return _missing(*args, "window_vs_D" if windows is None else "mf_response")
-    e = _coexistence(windows, "run")
+    e = maps.edges(windows, "run")
     D, L = windows.D.values.astype(int), windows.L.values.astype(int)
     dims = sorted(set(D.tolist()))
     top = [int(np.flatnonzero(D == d)[np.argmax(L[D == d])]) for d in dims]
