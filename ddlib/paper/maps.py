@@ -168,7 +168,9 @@ def shade(i: int, n: int):
 
 
 def _size(dim: int, L: int) -> str:
-    return f"${L}$" if dim == 1 else f"${L}^{dim}$"
+    from ddlib.paper.reproduction import tex_lattices  # reproduction imports this module
+
+    return tex_lattices([(dim, L)])
 
 
 def _check_window_entry(ds, dim: str, needs=("branch_end", "D", "L"), name="ds") -> None:
