@@ -6,7 +6,7 @@ import xarray as xr
 from badinput import bad_input_test, case
 
 from ddlib import exact, lattice
-from ddlib.paper import clusters
+from ddlib.paper import clusters, reproduction
 
 
 def _entry(bx, peak1, peak2, converged=None, Delta=(2.0, 2.5, 3.0, 3.5)):
@@ -42,6 +42,17 @@ def test_most_bimodal_picks_the_largest_converged_bx_and_orders_the_peaks():
     assert best.m.dims == ("N", "k")
     assert np.isnan(best.Delta_star.sel(N=6)) and best.bx.sel(N=6) == 0.0
     assert np.isnan(best.peak_lower.sel(N=6)) and np.isnan(best.px.sel(N=6)).all()
+
+
+def test_bimodal_width_spans_the_outermost_bimodal_points_and_skips_nan():
+    assert clusters.bimodal_width([1, 2, 3, 4], [0, 0.1, 0.2, 0]) == 1.0
+    assert clusters.bimodal_width([1, 2, 3], [0, 0, 0]) == 0.0
+    # a non-converged point (NaN) is neither bimodal nor an edge
+    assert clusters.bimodal_width([1, 2, 3, 4], [np.nan, 0.1, 0.2, np.nan]) == 1.0
+    # a unimodal gap inside the range does not shorten it (the range is edge to edge)
+    assert clusters.bimodal_width([1, 2, 3, 4, 5], [0.1, 0, 0, 0.2, 0]) == 3.0
+    # the re-export is the same function
+    assert reproduction.bimodal_width is clusters.bimodal_width
 
 
 def test_growth_reads_max_and_width_over_converged_points():
@@ -101,6 +112,7 @@ BAD_INPUTS = [
     case(clusters.most_bimodal, {"bx": 0}, param="ds"),
     case(clusters.most_bimodal, _GOOD.drop_vars("peak2"), param="peak2"),
     case(clusters.most_bimodal, _GOOD, "JZ", param="dim"),
+    case(clusters.bimodal_width, [[1.0]], [0.1], param="Delta"),
     case(clusters.growth, _GOOD.drop_vars("converged"), param="converged"),
     case(clusters.growth, _GOOD, "Delta", param="dim"),
     case(clusters.trend, [1.0], param="values"),

@@ -72,7 +72,6 @@ BAD_INPUTS = [
     case(reproduction.crossover_range, [1.0, 2.0], [0.1, 0.2], param="Delta"),
     case(reproduction.mfqf_error, [1.0, 2.0, 3.0], [0.1], [1.0, 2.0, 3.0], [0, 0, 0],
          param="Delta_ref"),
-    case(reproduction.bimodal_width, [[1.0]], [0.1], param="Delta"),
     case(reproduction.mf_window_row, "mf_response", param="mf"),
     case(reproduction.crossover_row, "fig2_mpo", param="mpo"),
     case(reproduction.mfqf_accuracy_row, None, "fig3_mfqf", param="mfqf"),
@@ -315,9 +314,7 @@ def test_crossover_range_of_a_smooth_curve():
     assert not at_end
 
 
-def test_bimodal_width_and_mfqf_error():
-    assert reproduction.bimodal_width([1, 2, 3, 4], [0, 0.1, 0.2, 0]) == 1.0
-    assert reproduction.bimodal_width([1, 2, 3], [0, 0, 0]) == 0.0
+def test_mfqf_error_is_read_where_both_curves_are_defined():
     D, err = reproduction.mfqf_error([1.0, 2.0, 9.0], [0.1, 0.2, 0.0], [0.0, 1.0, 3.0],
                                      [0.0, 0.1, 0.5])
     assert list(D) == [1.0, 2.0] and err == pytest.approx([0.0, 0.1])

@@ -5,10 +5,11 @@ the chapters ``bimodality`` and ``mfqf_derivation``.
 Both chapters draw the same data, so they read it with the same functions: the grid of a
 profile (:func:`axis`), the per-N scan exactly as the archive makes it (:func:`by_N`), the
 most bimodal detuning :math:`\Delta^*` and the peaks of :math:`P(M_x = m)` there
-(:func:`most_bimodal`), the largest :math:`b_x` and the width of the bimodal Δ range per N or
-per :math:`J\mathcal Z` (:func:`growth`), and the word for how a sequence of them changes
-(:func:`trend`). Every read-out leaves out the points that did not converge (their
-observables are NaN in :func:`ddlib.exact.scan`; the mask makes it explicit for any entry).
+(:func:`most_bimodal`), the width of the bimodal Δ range on a grid (:func:`bimodal_width`),
+the largest :math:`b_x` and that width per N or per :math:`J\mathcal Z` (:func:`growth`),
+and the word for how a sequence of them changes (:func:`trend`). Every read-out leaves out
+the points that did not converge (their observables are NaN in :func:`ddlib.exact.scan`;
+the mask makes it explicit for any entry).
 
 The bimodality index is the paper's
 
@@ -27,7 +28,7 @@ from numbers import Integral, Real
 import numpy as np
 import xarray as xr
 
-__all__ = ["axis", "by_N", "most_bimodal", "growth", "trend"]
+__all__ = ["axis", "by_N", "most_bimodal", "bimodal_width", "growth", "trend"]
 
 _KINDS = ("fc", "2d")
 
@@ -196,12 +197,41 @@ def most_bimodal(ds: xr.Dataset, dim: str = "N") -> xr.Dataset:
     return out
 
 
+def bimodal_width(Delta, bx) -> float:
+    r"""Width of the bimodal Δ range on a grid: the distance between the smallest and the
+    largest detuning where :math:`b_x > 0` (0 when there is none; NaN points left out).
+
+    Parameters
+    ----------
+    Delta : array_like, shape (n,)
+        Detunings [Γ], n ≥ 3.
+    bx : array_like, shape (n,)
+        The bimodality index at each detuning (NaN where the point did not converge).
+
+    Returns
+    -------
+    float
+        The width [Γ].
+
+    Examples
+    --------
+    >>> bimodal_width([1.0, 1.5, 2.0, 2.5], [0.0, 0.1, 0.2, 0.0])
+    0.5
+    """
+    Delta, bx = np.asarray(Delta, float), np.asarray(bx, float)
+    if Delta.ndim != 1 or Delta.shape != bx.shape or Delta.size < 3:
+        raise ValueError(f"Delta, bx must be two 1D arrays of equal length >= 3, got shapes "
+                         f"{Delta.shape} and {bx.shape}")
+    on = Delta[np.nan_to_num(bx) > 0]
+    return float(on.max() - on.min()) if on.size else 0.0
+
+
 def growth(ds: xr.Dataset, dim: str = "N") -> xr.Dataset:
     r"""The largest :math:`b_x` and the width of the bimodal Δ range for each value of ``dim``
     (the question of App. A over N; of Fig. 1c over :math:`J\mathcal Z`).
 
     The width on a grid is the distance between the smallest and the largest detuning where
-    :math:`b_x > 0` (:func:`ddlib.paper.reproduction.bimodal_width`); points that did not
+    :math:`b_x > 0` (:func:`bimodal_width`); points that did not
     converge are left out of both.
 
     Parameters
@@ -226,8 +256,6 @@ def growth(ds: xr.Dataset, dim: str = "N") -> xr.Dataset:
     >>> print(g.bx_max.values, g.width.values)
     [0.2 0.3] [0.5 1. ]
     """
-    from ddlib.paper.reproduction import bimodal_width
-
     _check_entry(ds, dim, ("bx", "converged"))
     bx = _converged_bx(ds).transpose(dim, "Delta").values
     delta = ds.Delta.values.astype(float)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ddlib.paper import maps
+from ddlib.paper import clusters, maps
+from ddlib.paper.clusters import bimodal_width
 
 __all__ = ["Row", "NOT_ARCHIVED", "archived", "not_drawn", "core_hours", "archive_cost",
            "recipe", "tex_number", "tex_lattices", "crossover_range",
@@ -400,14 +401,6 @@ def mfqf_error(Delta_ref, mu_ref, Delta, mu) -> tuple[np.ndarray, np.ndarray]:
     inside = (Delta_ref >= Delta[ok].min()) & (Delta_ref <= Delta[ok].max())
     return Delta_ref[inside], np.abs(np.interp(Delta_ref[inside], Delta[ok], mu[ok])
                                      - mu_ref[inside])
-
-
-def bimodal_width(Delta, bx) -> float:
-    r"""Width of the bimodal Δ range on a grid: the distance between the smallest and the
-    largest detuning where :math:`b_x > 0` (0 when there is none; NaN points left out)."""
-    Delta, bx = _arrays("Delta, bx", Delta, bx)
-    on = Delta[np.nan_to_num(bx) > 0]
-    return float(on.max() - on.min()) if on.size else 0.0
 
 
 def _agree(ok: bool, why_not: str = "") -> str:
@@ -889,8 +882,6 @@ def fig1c_row(ds: xr.Dataset | None) -> Row:
 def _growth(ds: xr.Dataset) -> tuple[list[int], list[float], list[float]]:
     """N, the largest b_x and the bimodal width per N, read as chapter bimodality reads them
     (:func:`ddlib.paper.clusters.growth`)."""
-    from ddlib.paper import clusters
-
     g = clusters.growth(ds)
     return ([int(n) for n in g.N.values], [float(v) for v in g.bx_max.values],
             [float(v) for v in g.width.values])
@@ -898,8 +889,6 @@ def _growth(ds: xr.Dataset) -> tuple[list[int], list[float], list[float]]:
 
 def _grows(values) -> bool:
     """Every step up, steps within rounding counting as flat (:func:`clusters.trend`)."""
-    from ddlib.paper import clusters
-
     return clusters.trend(values) == "grows"
 
 
