@@ -1216,11 +1216,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.cmd == "list":
-            for r in status():
-                state = ("missing" if not r["present"] else
-                         f"STALE ({r['stale']})" if not r["fresh"] else
-                         f"fresh (verified {r['verified'][:10]})" if r["verified"] else "fresh")
-                print(f"{r['name']:14s} {r['figure']:38s} {state:28s} {r['created']}")
+            rows = [(r["name"], r["figure"],
+                     "missing" if not r["present"] else
+                     f"STALE ({r['stale']})" if not r["fresh"] else
+                     f"fresh (verified {r['verified'][:10]})" if r["verified"] else "fresh",
+                     r["created"] or "") for r in status()]
+            widths = [max(len(row[i]) for row in rows) for i in range(3)]
+            for row in rows:  # columns as wide as their longest cell
+                print("  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True))
+                      + "  " + row[3])
         elif args.cmd == "adopt":
             for name, n in adopt(args.names, args.dir).items():
                 print(f"{name}: {n} ladders in the cache ({cache_dir()})")

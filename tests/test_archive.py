@@ -86,6 +86,17 @@ def test_a_certified_check_makes_a_stale_entry_fresh_and_keeps_its_provenance(tm
     assert archive.load("fig4_fc", tmp_path).attrs["solver_fingerprint"] == "0" * 16
 
 
+def test_list_prints_one_aligned_row_per_entry(capsys):
+    """`python -m ddlib.archive list`: every entry once, its state in one column however long
+    the entry's name or figure."""
+    assert archive.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == list(archive.ENTRIES)
+    starts = {ln.index(word) for ln in lines
+              for word in ("fresh", "STALE", "missing") if f"  {word}" in ln}
+    assert len(starts) == 1
+
+
 def test_make_resumes_from_cached_points(tmp_path, monkeypatch):
     """A second make (as after an interruption) recomputes no point: each is cached."""
     entry = dataclasses.replace(archive.ENTRIES["fig4_fc"],
