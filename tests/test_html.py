@@ -117,6 +117,17 @@ def test_no_page_holds_an_error_output(page):
     assert not found, f"{page.relative_to(HTML)} holds {found}"
 
 
+#: A cell's last expression echoed as an object's repr (``<matplotlib.legend.Legend at 0x…>``):
+#: noise between a figure and its caption. Cells end with a statement (or ``;``).
+_REPR = re.compile(r"&lt;[\w.]+ (object )?at 0x[0-9a-f]+&gt;")
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.stem)
+def test_no_chapter_shows_an_object_repr(page):
+    found = _REPR.findall(page.read_text(encoding="utf-8"))
+    assert not found, f"{page.relative_to(HTML)} shows {len(found)} object repr(s) of cell output"
+
+
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
 _CSS_REMOTE = re.compile(r"(@import\s+(url\()?|url\()\s*['\"]?(https?:)?//", re.I)
 
