@@ -1244,4 +1244,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status_code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status_code = 141  # 128 + SIGPIPE, as a shell tool would
+    sys.exit(status_code)

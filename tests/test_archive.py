@@ -1,6 +1,8 @@
 """The archive: provenance on every file, freshness against the current code, resumable make."""
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -95,6 +97,17 @@ def test_list_prints_one_aligned_row_per_entry(capsys):
     starts = {ln.index(word) for ln in lines
               for word in ("fresh", "STALE", "missing") if f"  {word}" in ln}
     assert len(starts) == 1
+
+
+def test_list_into_a_closed_pipe_ends_quietly():
+    """`python -m ddlib.archive list | head -1`: the reader leaves before the listing is
+    written; the command ends without a traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "ddlib.archive", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141), err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
 def test_make_resumes_from_cached_points(tmp_path, monkeypatch):
