@@ -160,6 +160,20 @@ def test_cylinder_report_says_whether_the_ladder_reached_the_tolerance():
     assert text.count("| 8 × 4 |") == 4 and text.count("| 12 × 4 |") == 3  # 12 × 4's 128: NaN
     assert "8 × 4, Δ = 1.75: from χ = 64 to 128" in text and "χ = 64 is within 0.002" in text
     assert "12 × 4, Δ = 1.75: from χ = 32 to 64" in text and "no rung is yet within" in text
+    assert "stationarity tolerance" not in text  # the recipe is not known
+
+
+def test_cylinder_report_calls_a_step_below_the_stationarity_tolerance_a_floor():
+    """Two rungs each stationary only to `tol` cannot be told apart below it: 8 × 4's last
+    step (1.4e-3) is below a tolerance of 2e-3, 12 × 4's (1.1e-2) is not."""
+    ds = _ladder().assign(**{k: (("Delta", "case", "chi"), np.zeros((1, 2, 4)))
+                             for k in ("truncation_error", "drift", "t_at_chi", "wall_time")},
+                          converged=(("Delta", "case", "chi"), np.ones((1, 2, 4), bool)))
+    notes = convergence.cylinder_report(ds.assign_attrs(options='{"tol": 0.002}')).split("\n- ")
+    (eight,) = [n for n in notes if n.startswith("8 × 4")]
+    (twelve,) = [n for n in notes if n.startswith("12 × 4")]
+    assert "below each rung's stationarity tolerance 0.002" in eight
+    assert "stationarity tolerance" not in twelve
 
 
 def test_plot_cylinder_draws_the_steps_and_spreads_against_chi():

@@ -326,10 +326,13 @@ def cylinder_report(ds: xr.Dataset, mu_tol: float = MU_TOL) -> str:
     """Markdown for chapter ``mpo``: one table row per computed rung (central μ, step from the
     previous χ, relative spread, discarded weight, stationarity, time and wall time at χ),
     then per (Δ, cylinder) what the last step shows against ``mu_tol`` and the paper's
-    :data:`SPREAD_PAPER` spread. The cost of a rung is its wall time in core-hours: each
-    point of a ladder runs in one process with one BLAS thread."""
+    :data:`SPREAD_PAPER` spread; a last step below the recipe's stationarity tolerance
+    (``options["tol"]``) is the floor of the measurement, and the note says so. The cost of a
+    rung is its wall time in core-hours: each point of a ladder runs in one process with one
+    BLAS thread."""
     _check_tols(mu_tol, SIGMA_TOL)
     steps, first = cylinder_steps(ds), cylinder_converged_chi(ds, mu_tol)
+    tol = json.loads(ds.attrs.get("options", "{}")).get("tol")  # each rung's stationarity
     rows = ["| cylinder | Δ | χ | central μ | step from the previous χ | relative spread | "
             "discarded weight | stationary (\\|dμ/dt\\|) | time at χ | cost (core-hours) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -354,7 +357,9 @@ def cylinder_report(ds: xr.Dataset, mu_tol: float = MU_TOL) -> str:
             j, chi_c = int(done[-1]), first[(float(d), int(one.Lx), int(one.Ly))]
             notes.append(
                 f"- {size}, Δ = {d:g}: from χ = {int(ds.chi[j - 1])} to {int(ds.chi[j])} the "
-                f"central μ moves by {float(st.step[j]):.1e}; "
+                f"central μ moves by {float(st.step[j]):.1e}"
+                + (f" (below each rung's stationarity tolerance {tol:g}: the floor of this "
+                   "measurement)" if tol is not None and float(st.step[j]) < tol else "") + "; "
                 + (f"χ = {chi_c} is within {mu_tol:g} of the next rung. " if chi_c is not None
                    else f"no rung is yet within {mu_tol:g} of the next: the ladder must go "
                    "further to show that accuracy. ")
