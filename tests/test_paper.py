@@ -195,6 +195,23 @@ def test_translation_row_reads_the_longest_cylinder_at_its_largest_computed_chi(
     assert reproduction.translation_row(None).verdict == reproduction.NOT_ARCHIVED
 
 
+def test_translation_row_also_names_the_spread_at_the_papers_chi():
+    """The largest spread over Δ decides the verdict; where a detuning reached the paper's
+    χ = 400, the row also gives the spread there (the paper's statement is about χ = 400)."""
+    ds = xr.Dataset({f"mu_{a}": (("Delta", "case", "chi"), np.full((2, 1, 2), v))
+                     for a, v in zip("xyz", (0.2, 0.4, -0.5), strict=True)},
+                    coords={"Delta": [1.5, 2.0], "chi": [128, 400], "Lx": ("case", [12]),
+                            "Ly": ("case", [4])})
+    ds["spread"] = (("Delta", "case", "chi"), np.array([[[2e-5, 5e-6]], [[4e-5, np.nan]]]))
+    row = reproduction.translation_row(ds)
+    assert row.numbers["relative_spread"] == pytest.approx(8e-5)  # Δ = 2 at χ = 128
+    assert row.numbers["chi"] == 128
+    assert row.numbers["relative_spread_at_paper_chi"] == pytest.approx(1e-5)
+    assert "at the paper's χ = 400: 1.0e-05 (Δ = 1.5)" in row.ours
+    plain = reproduction.translation_row(ds.sel(chi=[128]))
+    assert "relative_spread_at_paper_chi" not in plain.numbers and "400" not in plain.ours
+
+
 def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():
     """Figs. 3a, 8: a cylinder whose μ_x is MFQF 2D's (up sweep) at Δ = 1, 1.75 and 3 agrees;
     moving its Δ = 3 point by 0.05 makes it differ; without a low-Δ point it cannot agree."""
