@@ -580,7 +580,10 @@ def local_cluster(workers: int = 2):
     """The ``dask.distributed.LocalCluster`` that :func:`run_parallel` starts: ``workers``
     processes of one thread each, no dashboard, and one task per worker at a time
     (``worker-saturation`` 1.0; dask's default 1.1 hands a 1-thread worker two tasks, so a
-    queued task can wait behind a long one while another worker idles). Close it after use
+    queued task can wait behind a long one while another worker idles). The workers'
+    statistical profiler is off: it feeds only the dashboard, and its thread, woken every
+    10 ms to take the GIL, slowed each of two workers on two busy cores by 8–10 % (an MFQF
+    sweep on 200², benchmarks/README.md). Close it after use
     (``with local_cluster(2) as cluster, Client(cluster) as client: ...``).
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -590,7 +593,8 @@ def local_cluster(workers: int = 2):
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
+                          "distributed.worker.profile.enabled": False}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR)
 

@@ -425,6 +425,12 @@ def test_the_local_cluster_gives_each_worker_one_task_at_a_time(client):
     assert all(w["nthreads"] == 1 for w in client.scheduler_info()["workers"].values())
 
 
+def test_the_local_cluster_workers_run_no_profiler(client):
+    """The workers' profiler thread (dashboard only) takes the GIL every 10 ms: off."""
+    on = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
+    assert len(on) == 2 and not any(on.values())
+
+
 def _mf_point_mu(Delta, JZ):
     ss = mf.steady_states(MF_MODEL.replace(Delta=Delta, J=JZ), 1.0)
     return ss
