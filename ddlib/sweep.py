@@ -50,6 +50,7 @@ import dataclasses
 import functools
 import itertools
 import os
+import time
 import types
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
@@ -334,10 +335,21 @@ def _stepper(solve, name: str, key: Mapping[str, Any], store, solver, param: str
 
 class _Bisection(NamedTuple):
     """A jump found by a walk, to be located by :func:`_bisect` (``args`` without the
-    bracket tolerance): which walk, and the arguments."""
+    bracket tolerance): which walk, the arguments, and the seconds the walk spent on the two
+    points either side of the jump (a point cached before costs ~0).
+    """
 
     walk: str
     args: tuple  # (step, jumped, on_branch, path, off, off_result)
+    seconds: float = 0.0
+
+    def cost(self, tol: float) -> float:
+        """Estimated seconds of its bisection to ``tol``: the trials (one per halving of
+        the bracket) at the mean cost of the points either side, where points converge
+        slowest (near a branch end). Only orders the tasks."""
+        last, off = self.args[3][-1], self.args[4]
+        trials = max(1.0, np.ceil(np.log2(max(abs(off - last) / tol, 1.0))))
+        return trials * self.seconds / 2
 
 
 @dataclasses.dataclass
@@ -380,17 +392,19 @@ def _scan(step, param, grid_values, walks, observables, dims, jumped, progress,
     bar = tqdm(total=len(walks) * grid_values.size, desc=desc, disable=not progress)
     for walk in walks:
         order = [float(v) for v in (grid_values if walk == "up" else grid_values[::-1])]
-        previous, previous_path, by_value = None, [], {}
+        previous, previous_path, by_value, previous_seconds = None, [], {}, 0.0
         for k, v in enumerate(order):
             path = order[:k + 1]
+            start = time.perf_counter()
             point = step(v, previous, path)
+            seconds = time.perf_counter() - start
             result = point.kept
             if _converged(result):
                 if jumped is not None and previous is not None \
                         and jumped(previous.kept, result):
                     pending.append(_Bisection(walk, (step, jumped, previous, previous_path,
-                                                     v, result)))
-                previous, previous_path = point, path
+                                                     v, result), previous_seconds + seconds))
+                previous, previous_path, previous_seconds = point, path, seconds
             by_value[v] = _observe(observables, result)
             bar.update()
         records.extend(by_value[float(v)] for v in grid_values)
@@ -1063,7 +1077,8 @@ def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, clien
     walk (the grid points of one direction, longest sweep first), then every jump those
     walks crossed, each bisected as a task of its own (a walk goes on from the point past a
     jump, so the bisections need only the walk's points on either side: the results are
-    those of bisecting inside the walk). Returns one Dataset per sweep."""
+    those of bisecting inside the walk), longest first by :meth:`_Bisection.cost`. Returns
+    one Dataset per sweep."""
     own = None
     if parallel and client is None:
         from dask.distributed import Client
@@ -1079,10 +1094,13 @@ def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, clien
         scans = [[None] * len(sw.tasks) for sw in sweeps]
         for (_, i, k, _), scan in zip(jobs, done, strict=True):
             scans[i][k] = scan
-        cuts = sorted(((sweeps[i].cost, i, k, n, functools.partial(
-            _bisect, *job.args, sweeps[i].jump_tol))
-            for i, row in enumerate(scans) for k, scan in enumerate(row)
-            for n, job in enumerate(scan.pending)), key=lambda cut: -cut[0])
+        # longest first, by the seconds the walk spent next to each jump (the sweep's size
+        # breaks ties, e.g. when the walk came from the cache)
+        cuts = sorted((((job.cost(sweeps[i].jump_tol), sweeps[i].cost), i, k, n,
+                        functools.partial(_bisect, *job.args, sweeps[i].jump_tol))
+                       for i, row in enumerate(scans) for k, scan in enumerate(row)
+                       for n, job in enumerate(scan.pending)),
+                      key=lambda cut: (-cut[0][0], -cut[0][1]))
         found = run_parallel([cut[4] for cut in cuts], parallel=parallel, workers=workers,
                              client=client, progress=progress,
                              desc=f"{desc}: branch ends") if cuts else []

@@ -507,6 +507,40 @@ def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monk
     assert list(par[1].direction.values) == ["up"] and "R" in par[1].dims
 
 
+def test_the_longest_bisection_starts_first(monkeypatch):
+    """The second round (one task per jump) is ordered by the seconds the walk spent next to
+    each jump, over the trials its bracket needs: with two workers, a slow branch end
+    started last would leave one worker idle while the other finishes it."""
+
+    def scan(*cuts):  # a finished walk whose jumps are bisected from (last, off)
+        pending = [sweep._Bisection("up", (None, None, None, [last], off, None), seconds)
+                   for last, off, seconds in cuts]
+        return sweep._Scan([], ("up",), "Delta", np.array([0.0]), None, pending, None, None)
+
+    scans = [scan((1.0, 1.1, 0.5), (2.0, 2.1, 8.0)), scan((3.0, 3.4, 2.0))]
+    sweeps = [sweep._Sweep([lambda s=s: s], None, cost, 1e-3)
+              for s, cost in zip(scans, (10, 1), strict=True)]
+    rounds = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(tasks, **kwargs):
+        if rounds:  # the bisections: which bracket each starts from
+            rounds.append([task.args[4] for task in tasks])
+            raise Stop
+        rounds.append(len(tasks))
+        return [task() for task in tasks]
+
+    monkeypatch.setattr(sweep, "run_parallel", spy)
+    with pytest.raises(Stop):
+        sweep._run_sweeps(sweeps, parallel=False, workers=1, client=None, progress=False,
+                          desc="")
+    # 7 trials at 4 s each (the mean of the two points), 9 at 1 s, 7 at 0.25 s: the
+    # sweeps' sizes (10 and 1) do not decide
+    assert rounds == [2, [2.1, 3.4, 1.1]]
+
+
 def test_run_parallel_serial_path():
     assert sweep.run_parallel([lambda: 1, lambda: 2], parallel=False, progress=False) == [1, 2]
 
