@@ -964,7 +964,7 @@ ENTRIES: dict[str, Entry] = {e.name: e for e in [
           ("ddlib.mpo",),
           {"Omega": 0.5, "JZ": 4.0, "dt": 0.25, "t_max": 40.0, "tol": 1e-4,
            "Delta": [1.0, 3.0, 1.75, 2.5, 1.5, 2.0], "cases": [[12, 4]],
-           "chi": [16, 32, 64, 128], "chi_more": {"1.5": [256, 400], "1.75": [256]},
+           "chi": [16, 32, 64, 128], "chi_more": {"1.5": [256, 400], "1.75": [256, 400]},
            "keep_states": True, "workers": 2,
            "check_case": [3, 4], "check_chi": 16, "check_Delta": 1.75},
           _cylinder_convergence, _cylinder_convergence_sample),
