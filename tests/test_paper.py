@@ -210,6 +210,11 @@ def test_translation_row_also_names_the_spread_at_the_papers_chi():
     assert "at the paper's χ = 400: 1.0e-05 (Δ = 1.5)" in row.ours
     plain = reproduction.translation_row(ds.sel(chi=[128]))
     assert "relative_spread_at_paper_chi" not in plain.numbers and "400" not in plain.ours
+    third = xr.concat([ds, ds.sel(Delta=[1.5]).assign_coords(Delta=[1.75])], "Delta")
+    third["spread"].loc[{"Delta": 1.75, "chi": 400}] = 2.4e-6
+    row = reproduction.translation_row(third)  # each detuning at χ = 400 with its own spread
+    assert "at the paper's χ = 400: 1.0e-05 (Δ = 1.5), 4.8e-06 (Δ = 1.75)" in row.ours
+    assert row.numbers["relative_spread_at_paper_chi"] == pytest.approx(1e-5)
 
 
 def test_mpo_2d_row_compares_the_cylinder_with_mfqf_on_both_sides():

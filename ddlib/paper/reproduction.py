@@ -640,8 +640,9 @@ def translation_row(cylinder: xr.Dataset | None) -> Row:
     at_paper = [x for x in last if x[1] == CHI_PAPER]
     if at_paper and chi != CHI_PAPER:  # the paper's own χ, where computed
         rel_p = max(x[0] for x in at_paper)
-        ours += (f"; at the paper's χ = {CHI_PAPER}: {rel_p:.1e} (Δ = "
-                 f"{', '.join(f'{x[2]:g}' for x in at_paper)})")
+        ours += (f"; at the paper's χ = {CHI_PAPER}: "
+                 + ", ".join(f"{x[0]:.1e} (Δ = {x[2]:g})" for x in sorted(at_paper,
+                                                                       key=lambda x: x[2])))
         numbers["relative_spread_at_paper_chi"] = rel_p
     return Row(*args, computes, "1e-4", ours, f"{rel - 1e-4:+.1e}",
                _agree(rel <= TRANSLATION_TOL, f"above {TRANSLATION_TOL:g}"), numbers)
