@@ -1073,12 +1073,14 @@ class _Sweep(NamedTuple):
 
 def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, client,
                 progress: bool, desc: str) -> list[xr.Dataset]:
-    """Run hysteresis sweeps in two rounds of independent tasks, on one cluster: first every
-    walk (the grid points of one direction, longest sweep first), then every jump those
-    walks crossed, each bisected as a task of its own (a walk goes on from the point past a
-    jump, so the bisections need only the walk's points on either side: the results are
-    those of bisecting inside the walk), longest first by :meth:`_Bisection.cost`. Returns
-    one Dataset per sweep."""
+    """Run hysteresis sweeps as independent tasks, on one cluster: every walk (the grid
+    points of one direction, longest sweep first), and every jump a walk crossed, bisected
+    as a task of its own (a walk goes on from the point past a jump, so the bisections need
+    only the walk's points on either side: the results are those of bisecting inside the
+    walk), longest first by :meth:`_Bisection.cost`. On a cluster a walk's bisections are
+    submitted as soon as that walk has finished (walks still queued start first), so that a
+    worker done with its walks does not wait for the other's; serially, the walks first.
+    Returns one Dataset per sweep."""
     own = None
     if parallel and client is None:
         from dask.distributed import Client
@@ -1086,33 +1088,70 @@ def _run_sweeps(sweeps: Sequence[_Sweep], *, parallel: bool, workers: int, clien
         own = local_cluster(workers)  # checks workers
         client = Client(own)
     shown = progress and (parallel or client is not None)
+    jobs = sorted(((sw.cost, i, k, task) for i, sw in enumerate(sweeps)
+                   for k, task in enumerate(sw.tasks)), key=lambda job: -job[0])
+    scans = [[None] * len(sw.tasks) for sw in sweeps]
+    hits = [[None] * len(sw.tasks) for sw in sweeps]
+
+    def cuts(i, k):  # the bisections of walk k of sweep i, longest first
+        # (the sweep's size breaks ties, e.g. when the walk came from the cache)
+        sw = sweeps[i]
+        return sorted((((job.cost(sw.jump_tol), sw.cost), n,
+                        functools.partial(_bisect, *job.args, sw.jump_tol))
+                       for n, job in enumerate(scans[i][k].pending)),
+                      key=lambda cut: (-cut[0][0], -cut[0][1], cut[1]))
+
     try:
-        jobs = sorted(((sw.cost, i, k, task) for i, sw in enumerate(sweeps)
-                       for k, task in enumerate(sw.tasks)), key=lambda job: -job[0])
-        done = run_parallel([job[3] for job in jobs], parallel=parallel, workers=workers,
-                            client=client, progress=shown, desc=desc)
-        scans = [[None] * len(sw.tasks) for sw in sweeps]
-        for (_, i, k, _), scan in zip(jobs, done, strict=True):
-            scans[i][k] = scan
-        # longest first, by the seconds the walk spent next to each jump (the sweep's size
-        # breaks ties, e.g. when the walk came from the cache)
-        cuts = sorted((((job.cost(sweeps[i].jump_tol), sweeps[i].cost), i, k, n,
-                        functools.partial(_bisect, *job.args, sweeps[i].jump_tol))
-                       for i, row in enumerate(scans) for k, scan in enumerate(row)
-                       for n, job in enumerate(scan.pending)),
-                      key=lambda cut: (-cut[0][0], -cut[0][1]))
-        found = run_parallel([cut[4] for cut in cuts], parallel=parallel, workers=workers,
-                             client=client, progress=progress,
-                             desc=f"{desc}: branch ends") if cuts else []
+        if client is None:
+            for (_, i, k, _), scan in zip(jobs, run_parallel(
+                    [job[3] for job in jobs], parallel=False, progress=False), strict=True):
+                scans[i][k], hits[i][k] = scan, [None] * len(scan.pending)
+            every = sorted(((c, i, k, n, task) for i, row in enumerate(scans)
+                            for k in range(len(row)) for c, n, task in cuts(i, k)),
+                           key=lambda cut: (-cut[0][0], -cut[0][1], cut[1], cut[2], cut[3]))
+            for (_, i, k, n, _), hit in zip(every, run_parallel(
+                    [cut[4] for cut in every], parallel=False, progress=progress,
+                    desc=f"{desc}: branch ends"), strict=True):
+                hits[i][k][n] = hit
+        else:
+            _pipeline(client, jobs, scans, hits, cuts, shown, desc)
     finally:
         if own is not None:
             client.close()
             own.close()
-    hits = [[[None] * len(scan.pending) for scan in row] for row in scans]
-    for (_, i, k, n, _), hit in zip(cuts, found, strict=True):
-        hits[i][k][n] = hit
     return [sw.finish([scan.finish(h) for scan, h in zip(row, hrow, strict=True)])
             for sw, row, hrow in zip(sweeps, scans, hits, strict=True)]
+
+
+def _pipeline(client, jobs, scans, hits, cuts, progress: bool, desc: str) -> None:
+    """The walks ``jobs`` on ``client``, each walk's bisections (``cuts(i, k)``) submitted
+    when it returns; fills ``scans`` and ``hits`` in place. Priorities: every walk above
+    every bisection, longer first within each."""
+    from dask.distributed import as_completed  # lazy: import ddlib fast
+
+    env = _worker_env()
+    top = 2 ** 40  # above any bisection's priority (its estimated milliseconds)
+    where, walks = {}, []
+    for r, (_, i, k, task) in enumerate(jobs):
+        walks.append(client.submit(_in_worker, task, env, pure=False,
+                                   priority=top + len(jobs) - r))
+        where[walks[-1].key] = ("walk", i, k, None)
+    pending = as_completed(walks)
+    with tqdm(total=len(jobs), desc=desc, disable=not progress) as bar:
+        for future in pending:
+            kind, i, k, n = where.pop(future.key)
+            if kind == "walk":
+                scans[i][k] = future.result()
+                hits[i][k] = [None] * len(scans[i][k].pending)
+                for (seconds, _), n, task in cuts(i, k):
+                    cut = client.submit(_in_worker, task, env, pure=False,
+                                        priority=min(int(seconds * 1000), top - 1))
+                    where[cut.key] = ("cut", i, k, n)
+                    pending.add(cut)
+                    bar.total += 1
+            else:
+                hits[i][k][n] = future.result()
+            bar.update()
 
 
 def _cost(solver, where) -> int:
@@ -1128,9 +1167,11 @@ def hysteresis_set(sweeps: Sequence[Mapping[str, Any]], *, parallel: bool = True
 
     Each direction of each sweep is one task; tasks are started in decreasing order of
     (sites x points), which on 2 workers puts the two sweeps of the largest lattice on
-    different workers and fills in with the smaller ones. Then each jump a sweep crossed is
-    bisected (``tol``) as a task of its own, so that a direction with several branch ends
-    does not hold up the others. The results are the same as
+    different workers and fills in with the smaller ones. Each jump a sweep crossed is
+    bisected (``tol``) as a task of its own, submitted as soon as its walk has returned
+    (after any walk still queued; the longest first, estimated from the walk's time next to
+    the jump), so that a direction with several branch ends does not hold up the others and
+    a worker done with its walks does not wait for the other's. The results are the same as
     ``[hysteresis(**kw) for kw in sweeps]``.
 
     Parameters

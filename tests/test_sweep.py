@@ -480,7 +480,8 @@ def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monk
                                                                      tmp_path):
     """hysteresis_set on 2 workers (an MF sweep, cost 1 per point, and an MFQF sweep on 6²,
     36 per point: submitted first) gives what separate serial hysteresis calls give; the
-    jumps the walks crossed are bisected afterwards, as tasks of their own."""
+    jumps a walk crossed are bisected as tasks of their own, submitted once that walk has
+    returned, below every walk in priority."""
     from ddlib import lattice
 
     square = lattice.hypercubic(6, 2)
@@ -488,17 +489,18 @@ def test_a_set_of_sweeps_runs_longest_first_and_equals_single_calls(client, monk
                    values=np.linspace(1.0, 2.2, 7), tol=1e-3),
               dict(model=Model(Delta=0.0, Omega=0.5, J=1.0), lattice=square, param="Delta",
                    values=np.linspace(1.0, 2.0, 3), direction="up")]
-    started, run = [], sweep.run_parallel
+    submitted, submit = [], client.submit
 
-    def spy(tasks, **kwargs):  # per round: the sweep each task walks, or "bisect"
-        started.append([(task.args[2], task.args[12]) if task.func is sweep._walk
-                        else task.func.__name__ for task in tasks])
-        return run(tasks, **kwargs)
+    def spy(fn, task, *args, priority, **kwargs):  # the walk's sweep, or "_bisect"
+        submitted.append(((task.args[2], task.args[12]) if task.func is sweep._walk
+                          else task.func.__name__, priority))
+        return submit(fn, task, *args, priority=priority, **kwargs)
 
-    monkeypatch.setattr(sweep, "run_parallel", spy)
+    monkeypatch.setattr(client, "submit", spy)
     par = sweep.hysteresis_set(sweeps, client=client, progress=False)
-    assert started[0] == [(square, "up"), (1.0, "up"), (1.0, "down")]
-    assert started[1] == ["_bisect", "_bisect"]  # the MF fold of each direction
+    tasks, priorities = zip(*submitted, strict=True)
+    assert tasks == ((square, "up"), (1.0, "up"), (1.0, "down"), "_bisect", "_bisect")
+    assert priorities[0] > priorities[1] > priorities[2] > max(priorities[3:])
     assert np.isfinite(par[0].branch_end).all()
     monkeypatch.setenv("DDLIB_CACHE", str(tmp_path))
     ser = [sweep.hysteresis(**kw, progress=False) for kw in sweeps]
