@@ -563,6 +563,12 @@ def _in_worker(task: Callable[[], Any], env: Mapping[str, str]):
     return task()
 
 
+def _submit(client, task: Callable[[], Any], env: Mapping[str, str], priority: int):
+    """``task`` on ``client`` through :func:`_in_worker` (higher ``priority`` first; never
+    deduplicated with an equal task)."""
+    return client.submit(_in_worker, task, env, pure=False, priority=priority)
+
+
 @functools.cache
 def _serial_malloc() -> None:
     """Let glibc keep freed arrays for reuse, as in a plain Python process.
@@ -667,9 +673,7 @@ def run_parallel(tasks: Sequence[Callable[[], Any]], *, parallel: bool = True,
         env = _worker_env()
         # earlier tasks first: a caller that lists its longest tasks first keeps the
         # workers balanced (dask starts queued tasks by priority, highest first)
-        futures = [client.submit(_in_worker, task, env, pure=False,
-                                 priority=len(tasks) - i)
-                   for i, task in enumerate(tasks)]
+        futures = [_submit(client, task, env, len(tasks) - i) for i, task in enumerate(tasks)]
         where = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * len(tasks)
         with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
@@ -1133,8 +1137,7 @@ def _pipeline(client, jobs, scans, hits, cuts, progress: bool, desc: str) -> Non
     top = 2 ** 40  # above any bisection's priority (its estimated milliseconds)
     where, walks = {}, []
     for r, (_, i, k, task) in enumerate(jobs):
-        walks.append(client.submit(_in_worker, task, env, pure=False,
-                                   priority=top + len(jobs) - r))
+        walks.append(_submit(client, task, env, top + len(jobs) - r))
         where[walks[-1].key] = ("walk", i, k, None)
     pending = as_completed(walks)
     with tqdm(total=len(jobs), desc=desc, disable=not progress) as bar:
@@ -1144,8 +1147,7 @@ def _pipeline(client, jobs, scans, hits, cuts, progress: bool, desc: str) -> Non
                 scans[i][k] = future.result()
                 hits[i][k] = [None] * len(scans[i][k].pending)
                 for (seconds, _), n, task in cuts(i, k):
-                    cut = client.submit(_in_worker, task, env, pure=False,
-                                        priority=min(int(seconds * 1000), top - 1))
+                    cut = _submit(client, task, env, min(int(seconds * 1000), top - 1))
                     where[cut.key] = ("cut", i, k, n)
                     pending.add(cut)
                     bar.total += 1
