@@ -14,11 +14,13 @@ for 2 workers: the ideal speed-up is 2.
 ``fig3`` mode: the full data of Fig. 3 exactly as the archive entry ``fig3_mfqf`` makes them
 (its options: MFQF hysteresis in Δ, 121 values in 0.5 ≤ Δ ≤ 3.5, Ω = 0.5, J𝒵 = 4, up and
 down, branch ends bisected to 1e-4, far_tol 0.01, on the periodic 400, 200² and 40³
-lattices: 6 tasks), first on a ``LocalCluster`` of 2 processes x 1 thread started inside
-the timed interval (cluster start and close included) with
-:func:`ddlib.sweep.hysteresis_set` (longest tasks first), then serially (one
-:func:`~ddlib.sweep.hysteresis` call per lattice, as the archive makes them, each timed).
-Numba kernels come from the on-disk cache in both. Each run from an empty result cache; the
+lattices: 6 tasks), serially (one :func:`~ddlib.sweep.hysteresis` call per lattice, as the
+archive makes them, each timed), then on a ``LocalCluster`` of 2 processes x 1 thread
+started inside the timed interval (cluster start and close included) with
+:func:`ddlib.sweep.hysteresis_set`, then serially again: the ratio is taken against the
+mean of the two serial runs, which cancels a drift of the machine's speed that is linear
+in time (on a shared host it drifts by up to 20 % in half an hour).
+Numba kernels come from the on-disk cache in all three. Each run from an empty result cache; the
 results are checked identical; the task stream of the parallel run shows each task's
 worker and time (the balance).
 ``--L`` and ``--n`` shrink it (a reduced profile).
@@ -32,7 +34,7 @@ Usage::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python benchmarks/sweep.py
     python benchmarks/sweep.py --L 40 --n 41 --jz 4 5   # bigger
-    python benchmarks/sweep.py fig3                      # the full Fig. 3 data (~40 min)
+    python benchmarks/sweep.py fig3                      # the full Fig. 3 data (~20-40 min)
     python benchmarks/sweep.py fig3 --L 400 100 20 --n 31  # reduced profile
     python benchmarks/sweep.py pair --L 120 --n 61       # two processes side by side
     python benchmarks/sweep.py machine                   # the same for plain kernels
@@ -99,7 +101,23 @@ def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
           f"[{opt['Delta'][0]}, {opt['Delta'][1]}], up and down, tol = {opt['tol']}, "
           f"far_tol = {opt['far_tol']} ({2 * len(sweeps)} tasks)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        # the parallel run first: if the serial one is cut short, the target time is measured
+
+        def serially(label: str, cache: str, reference=None):
+            """One hysteresis call per lattice (what the archive does), each timed and, when
+            ``reference`` is given, compared with it as it finishes."""
+            out, total = [], 0.0
+            for i, (D, kw) in enumerate(zip(opt["D"], sweeps, strict=True)):
+                ds, dt = timed(lambda kw=kw: sweep.hysteresis(**kw, progress=False),
+                               f"{cache}{i}")
+                if reference is not None:
+                    xr.testing.assert_identical(ds, reference[i])
+                out.append(ds)
+                total += dt
+                same = "" if reference is None else " (identical to the parallel result)"
+                print(f"serial ({label}) {D}D L = {kw['lattice'].shape[0]}: {dt:.1f} s{same}; "
+                      f"load average {load()}", flush=True)
+            print(f"serial ({label}) total: {total:.1f} s", flush=True)
+            return out, total
 
         def on_cluster():
             with sweep.local_cluster(workers) as cluster, Client(cluster) as client, \
@@ -107,7 +125,16 @@ def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
                 out = sweep.hysteresis_set(sweeps, client=client, progress=False)
             return out, stream.data
 
-        (par, tasks), t_par = timed(on_cluster, f"{tmp}/b")
+        # serial, parallel, serial (an A-B-A design): the host's speed drifts by up to 20 %
+        # within half an hour, and the mean of the two serial runs bracketing the parallel one
+        # cancels a drift that is linear in time
+        # the kernels loaded in this process first (untimed), as they are for the run after
+        for i, kw in enumerate(sweeps):
+            timed(lambda kw=kw: sweep.hysteresis(
+                **{**kw, "lattice": lattice.hypercubic(4, kw["lattice"].dim),
+                   "values": kw["values"][:2]}, progress=False), f"{tmp}/w{i}")
+        _, t_before = serially("before", f"{tmp}/s")
+        (par, tasks), t_par = timed(on_cluster, f"{tmp}/p")
         print(f"{workers} dask workers (cluster start and close included): {t_par:.1f} s; "
               f"load average {load()}", flush=True)
         busy: dict[str, float] = {}
@@ -118,17 +145,11 @@ def fig3(sizes: list[int] | None, n: int | None, workers: int) -> None:
             print(f"  task on {task['worker']}: {dt:.1f} s")
         for worker, t in busy.items():
             print(f"  worker {worker}: busy {t:.1f} s of {t_par:.1f} s")
-        t_serial = 0.0
-        for D, kw, p in zip(opt["D"], sweeps, par, strict=True):
-            # serially: the same sweeps, one hysteresis call per lattice (what the archive
-            # does), each timed and compared with the parallel result as it finishes
-            ds, dt = timed(lambda kw=kw: sweep.hysteresis(**kw, progress=False), f"{tmp}/a")
-            xr.testing.assert_identical(ds, p)
-            t_serial += dt
-            print(f"serial {D}D L = {kw['lattice'].shape[0]}: {dt:.1f} s (identical to the "
-                  f"parallel result); load average {load()}", flush=True)
-    print(f"serial total: {t_serial:.1f} s; {workers} workers: {t_par:.1f} s; speed-up "
-          f"{t_serial / t_par:.2f}x; results identical")
+        _, t_after = serially("after", f"{tmp}/a", reference=par)
+    t_serial = (t_before + t_after) / 2
+    print(f"serial: {t_before:.1f} s before, {t_after:.1f} s after, mean {t_serial:.1f} s; "
+          f"{workers} workers: {t_par:.1f} s; speed-up {t_serial / t_par:.2f}x (against "
+          f"before {t_before / t_par:.2f}x, after {t_after / t_par:.2f}x); results identical")
     print(f"load average {load()} at end")
 
 
