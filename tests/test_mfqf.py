@@ -7,8 +7,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import scipy.sparse
-import scipy.sparse.linalg
 from badinput import bad_input_test, case, check_rejects
 from systems import free_rows, single_spin_rates
 
@@ -309,20 +307,74 @@ def test_resolvent_by_eigendecomposition_equals_the_direct_inverse():
                                    rtol=1e-9, atol=1e-12)
 
 
-def test_sparse_jacobian_equals_the_jacobian_vector_products():
-    """The coloured finite-difference assembly of the symmetric-sector Jacobian reproduces
-    its columns J e_i one by one (2D 12², 3D 6³, a chain)."""
+def _sector_jacobian(lat, mu=None, scale=1.0):
+    """The symmetric-sector product of a steady state on ``lat`` (or of μ = ``mu`` with its
+    correlators times ``scale``: any state, not only fixed points), with its dense matrix."""
     from ddlib.mfqf.equations import _constants, _geometry, _pack
-    from ddlib.mfqf.stability import _orbit_jvp, _sparse_jacobian
+    from ddlib.mfqf.stability import _orbit_jvp
 
-    for lat in (lattice.hypercubic(12, 2), lattice.hypercubic(6, 3), lattice.chain(15)):
-        model = Model(Delta=1.7, Omega=0.5, J=4.0 / lat.Z)
-        ss = mfqf.steady_state(model, lat, options=mfqf.SteadyOptions(kappa=False))
-        jvp, orb, _ = _orbit_jvp(ss.mu, _pack(ss.eta), _geometry(lat), _constants(model))
-        n = 3 + 6 * orb.N
-        dense = np.column_stack([jvp(e) for e in np.eye(n)])
-        np.testing.assert_allclose(_sparse_jacobian(jvp, orb, n).toarray(), dense,
-                                   atol=1e-8 * np.abs(dense).max())
+    model = Model(Delta=1.7, Omega=0.5, J=4.0 / lat.Z)
+    ss = mfqf.steady_state(model, lat, options=mfqf.SteadyOptions(kappa=False))
+    mu = ss.mu if mu is None else mu
+    geo, const = _geometry(lat), _constants(model)
+    jvp, orb, origin = _orbit_jvp(mu, scale * _pack(ss.eta), geo, const)
+    dense = np.column_stack([jvp(e) for e in np.eye(3 + 6 * orb.N)])
+    return jvp, dense, (mu, geo, orb, const, scale * _pack(ss.eta), origin)
+
+
+SECTOR_LATTICES = [lattice.hypercubic(12, 2), lattice.hypercubic(13, 2),
+                   lattice.hypercubic(6, 3), lattice.hypercubic(7, 3), lattice.chain(15),
+                   lattice.chain(16)]
+
+
+@pytest.mark.parametrize("lat", SECTOR_LATTICES[::2], ids=str)
+def test_jacobian_products_equal_central_differences_of_the_right_hand_side(lat):
+    """The products (η part exact, μ columns by differences) against central differences of
+    the whole right-hand side on the orbits, along random directions."""
+    from ddlib.mfqf.equations import _orbit_tables, _rhs_flat
+
+    jvp, _, (mu, geo, orb, const, x, origin) = _sector_jacobian(lat)
+    y0 = np.concatenate([mu, x[:, geo.rep].ravel()])
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        u = rng.normal(size=y0.size)
+        u[origin] = 0.0
+        h = 1e-6 / np.linalg.norm(u)
+        orb = _orbit_tables(geo)
+        fd = (_rhs_flat(y0 + h * u, orb, const) - _rhs_flat(y0 - h * u, orb, const)) / (2 * h)
+        np.testing.assert_allclose(jvp(u), fd, atol=1e-9 * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("lat", SECTOR_LATTICES, ids=str)
+def test_structured_shift_invert_solve_equals_a_dense_solve(lat):
+    """The solve behind shift-invert (bulk operator in cosine space, rank-15 update; even
+    and odd L, 1D to 3D) against numpy's dense solve with the assembled Jacobian."""
+    from ddlib.mfqf.stability import _ShiftInvert
+
+    jvp, dense, (mu, geo, orb, const, _, _) = _sector_jacobian(lat)
+    b = np.random.default_rng(2).normal(size=dense.shape[0])
+    direct = np.linalg.solve(dense, b)
+    np.testing.assert_allclose(_ShiftInvert(jvp, mu, geo, orb, const).solve(b), direct,
+                               atol=1e-11 * np.abs(direct).max())
+
+
+@pytest.mark.parametrize("lat", SECTOR_LATTICES[2:5], ids=str)
+def test_determinant_sign_counts_positive_real_eigenvalues(lat):
+    """sign det(−𝒥) from the bulk product and the capacitance matrix says whether an odd
+    number of real eigenvalues are positive: at states away from the fixed point (random μ,
+    scaled correlators), stable and unstable, against the dense eigenvalues."""
+    from ddlib.mfqf.stability import _ShiftInvert
+
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(16):
+        mu, scale = rng.uniform(-0.8, 0.8, 3), rng.uniform(0.0, 2.0)
+        jvp, dense, (mu, geo, orb, const, _, _) = _sector_jacobian(lat, mu, scale)
+        ev = np.linalg.eigvals(dense)
+        positive = int(np.sum((np.abs(ev.imag) < 1e-12) & (ev.real > 0)))
+        assert _ShiftInvert(jvp, mu, geo, orb, const).odd_positive == (positive % 2 == 1)
+        seen.add(positive % 2)
+    assert seen == {0, 1}
 
 
 def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
@@ -346,20 +398,6 @@ def test_kappa_by_shift_invert_near_a_branch_end(monkeypatch):
     fast = stability._jacobian_spectrum(ss.mu, _pack(ss.eta), geo, const, 1e-9)
     assert 0 < -ev.real.max() < 0.05
     assert fast[0] == pytest.approx(ev[ev.real.argmax()], abs=1e-8)
-
-
-def test_determinant_sign_counts_positive_real_eigenvalues():
-    """The LU determinant sign tells an odd number of positive real eigenvalues (the check
-    behind the shift-invert route): random real matrices against their eigenvalues."""
-    from ddlib.mfqf.stability import _odd_positive
-
-    rng = np.random.default_rng(11)
-    for _ in range(100):
-        M = rng.normal(size=(n := int(rng.integers(2, 12)), n))
-        ev = np.linalg.eigvals(M)
-        positive = np.sum((np.abs(ev.imag) < 1e-12) & (ev.real > 0))
-        lu = scipy.sparse.linalg.splu(scipy.sparse.csc_matrix(M), permc_spec="MMD_AT_PLUS_A")
-        assert _odd_positive(lu) == (positive % 2 == 1)
 
 
 def test_natural_continuation_follows_stable_branches_only(fold_path_2d):
