@@ -370,8 +370,9 @@ def _mfqf_fig3(opt: dict, progress: bool) -> xr.Dataset:
 
 
 def _mfqf_sample(ds: xr.Dataset, picks) -> list:
-    """Cold MFQF steady states at archived points far from any branch end (one steady state
-    there), compared with the archived sweep: ``picks`` holds (selection, model, lattice)."""
+    """Cold MFQF steady states at archived points outside the bistable window (one steady
+    state there), compared with the archived sweep: μ_x, μ_z and the relaxation rate κ
+    (``picks`` holds (selection, model, lattice))."""
     from . import mfqf
 
     rows = []
@@ -381,6 +382,8 @@ def _mfqf_sample(ds: xr.Dataset, picks) -> list:
         for a in (0, 2):
             rows.append((f"{where}: μ_{'xyz'[a]}", float(ds[f"mu_{'xyz'[a]}"].sel(**sel)),
                          float(s.mu[a]), 1e-6))
+        if "kappa" in ds:
+            rows.append((f"{where}: κ", float(ds["kappa"].sel(**sel)), float(s.kappa), 1e-6))
     return rows
 
 
@@ -390,7 +393,9 @@ def _mfqf_fig3_sample(ds: xr.Dataset) -> list:
 
     opt = json.loads(ds.attrs["options"])
     picks = []
-    for D, Delta, direction in ((2, float(ds.Delta[0]), "up"), (3, float(ds.Delta[-1]), "down")):
+    # Δ = 2 on 2D: next to the low-Δ branch end, where κ is small and found by shift-invert
+    for D, Delta, direction in ((2, float(ds.Delta[0]), "up"), (2, 2.0, "up"),
+                                (3, float(ds.Delta[-1]), "down")):
         lat = lattice.hypercubic(opt["L"][opt["D"].index(D)], D)
         picks.append(({"D": D, "Delta": Delta, "direction": direction},
                       Model(Delta=Delta, Omega=opt["Omega"], J=opt["JZ"] / lat.Z), lat))
@@ -617,7 +622,7 @@ def _windows_sample(ds: xr.Dataset) -> list:
         d = float(ds.Delta_grid.isel(run=run, s=s))
         model = Model(Delta=d, Omega=opt["Omega"], J=spec["JZ"] / lat.Z)
         got = _mfqf_sample(ds.isel(run=run), [({"s": s, "direction": direction}, model, lat)])
-        rows += [(f"{spec['L']}^{spec['D']}, J𝒵 = {spec['JZ']}, Δ = {d:.3f}: {label[-3:]}",
+        rows += [(f"{spec['L']}^{spec['D']}, J𝒵 = {spec['JZ']}, Δ = {d:.3f}: {label.rsplit(': ', 1)[1]}",
                   a, r, tol) for label, a, r, tol in got]
     return rows
 
