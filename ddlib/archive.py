@@ -622,8 +622,8 @@ def _windows_sample(ds: xr.Dataset) -> list:
         d = float(ds.Delta_grid.isel(run=run, s=s))
         model = Model(Delta=d, Omega=opt["Omega"], J=spec["JZ"] / lat.Z)
         got = _mfqf_sample(ds.isel(run=run), [({"s": s, "direction": direction}, model, lat)])
-        rows += [(f"{spec['L']}^{spec['D']}, J𝒵 = {spec['JZ']}, Δ = {d:.3f}: {label.rsplit(': ', 1)[1]}",
-                  a, r, tol) for label, a, r, tol in got]
+        where = f"{spec['L']}^{spec['D']}, J𝒵 = {spec['JZ']}, Δ = {d:.3f}"
+        rows += [(f"{where}: {label.rsplit(': ', 1)[1]}", a, r, tol) for label, a, r, tol in got]
     return rows
 
 
