@@ -596,6 +596,21 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+_QUIET = {
+    # the event loops' latency probe: every 20 ms by default (it only logs a blocked loop)
+    "distributed.admin.tick.interval": "1s",
+    # psutil samples of CPU, memory, disk and network for the dashboard: every 500 ms
+    "distributed.admin.system-monitor.interval": "5s",
+    # the nannies' and workers' memory checks (spill, pause, restart): every 100 ms
+    "distributed.worker.memory.monitor-interval": "1s",
+    # with one task per worker at a time (worker-saturation 1) a worker holds no queued task
+    # that another could steal; the balancing pass ran every 100 ms
+    "distributed.scheduler.work-stealing": False,
+}
+"""dask settings of :func:`local_cluster` that cut the cluster's idle CPU time (2 workers:
+from 2.2 s to 0.3 s of CPU per 20 s; benchmarks/README.md, "A quieter local cluster")."""
+
+
 def local_cluster(workers: int = 2):
     """The ``dask.distributed.LocalCluster`` that :func:`run_parallel` starts: ``workers``
     processes of one thread each, no dashboard, and one task per worker at a time
@@ -603,7 +618,10 @@ def local_cluster(workers: int = 2):
     queued task can wait behind a long one while another worker idles). The workers'
     statistical profiler is off: it feeds only the dashboard, and its thread, woken every
     10 ms to take the GIL, slowed each of two workers on two busy cores by 8–10 % (an MFQF
-    sweep on 200², benchmarks/README.md). Close it after use
+    sweep on 200², benchmarks/README.md). The cluster's own bookkeeping wakes up less often
+    (``_QUIET``): with dask's defaults an idle 2-worker cluster takes 5 % of two cores
+    (the scheduler, the nannies and each worker's event loop), CPU time that busy workers on
+    a machine with as many cores as workers lose. Close it after use
     (``with local_cluster(2) as cluster, Client(cluster) as client: ...``).
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -614,7 +632,7 @@ def local_cluster(workers: int = 2):
     from dask.distributed import LocalCluster
 
     with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.worker.profile.enabled": False}):
+                          "distributed.worker.profile.enabled": False, **_QUIET}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             dashboard_address=None, silence_logs=logging.ERROR)
 

